@@ -1,0 +1,344 @@
+using TorchSharp;
+
+namespace LatentKit.Data;
+
+/// <summary>
+/// An MNIST-format dataset held in memory: 28 x 28 grey-scale images as bytes (784 bytes per image, 47 MB for the
+/// 60,000 training images) and their digit labels 0..9. Pixels stay bytes; batches become float32 tensors in [0, 1]
+/// only when asked for. Instances are immutable; subsets copy the selected images.
+/// </summary>
+public sealed partial class MnistDataset
+{
+    /// <summary>Height of an image in pixels.</summary>
+    public const int ImageHeight = 28;
+
+    /// <summary>Width of an image in pixels.</summary>
+    public const int ImageWidth = 28;
+
+    /// <summary>Pixels per image (28 x 28).</summary>
+    public const int PixelsPerImage = ImageHeight * ImageWidth;
+
+    /// <summary>Number of digit classes (0..9).</summary>
+    public const int ClassCount = 10;
+
+    private readonly byte[] pixels;
+    private readonly byte[] labels;
+
+    /// <summary>
+    /// Creates a dataset from raw pixels (row-major, 784 bytes per image, 0 = background, 255 = ink) and labels.
+    /// The arrays are copied.
+    /// </summary>
+    /// <param name="pixels">Pixels of all images, <c>labels.Length * 784</c> bytes.</param>
+    /// <param name="labels">One label 0..9 per image.</param>
+    /// <param name="name">A name for messages and logs (for example the file it came from).</param>
+    /// <exception cref="ArgumentNullException">An array is null.</exception>
+    /// <exception cref="ArgumentException">The pixel count does not match the label count, or a label is above 9.</exception>
+    public MnistDataset(ReadOnlySpan<byte> pixels, ReadOnlySpan<byte> labels, string name = "in-memory")
+        : this(pixels.ToArray(), labels.ToArray(), name, validate: true)
+    {
+    }
+
+    private MnistDataset(byte[] pixels, byte[] labels, string name, bool validate)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (validate)
+        {
+            if ((long)labels.Length * PixelsPerImage != pixels.Length)
+            {
+                throw new ArgumentException(
+                    $"Dataset '{name}': {pixels.Length} pixel bytes do not make {labels.Length} images of {PixelsPerImage} pixels (expected {(long)labels.Length * PixelsPerImage}).",
+                    nameof(pixels));
+            }
+
+            var bad = Array.FindIndex(labels, l => l >= ClassCount);
+            if (bad >= 0)
+            {
+                throw new ArgumentException($"Dataset '{name}': label {labels[bad]} at index {bad} is not a digit 0..9.", nameof(labels));
+            }
+        }
+
+        this.pixels = pixels;
+        this.labels = labels;
+        Name = name;
+    }
+
+    /// <summary>Wraps arrays that the caller has already validated and will not change (no copy).</summary>
+    internal static MnistDataset WrapValidated(byte[] pixels, byte[] labels, string name) => new(pixels, labels, name, validate: false);
+
+    /// <summary>A name for messages and logs: the file or source it came from, or how it was derived.</summary>
+    public string Name { get; }
+
+    /// <summary>Number of images.</summary>
+    public int Count => labels.Length;
+
+    /// <summary>All pixels, 784 bytes per image, row-major.</summary>
+    public ReadOnlyMemory<byte> Pixels => pixels;
+
+    /// <summary>All labels, one digit 0..9 per image.</summary>
+    public ReadOnlyMemory<byte> Labels => labels;
+
+    /// <summary>The 784 pixels of one image.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="Count"/>).</exception>
+    public ReadOnlySpan<byte> GetImage(int index)
+    {
+        CheckIndex(index, nameof(index));
+        return pixels.AsSpan(index * PixelsPerImage, PixelsPerImage);
+    }
+
+    /// <summary>The label (0..9) of one image.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="Count"/>).</exception>
+    public int GetLabel(int index)
+    {
+        CheckIndex(index, nameof(index));
+        return labels[index];
+    }
+
+    /// <summary>How many images of each digit the dataset holds (10 counts, digits 0..9).</summary>
+    public int[] CountPerClass()
+    {
+        var counts = new int[ClassCount];
+        foreach (var label in labels)
+        {
+            counts[label]++;
+        }
+
+        return counts;
+    }
+
+    /// <summary>A new dataset of the images at the given indices, in that order (indices may repeat).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is not in [0, <see cref="Count"/>).</exception>
+    public MnistDataset Subset(IReadOnlyList<int> indices, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        var newPixels = new byte[(long)indices.Count * PixelsPerImage];
+        var newLabels = new byte[indices.Count];
+        for (var i = 0; i < indices.Count; i++)
+        {
+            var source = indices[i];
+            CheckIndex(source, nameof(indices));
+            Buffer.BlockCopy(pixels, source * PixelsPerImage, newPixels, i * PixelsPerImage, PixelsPerImage);
+            newLabels[i] = labels[source];
+        }
+
+        return new MnistDataset(newPixels, newLabels, name ?? $"{Name} (subset of {indices.Count})", validate: false);
+    }
+
+    /// <summary>The first <paramref name="count"/> images (all of them when <paramref name="count"/> is at least <see cref="Count"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    public MnistDataset Take(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var n = Math.Min(count, Count);
+        return Subset(Enumerable.Range(0, n).ToArray(), $"{Name} (first {n})");
+    }
+
+    /// <summary>
+    /// A balanced subset: <paramref name="countPerClass"/> images of each digit, chosen at random with
+    /// <paramref name="seed"/> (the same seed chooses the same images), returned in shuffled order.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="countPerClass"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">A digit has fewer than <paramref name="countPerClass"/> images.</exception>
+    public MnistDataset TakePerClass(int countPerClass, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(countPerClass);
+        var available = CountPerClass();
+        for (var digit = 0; digit < ClassCount; digit++)
+        {
+            if (available[digit] < countPerClass)
+            {
+                throw new ArgumentException(
+                    $"Dataset '{Name}' has {available[digit]} images of digit {digit}, fewer than the {countPerClass} per class asked for.",
+                    nameof(countPerClass));
+            }
+        }
+
+        var taken = new int[ClassCount];
+        var chosen = new List<int>(countPerClass * ClassCount);
+        foreach (var index in ShuffledIndices(Count, seed))
+        {
+            var digit = labels[index];
+            if (taken[digit] < countPerClass)
+            {
+                taken[digit]++;
+                chosen.Add(index);
+            }
+        }
+
+        return Subset(chosen, $"{Name} ({countPerClass} per class, seed {seed})");
+    }
+
+    /// <summary>All images in an order shuffled by <paramref name="seed"/> (the same seed gives the same order).</summary>
+    public MnistDataset Shuffle(int seed) => Subset(ShuffledIndices(Count, seed), $"{Name} (shuffled, seed {seed})");
+
+    /// <summary>
+    /// Splits the dataset at random into a training part and a validation part of
+    /// <c>round(Count * validationFraction)</c> images; the same seed gives the same split.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is not in (0, 1), or leaves a part empty.</exception>
+    public (MnistDataset Training, MnistDataset Validation) SplitForValidation(double validationFraction, int seed)
+    {
+        if (!(validationFraction > 0 && validationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be between 0 and 1 (exclusive).");
+        }
+
+        var validationCount = (int)Math.Round(Count * validationFraction);
+        if (validationCount == 0 || validationCount == Count)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(validationFraction),
+                validationFraction,
+                $"A validation fraction of {validationFraction} of {Count} images leaves the training or the validation part empty.");
+        }
+
+        var order = ShuffledIndices(Count, seed);
+        return (
+            Subset(order[validationCount..], $"{Name} (training part, seed {seed})"),
+            Subset(order[..validationCount], $"{Name} (validation part, seed {seed})"));
+    }
+
+    /// <summary>
+    /// Images <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 as a float32 tensor in
+    /// [0, 1], shaped by <paramref name="layout"/>. The caller owns (and disposes) the tensor.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the dataset.</exception>
+    public torch.Tensor ImagesToTensor(int start, int count, ImageLayout layout = ImageLayout.Flat, torch.Device? device = null)
+    {
+        CheckRange(start, count);
+        return PixelsToTensor(pixels.AsSpan(start * PixelsPerImage, count * PixelsPerImage), count, layout, device);
+    }
+
+    /// <summary>All images as one float32 tensor in [0, 1], shaped by <paramref name="layout"/>. The caller owns the tensor.</summary>
+    public torch.Tensor ImagesToTensor(ImageLayout layout = ImageLayout.Flat, torch.Device? device = null) => ImagesToTensor(0, Count, layout, device);
+
+    /// <summary>The images at <paramref name="indices"/> as one float32 tensor in [0, 1]. The caller owns the tensor.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is not in [0, <see cref="Count"/>).</exception>
+    public torch.Tensor ImagesToTensor(ReadOnlySpan<int> indices, ImageLayout layout = ImageLayout.Flat, torch.Device? device = null)
+    {
+        var gathered = new byte[indices.Length * PixelsPerImage];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            CheckIndex(indices[i], nameof(indices));
+            Buffer.BlockCopy(pixels, indices[i] * PixelsPerImage, gathered, i * PixelsPerImage, PixelsPerImage);
+        }
+
+        return PixelsToTensor(gathered, indices.Length, layout, device);
+    }
+
+    /// <summary>Labels <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 as an int64 tensor. The caller owns it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the dataset.</exception>
+    public torch.Tensor LabelsToTensor(int start, int count, torch.Device? device = null)
+    {
+        CheckRange(start, count);
+        return LabelsToTensor(labels.AsSpan(start, count), device);
+    }
+
+    /// <summary>All labels as an int64 tensor. The caller owns it.</summary>
+    public torch.Tensor LabelsToTensor(torch.Device? device = null) => LabelsToTensor(0, Count, device);
+
+    /// <summary>
+    /// The dataset in batches of <paramref name="batchSize"/> (the last one may be smaller), in order or shuffled by
+    /// <paramref name="seed"/>. Each batch owns its tensors; dispose it when done.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not positive.</exception>
+    public IEnumerable<MnistBatch> GetBatches(int batchSize, bool shuffle = false, int seed = 0, ImageLayout layout = ImageLayout.Flat, torch.Device? device = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        return Batches(batchSize, shuffle ? ShuffledIndices(Count, seed) : null, layout, device);
+    }
+
+    private IEnumerable<MnistBatch> Batches(int batchSize, int[]? order, ImageLayout layout, torch.Device? device)
+    {
+        for (var start = 0; start < Count; start += batchSize)
+        {
+            var count = Math.Min(batchSize, Count - start);
+            if (order is null)
+            {
+                yield return new MnistBatch(ImagesToTensor(start, count, layout, device), LabelsToTensor(start, count, device), count);
+            }
+            else
+            {
+                var indices = order.AsSpan(start, count);
+                var batchLabels = new byte[count];
+                for (var i = 0; i < count; i++)
+                {
+                    batchLabels[i] = labels[indices[i]];
+                }
+
+                yield return new MnistBatch(ImagesToTensor(indices, layout, device), LabelsToTensor(batchLabels, device), count);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The indices 0..<paramref name="count"/>-1 in an order shuffled by <paramref name="seed"/> (Fisher-Yates with
+    /// <see cref="Random"/>, whose seeded sequence is stable across .NET versions).
+    /// </summary>
+    internal static int[] ShuffledIndices(int count, int seed)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        var random = new Random(seed);
+        for (var i = count - 1; i > 0; i--)
+        {
+            var j = random.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+
+        return order;
+    }
+
+    private static torch.Tensor PixelsToTensor(ReadOnlySpan<byte> source, int count, ImageLayout layout, torch.Device? device)
+    {
+        long[] shape = layout switch
+        {
+            ImageLayout.Flat => [count, PixelsPerImage],
+            ImageLayout.Image => [count, 1, ImageHeight, ImageWidth],
+            _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown image layout."),
+        };
+
+        var scaled = new float[source.Length];
+        for (var i = 0; i < source.Length; i++)
+        {
+            scaled[i] = source[i] / 255f;
+        }
+
+        var tensor = torch.tensor(scaled, shape);
+        return device is null || device.type == DeviceType.CPU ? tensor : MoveTo(tensor, device);
+    }
+
+    private static torch.Tensor LabelsToTensor(ReadOnlySpan<byte> source, torch.Device? device)
+    {
+        var values = new long[source.Length];
+        for (var i = 0; i < source.Length; i++)
+        {
+            values[i] = source[i];
+        }
+
+        var tensor = torch.tensor(values, [source.Length]);
+        return device is null || device.type == DeviceType.CPU ? tensor : MoveTo(tensor, device);
+    }
+
+    private static torch.Tensor MoveTo(torch.Tensor tensor, torch.Device device)
+    {
+        using (tensor)
+        {
+            return tensor.to(device);
+        }
+    }
+
+    private void CheckIndex(int index, string parameter)
+    {
+        if ((uint)index >= (uint)Count)
+        {
+            throw new ArgumentOutOfRangeException(parameter, index, $"Index {index} is outside dataset '{Name}' of {Count} images.");
+        }
+    }
+
+    private void CheckRange(int start, int count)
+    {
+        if (start < 0 || count < 0 || (long)start + count > Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"Images {start}..{(long)start + count - 1} are outside dataset '{Name}' of {Count} images.");
+        }
+    }
+}
