@@ -99,18 +99,13 @@ internal static class AutoencoderFactory
     /// <summary>Creates the concrete model on the CPU; <paramref name="applySeed"/> seeds TorchSharp's generator with the spec's seed first.</summary>
     public static AutoencoderBase Create(AutoencoderSpec spec, TrainingOptions training, bool applySeed)
     {
-        if (applySeed && spec.Seed is { } seed)
-        {
-            torch.manual_seed(seed);
-        }
-
-        return spec.Kind switch
+        return NetworkParts.SeededConstruction<AutoencoderBase>(applySeed ? spec.Seed : null, () => spec.Kind switch
         {
             AutoencoderKind.Dense => new DenseAutoencoder(spec, training),
             AutoencoderKind.Convolutional => new ConvolutionalAutoencoder(spec, training),
             AutoencoderKind.Variational => new VariationalAutoencoder(spec, training),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "Unknown autoencoder kind."),
-        };
+        });
     }
 
     private static void CheckEnum<T>(T value, string parameter)

@@ -193,8 +193,8 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     /// <summary>Decoder output before the output activation for evaluation, and the batch's summed KL term (0 for plain autoencoders).</summary>
     internal virtual (Tensor Logits, double KlSum) EvaluateBatch(Tensor input) => (DecodeLogitsCore(EncodeCore(input)), 0);
 
-    /// <summary>The training loss of a batch: the mean per-pixel reconstruction loss.</summary>
-    internal virtual Tensor ComputeLoss(Tensor inputs, bool training) => Spec.Loss switch
+    /// <summary>The training loss of a batch: the mean per-pixel reconstruction loss; <paramref name="noise"/> is null when evaluating.</summary>
+    internal virtual Tensor ComputeLoss(Tensor inputs, Generator? noise) => Spec.Loss switch
     {
         ReconstructionLoss.BinaryCrossEntropy => PixelBce(DecodeLogitsCore(EncodeCore(inputs)), inputs, Reduction.Mean),
         _ => F.mse_loss(ToPixels(DecodeLogitsCore(EncodeCore(inputs))), inputs, Reduction.Mean),
@@ -265,7 +265,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     Tensor ITrainable.PrepareInputs(Tensor raw) => PrepareInputs(raw);
 
-    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, bool training) => ComputeLoss(inputs, training);
+    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise) => ComputeLoss(inputs, noise);
 
     void ITrainable.MoveTo(Device device) => MoveTo(device);
 

@@ -23,7 +23,7 @@ public sealed class DenseAutoencoder : AutoencoderBase
         : base(spec, defaultTraining)
     {
         int[] encoderWidths = [MnistDataset.PixelsPerImage, .. spec.Layers, spec.LatentSize];
-        int[] decoderWidths = [spec.LatentSize, .. spec.Layers.Reverse(), MnistDataset.PixelsPerImage];
+        int[] decoderWidths = [spec.LatentSize, .. Enumerable.Reverse(spec.Layers), MnistDataset.PixelsPerImage];
         encoder = NetworkParts.Mlp(encoderWidths, spec.Activation, spec.LatentActivation);
         decoder = NetworkParts.Mlp(decoderWidths, spec.Activation, Activation.Identity);
         network = new Network(nameof(DenseAutoencoder), ("encoder", encoder), ("decoder", decoder));

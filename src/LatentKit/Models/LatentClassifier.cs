@@ -39,12 +39,9 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         Spec = spec;
         DefaultTraining = defaultTraining;
         this.ownsAutoencoder = ownsAutoencoder;
-        if (applySeed && spec.Seed is { } seed)
-        {
-            torch.manual_seed(seed);
-        }
-
-        head = NetworkParts.Mlp([autoencoder.LatentSize, .. spec.HiddenLayers, MnistDataset.ClassCount], spec.Activation, Activation.Identity);
+        head = NetworkParts.SeededConstruction(
+            applySeed ? spec.Seed : null,
+            () => NetworkParts.Mlp([autoencoder.LatentSize, .. spec.HiddenLayers, MnistDataset.ClassCount], spec.Activation, Activation.Identity));
         if (autoencoder.Device.type != DeviceType.CPU)
         {
             head.to(autoencoder.Device);
@@ -193,7 +190,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     Tensor ITrainable.PrepareInputs(Tensor raw) => raw.to(Autoencoder.Device);
 
-    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, bool training)
+    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise)
     {
         var logits = head.forward(inputs);
         return Spec.Head == ClassifierHead.Logits

@@ -6,6 +6,27 @@ namespace LatentKit.Models;
 /// <summary>Small helpers shared by the networks.</summary>
 internal static class NetworkParts
 {
+    private static readonly object ConstructionLock = new();
+
+    /// <summary>
+    /// Runs <paramref name="construct"/> (which initialises weights from TorchSharp's global generator) after seeding
+    /// that generator with <paramref name="seed"/>, holding a lock so that two LatentKit constructions on different
+    /// threads cannot interleave their draws. Code outside LatentKit that uses the global generator concurrently can
+    /// still disturb a seeded construction.
+    /// </summary>
+    public static T SeededConstruction<T>(int? seed, Func<T> construct)
+    {
+        lock (ConstructionLock)
+        {
+            if (seed is { } value)
+            {
+                torch.manual_seed(value);
+            }
+
+            return construct();
+        }
+    }
+
     public static nn.Module<Tensor, Tensor> Create(Activation activation) => activation switch
     {
         Activation.ReLU => nn.ReLU(),

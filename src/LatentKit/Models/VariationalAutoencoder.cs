@@ -30,7 +30,7 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
         : base(spec, defaultTraining)
     {
         int[] bodyWidths = [MnistDataset.PixelsPerImage, .. spec.Layers];
-        int[] decoderWidths = [spec.LatentSize, .. spec.Layers.Reverse(), MnistDataset.PixelsPerImage];
+        int[] decoderWidths = [spec.LatentSize, .. Enumerable.Reverse(spec.Layers), MnistDataset.PixelsPerImage];
         encoderBody = NetworkParts.Mlp(bodyWidths, spec.Activation, spec.Activation);
         meanLayer = nn.Linear(spec.Layers[^1], spec.LatentSize);
         logVarianceLayer = nn.Linear(spec.Layers[^1], spec.LatentSize);
@@ -95,12 +95,12 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
         return (decoder.forward(mean), KlPerImage(mean, logVariance).sum().item<float>());
     }
 
-    internal override Tensor ComputeLoss(Tensor inputs, bool training)
+    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise)
     {
         var hidden = encoderBody.forward(inputs);
         var mean = meanLayer.forward(hidden);
         var logVariance = logVarianceLayer.forward(hidden);
-        var z = training ? mean + (logVariance * 0.5).exp() * randn_like(mean) : mean;
+        var z = noise is null ? mean : mean + ((logVariance * 0.5).exp() * randn(mean.shape, device: mean.device, generator: noise));
         var logits = decoder.forward(z);
         var n = inputs.shape[0];
         var reconstruction = (Spec.Loss == ReconstructionLoss.BinaryCrossEntropy

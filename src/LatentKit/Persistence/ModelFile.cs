@@ -48,6 +48,8 @@ internal static class ModelFile
         var weights = WeightsOf(model.Network);
         var manifest = new Manifest
         {
+            Format = FormatName,
+            FormatVersion = FormatVersion,
             Kind = KindName(model.Spec.Kind),
             Autoencoder = model.Spec,
             AutoencoderTraining = TrainingSettings.From(model.DefaultTraining),
@@ -63,6 +65,8 @@ internal static class ModelFile
         var headWeights = WeightsOf(classifier.Head);
         var manifest = new Manifest
         {
+            Format = FormatName,
+            FormatVersion = FormatVersion,
             Kind = ClassifierKind,
             Autoencoder = encoder.Spec,
             AutoencoderTraining = TrainingSettings.From(encoder.DefaultTraining),
@@ -332,9 +336,9 @@ internal static class ModelFile
 
     internal sealed record Manifest
     {
-        public string Format { get; init; } = FormatName;
+        public string Format { get; init; } = string.Empty;
 
-        public int FormatVersion { get; init; } = ModelFile.FormatVersion;
+        public int FormatVersion { get; init; }
 
         public string Kind { get; init; } = string.Empty;
 

@@ -31,8 +31,11 @@ internal interface ITrainable
     /// <summary>Turns the raw rows of a batch (as stored in <see cref="TrainingData.Inputs"/>) into the network's input.</summary>
     Tensor PrepareInputs(Tensor raw);
 
-    /// <summary>The scalar loss of a batch (mean over its samples).</summary>
-    Tensor ComputeLoss(Tensor inputs, Tensor? targets, bool training);
+    /// <summary>
+    /// The scalar loss of a batch (mean over its samples). <paramref name="noise"/> is the training run's own seeded
+    /// generator for any sampling (the VAE's reparameterisation); <see langword="null"/> when evaluating.
+    /// </summary>
+    Tensor ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise);
 }
 
 /// <summary>Training data as tensors on the CPU: raw inputs (for images, one uint8 row of 784 pixels per image) and optional targets.</summary>
@@ -116,7 +119,9 @@ internal static class Trainer
         var stoppedEarly = false;
         var cancelled = false;
 
-        torch.manual_seed(options.Seed);
+        // The run's own generators: batch order (managed) and sampling noise (native), both from the seed and
+        // independent of TorchSharp's global generator, which other threads may use.
+        using var noise = new Generator((ulong)options.Seed, model.Device);
         var shuffleRandom = new Random(options.Seed);
         var batchSize = Math.Min(options.BatchSize, training.Count);
         var totalBatches = (training.Count + batchSize - 1) / batchSize;
@@ -130,7 +135,7 @@ internal static class Trainer
                 epochStart = Snapshot(model.Network);
 
                 var epochWatch = Stopwatch.StartNew();
-                var lastReport = TimeSpan.MinValue;
+                TimeSpan? lastReport = null;
                 double lossSum = 0;
                 var seen = 0;
                 var batchesDone = 0;
@@ -155,7 +160,7 @@ internal static class Trainer
                         var inputs = model.PrepareInputs(training.Inputs.index_select(0, indices));
                         var targets = training.Targets?.index_select(0, indices).to(model.Device);
                         optimizer.zero_grad();
-                        var loss = model.ComputeLoss(inputs, targets, training: true);
+                        var loss = model.ComputeLoss(inputs, targets, noise);
                         batchLoss = loss.item<float>();
                         if (!float.IsFinite(batchLoss))
                         {
@@ -178,7 +183,7 @@ internal static class Trainer
                     if (progress is not null)
                     {
                         var elapsed = epochWatch.Elapsed;
-                        if (batchesDone == totalBatches || elapsed - lastReport >= options.ProgressInterval)
+                        if (lastReport is null || batchesDone == totalBatches || elapsed - lastReport.Value >= options.ProgressInterval)
                         {
                             lastReport = elapsed;
                             progress.Report(new TrainingProgress(epoch, options.Epochs, batchesDone, totalBatches, lossSum / seen, seen / Math.Max(elapsed.TotalSeconds, 1e-9)));
@@ -265,7 +270,7 @@ internal static class Trainer
             using var scope = torch.NewDisposeScope();
             var inputs = model.PrepareInputs(data.Inputs.narrow(0, start, count));
             var targets = data.Targets?.narrow(0, start, count).to(model.Device);
-            sum += model.ComputeLoss(inputs, targets, training: false).item<float>() * (double)count;
+            sum += model.ComputeLoss(inputs, targets, noise: null).item<float>() * (double)count;
         }
 
         return sum / data.Count;
