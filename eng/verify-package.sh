@@ -24,6 +24,7 @@ cache_so="$packages/torchsharp/$torchsharp_version/runtimes/linux-x64/native/lib
 cleanup() {
     # The unique prerelease version is of no use to anyone after this run: drop it from the package cache.
     rm -rf "$packages/latentkit/$version"
+    rmdir "$packages/latentkit" 2>/dev/null || true
     if [[ "${KEEP:-0}" == "1" ]]; then
         echo "kept $work"
     else
