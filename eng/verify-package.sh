@@ -56,8 +56,10 @@ for entry in README.md LatentKit.nuspec \
              buildTransitive/LatentKit.targets buildTransitive/LibTorchSharpGlibcxxPatch.cs; do
     grep -qxF "$entry" <<<"$entries" || fail "the package lacks $entry"
 done
+# (Listings go through variables, not pipes into grep -q: with pipefail, grep -q's early exit would fail the pipe.)
+symbol_entries="$(unzip -Z1 "$snupkg")"
 for entry in lib/net8.0/LatentKit.pdb lib/net10.0/LatentKit.pdb; do
-    unzip -Z1 "$snupkg" | grep -qxF "$entry" || fail "the symbol package lacks $entry"
+    grep -qxF "$entry" <<<"$symbol_entries" || fail "the symbol package lacks $entry"
 done
 
 nuspec="$(unzip -p "$nupkg" LatentKit.nuspec)"
@@ -137,14 +139,14 @@ check_patched() {
             || fail "$so is not the cache copy with the one flag set: $diff"
     fi
     if command -v readelf >/dev/null; then
-        readelf -V "$so" | grep -q 'Name: GLIBCXX_3.4.32  Flags: WEAK' || fail "readelf: GLIBCXX_3.4.32 is not weak in $so"
+        readelf -V "$so" | grep -F 'Name: GLIBCXX_3.4.32  Flags: WEAK' >/dev/null || fail "readelf: GLIBCXX_3.4.32 is not weak in $so"
     fi
     echo "patched: $so"
 }
 check_cache_untouched() {
     [[ -f "$cache_so" ]] || return 0
     if command -v readelf >/dev/null; then
-        readelf -V "$cache_so" | grep -q 'Name: GLIBCXX_3.4.32  Flags: none' || fail "the NuGet cache copy $cache_so was changed"
+        readelf -V "$cache_so" | grep -F 'Name: GLIBCXX_3.4.32  Flags: none' >/dev/null || fail "the NuGet cache copy $cache_so was changed"
     fi
 }
 
