@@ -10,7 +10,8 @@ namespace LatentKit.Data;
 /// when known, otherwise the IDX structure): a source writes to a temporary file in the folder, which is decompressed
 /// if it is gzip, checked, and renamed into place; on any failure nothing is left behind. A cached file that fails the
 /// check is deleted and fetched again. All of this happens under a lock file (<c>.lock</c>, opened exclusively), so
-/// several processes can fill the same cache at once.
+/// several processes can fill the same cache at once. A <c>.gz</c> file put into the folder by hand is decompressed,
+/// verified and stored raw beside it on first use.
 /// </summary>
 public sealed class MnistCache
 {
@@ -97,7 +98,10 @@ public sealed class MnistCache
         var path = GetPath(fileName);
         System.IO.Directory.CreateDirectory(Directory);
         using var cacheLock = await AcquireLockAsync(logger, cancellationToken).ConfigureAwait(false);
-        DeleteStaleTemporaryFiles(logger);
+        if (cacheLock is not null)
+        {
+            DeleteStaleTemporaryFiles(logger);
+        }
 
         var attempts = new List<MnistSourceAttempt>();
         if (File.Exists(path))
@@ -118,7 +122,9 @@ public sealed class MnistCache
             attempts.Add(new($"cache {Directory}", "not there yet."));
         }
 
-        foreach (var source in sources)
+        // A .gz put into the cache folder by hand is taken first, like a source: decompressed, verified, stored raw.
+        IEnumerable<IMnistSource> candidates = File.Exists(path + MnistFiles.GzipSuffix) ? [new DirectorySource(Directory), .. sources] : sources;
+        foreach (var source in candidates)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var stopwatch = Stopwatch.StartNew();
@@ -219,7 +225,11 @@ public sealed class MnistCache
         }
     }
 
-    private async Task<FileStream> AcquireLockAsync(ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the cache lock, waiting for other loaders. Returns null when the folder is read-only (files put there by
+    /// hand can then still be verified and read; fetching fails at its first write and is reported per source).
+    /// </summary>
+    private async Task<FileStream?> AcquireLockAsync(ILogger logger, CancellationToken cancellationToken)
     {
         var lockPath = Path.Combine(Directory, LockFileName);
         var stopwatch = Stopwatch.StartNew();
@@ -243,6 +253,11 @@ public sealed class MnistCache
             catch (IOException e)
             {
                 throw new TimeoutException($"The MNIST cache lock {lockPath} was held by another loader for more than {LockTimeout.TotalSeconds:F0} s.", e);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                logger.LogWarning("MNIST cache {Directory} is read-only ({Reason}); reading it without a lock", Directory, e.Message);
+                return null;
             }
         }
     }

@@ -160,6 +160,19 @@ public sealed class MnistCacheTests : IDisposable
     }
 
     [Fact]
+    public void Gzip_files_put_into_the_cache_by_hand_are_verified_and_stored_raw()
+    {
+        Directory.CreateDirectory(CacheDirectory);
+        IdxTestFiles.WriteSplit(CacheDirectory, MnistSplit.Train, pixels, labels, gzip: true);
+        var never = new ThrowingSource("never", "must not be asked");
+
+        ShouldHoldTheData(MnistDataset.Load(MnistSplit.Train, Options(never)));
+
+        never.Calls.Should().Be(0);
+        File.ReadAllBytes(Path.Combine(CacheDirectory, MnistFiles.TrainImages)).Should().Equal(files[MnistFiles.TrainImages]);
+    }
+
+    [Fact]
     public void The_data_directory_comes_first_and_is_read_in_place_raw_or_gzip()
     {
         var data = temp.CreateSubdirectory("data");
