@@ -99,8 +99,9 @@ public sealed class HttpMirrorSource : IMnistSource
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw e.InnerException is TimeoutException && !timeout.IsCancellationRequested
-                ? new TimeoutException($"GET {uri} could not connect within {ConnectTimeout.TotalSeconds:F0} s.", e)
+            // The handler's connect timeout (or a caller's HttpClient.Timeout) surfaces as a cancellation wrapping a TimeoutException.
+            throw e.InnerException is TimeoutException inner && !timeout.IsCancellationRequested
+                ? new TimeoutException($"GET {uri} timed out: {inner.Message}", e)
                 : new TimeoutException($"GET {uri} did not complete within {Timeout.TotalSeconds:F0} s.", e);
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException or IOException)
