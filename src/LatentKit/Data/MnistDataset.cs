@@ -31,7 +31,7 @@ public sealed partial class MnistDataset
     /// <param name="pixels">Pixels of all images, <c>labels.Length * 784</c> bytes.</param>
     /// <param name="labels">One label 0..9 per image.</param>
     /// <param name="name">A name for messages and logs (for example the file it came from).</param>
-    /// <exception cref="ArgumentNullException">An array is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentException">The pixel count does not match the label count, or a label is above 9.</exception>
     public MnistDataset(ReadOnlySpan<byte> pixels, ReadOnlySpan<byte> labels, string name = "in-memory")
         : this(pixels.ToArray(), labels.ToArray(), name, validate: true)
@@ -296,13 +296,10 @@ public sealed partial class MnistDataset
             _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown image layout."),
         };
 
-        var scaled = new float[source.Length];
-        for (var i = 0; i < source.Length; i++)
-        {
-            scaled[i] = source[i] / 255f;
-        }
-
-        var tensor = torch.tensor(scaled, shape);
+        // The bytes go to native memory as uint8 and are scaled there: no per-pixel managed work.
+        using var bytes = torch.tensor(source.ToArray(), shape, torch.ScalarType.Byte);
+        using var floats = bytes.to_type(torch.ScalarType.Float32);
+        var tensor = floats.div(255f);
         return device is null || device.type == DeviceType.CPU ? tensor : MoveTo(tensor, device);
     }
 

@@ -33,11 +33,13 @@ namespace LatentKit.Build
                 {
                     result = GlibcxxMarkerPatcher.PatchFile(path);
                 }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                catch (Exception e)
                 {
+                    // A build asset must never break the build of the application that imports it: whatever goes wrong
+                    // here (I/O, permissions, an unexpected file) is reported as a warning and the file is left alone.
                     Log.LogWarning(null, "LATENTKIT001", null, path, 0, 0, 0, 0,
-                        "LatentKit left '{0}' untouched: it could not be patched ({1}). TorchSharp may fail to load on Linux systems without GLIBCXX_3.4.32.",
-                        path, e.Message);
+                        "LatentKit left '{0}' untouched: it could not be patched ({1}: {2}). TorchSharp may fail to load on Linux systems without GLIBCXX_3.4.32 (set LatentKitPatchLibTorchSharp=false to silence this step).",
+                        path, e.GetType().Name, e.Message);
                     continue;
                 }
 
@@ -124,6 +126,11 @@ namespace LatentKit.Build
         /// <summary>Analyses an ELF image in memory without changing it.</summary>
         public static GlibcxxPatchResult Analyze(byte[] image)
         {
+            if (image == null)
+            {
+                throw new ArgumentNullException(nameof(image));
+            }
+
             try
             {
                 return AnalyzeCore(image);
@@ -165,13 +172,34 @@ namespace LatentKit.Build
             var temporary = path + ".latentkit-" + Guid.NewGuid().ToString("N") + ".tmp";
             try
             {
-                // File.Copy keeps the Unix permission bits (the library must stay readable and executable).
+                // File.Copy keeps the Unix permission bits (the library must stay readable and executable). It also
+                // follows a symbolic link, and the rename below replaces the link (or breaks a hard link), so a copy
+                // that MSBuild linked to the NuGet cache is never written through.
                 File.Copy(path, temporary, true);
-                using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.Write, FileShare.None))
+
+                // A read-only original gives a read-only copy: make it writable for the edit, then read-only again.
+                var attributes = File.GetAttributes(temporary);
+                var readOnly = (attributes & FileAttributes.ReadOnly) != 0;
+                if (readOnly)
                 {
+                    File.SetAttributes(temporary, attributes & ~FileAttributes.ReadOnly);
+                }
+
+                using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                {
+                    if (stream.Length != image.Length)
+                    {
+                        throw new IOException("the file changed while it was being patched");
+                    }
+
                     stream.Position = result.FlagsOffset;
                     stream.WriteByte(image[result.FlagsOffset]);
                     stream.Flush(true);
+                }
+
+                if (readOnly)
+                {
+                    File.SetAttributes(temporary, attributes);
                 }
 
                 File.Replace(temporary, path, null);
@@ -232,6 +260,7 @@ namespace LatentKit.Build
             long flagsOffset = -1;
             ushort versionIndex = 0;
             ushort flags = 0;
+            var requirements = 0;
             var entry = verneed.Offset;
             for (uint n = 0; n < verneed.Info; n++)
             {
@@ -244,6 +273,7 @@ namespace LatentKit.Build
                     var name = elf.String(strings, elf.U32(aux + 8));
                     if (name == VersionName)
                     {
+                        requirements++;
                         flagsOffset = aux + 4;
                         flags = elf.U16(aux + 4);
                         versionIndex = (ushort)(elf.U16(aux + 6) & 0x7fff);
@@ -270,6 +300,16 @@ namespace LatentKit.Build
             if (flagsOffset < 0)
             {
                 return new GlibcxxPatchResult(GlibcxxPatchOutcome.NotNeeded, "the file does not require " + VersionName + ".");
+            }
+
+            if (requirements > 1)
+            {
+                return Refuse(VersionName + " is required " + requirements + " times, which this edit does not expect.");
+            }
+
+            if (versionIndex < 2)
+            {
+                throw new ElfFormatException("the requirement of " + VersionName + " has the reserved version index " + versionIndex);
             }
 
             if ((flags & VerFlagWeak) != 0)
@@ -396,7 +436,8 @@ namespace LatentKit.Build
 
             public void Require(long offset, long length, string what)
             {
-                if (offset < 0 || length < 0 || offset + length > image.Length)
+                // Written so that no addition can overflow: offsets come from the file and may be anything.
+                if (offset < 0 || length < 0 || offset > image.Length || length > image.Length - offset)
                 {
                     throw new ElfFormatException(what + " lies outside the file (offset " + offset + ", " + length + " bytes, file " + image.Length + " bytes)");
                 }
