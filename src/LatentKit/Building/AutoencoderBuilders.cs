@@ -1,0 +1,252 @@
+using LatentKit.Models;
+using LatentKit.Training;
+using TorchSharp;
+
+namespace LatentKit.Building;
+
+/// <summary>Entry points of the fluent autoencoder builders.</summary>
+public static class Autoencoders
+{
+    /// <summary>A fully connected autoencoder; defaults: hidden 256, 128, latent 49, ReLU, sigmoid output, BCE.</summary>
+    public static DenseAutoencoderBuilder Dense() => new();
+
+    /// <summary>A convolutional autoencoder; defaults: channels 16, 32, latent 49 (a 7 x 7 x 1 code map), ReLU, sigmoid output, BCE.</summary>
+    public static ConvolutionalAutoencoderBuilder Convolutional() => new();
+
+    /// <summary>A variational autoencoder; defaults: hidden 256, 128, latent 49, ReLU, sigmoid output, BCE, KL weight 1.</summary>
+    public static VariationalAutoencoderBuilder Variational() => new();
+}
+
+/// <summary>Anything that builds an autoencoder.</summary>
+public interface IAutoencoderBuilder
+{
+    /// <summary>Validates the settings and creates the autoencoder.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter and the message the value.</exception>
+    IAutoencoder Build();
+}
+
+/// <summary>Settings shared by every autoencoder builder. Each <c>With...</c> method returns the builder; <see cref="Build"/> validates.</summary>
+/// <typeparam name="TBuilder">The concrete builder.</typeparam>
+/// <typeparam name="TModel">The model it builds.</typeparam>
+public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
+    where TBuilder : AutoencoderBuilder<TBuilder, TModel>
+    where TModel : AutoencoderBase
+{
+    private AutoencoderSpec spec;
+    private TrainingOptions training = new();
+    private torch.Device? device;
+
+    private protected AutoencoderBuilder(AutoencoderKind kind, int[] defaultLayers)
+    {
+        spec = new AutoencoderSpec { Kind = kind, LatentSize = 49, Layers = defaultLayers };
+    }
+
+    /// <summary>Number of values in a latent code (default 49).</summary>
+    public TBuilder WithLatentSize(int latentSize) => Set(spec with { LatentSize = latentSize });
+
+    /// <summary>Activation after every hidden layer of the encoder and the decoder (default ReLU).</summary>
+    public TBuilder WithActivation(Activation activation) => Set(spec with { Activation = activation });
+
+    /// <summary>Activation of the code layer (default Identity: a linear code). Not used by the variational autoencoder, whose code is a distribution.</summary>
+    public TBuilder WithLatentActivation(Activation latentActivation) => Set(spec with { LatentActivation = latentActivation });
+
+    /// <summary>Activation of the decoder's last layer (default Sigmoid; binary cross-entropy requires it).</summary>
+    public TBuilder WithOutputActivation(OutputActivation outputActivation) => Set(spec with { OutputActivation = outputActivation });
+
+    /// <summary>The reconstruction loss (default binary cross-entropy).</summary>
+    public TBuilder WithLoss(ReconstructionLoss loss) => Set(spec with { Loss = loss });
+
+    /// <summary>Seeds TorchSharp's global generator before the weights are initialised, so the same seed gives the same initial weights.</summary>
+    public TBuilder WithSeed(int seed) => Set(spec with { Seed = seed });
+
+    /// <summary>The device the weights are created on (default the CPU).</summary>
+    public TBuilder OnDevice(torch.Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        this.device = device;
+        return (TBuilder)this;
+    }
+
+    /// <summary>The training settings the model's <see cref="IAutoencoder.Train"/> uses when called without options.</summary>
+    public TBuilder WithTrainingDefaults(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        training = options;
+        return (TBuilder)this;
+    }
+
+    /// <summary>Optimizer settings of the training defaults.</summary>
+    public TBuilder WithOptimizer(OptimizerKind optimizer, double learningRate, double weightDecay = 0)
+    {
+        training = training with { Optimizer = optimizer, LearningRate = learningRate, WeightDecay = weightDecay };
+        return (TBuilder)this;
+    }
+
+    /// <summary>Learning rate of the training defaults (default 0.001).</summary>
+    public TBuilder WithLearningRate(double learningRate)
+    {
+        training = training with { LearningRate = learningRate };
+        return (TBuilder)this;
+    }
+
+    /// <summary>Validates the settings and creates the autoencoder.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter and the message the value.</exception>
+    public TModel Build()
+    {
+        AutoencoderFactory.Validate(spec);
+        AutoencoderFactory.ValidateTraining(training);
+        var model = (TModel)AutoencoderFactory.Create(spec, training, applySeed: true);
+        if (device is not null && device.type != DeviceType.CPU)
+        {
+            model.MoveTo(device);
+        }
+
+        return model;
+    }
+
+    IAutoencoder IAutoencoderBuilder.Build() => Build();
+
+    private protected TBuilder Set(AutoencoderSpec value)
+    {
+        spec = value;
+        return (TBuilder)this;
+    }
+
+    private protected AutoencoderSpec Spec => spec;
+}
+
+/// <summary>Builds a <see cref="DenseAutoencoder"/>.</summary>
+public sealed class DenseAutoencoderBuilder : AutoencoderBuilder<DenseAutoencoderBuilder, DenseAutoencoder>
+{
+    internal DenseAutoencoderBuilder()
+        : base(AutoencoderKind.Dense, [256, 128])
+    {
+    }
+
+    /// <summary>Widths of the encoder's hidden layers from the input side (default 256, 128); the decoder mirrors them.</summary>
+    public DenseAutoencoderBuilder WithHiddenLayers(params int[] widths) => Set(Spec with { Layers = widths?.ToArray()! });
+}
+
+/// <summary>Builds a <see cref="ConvolutionalAutoencoder"/>.</summary>
+public sealed class ConvolutionalAutoencoderBuilder : AutoencoderBuilder<ConvolutionalAutoencoderBuilder, ConvolutionalAutoencoder>
+{
+    internal ConvolutionalAutoencoderBuilder()
+        : base(AutoencoderKind.Convolutional, [16, 32])
+    {
+    }
+
+    /// <summary>
+    /// Output channels of the encoder's convolutions before the code layer (default 16, 32): the first has stride 1,
+    /// the others and the code layer stride 2, so 1 or 2 entries give a 14 x 14 or 7 x 7 code map; the decoder mirrors them.
+    /// </summary>
+    public ConvolutionalAutoencoderBuilder WithChannels(params int[] channels) => Set(Spec with { Layers = channels?.ToArray()! });
+}
+
+/// <summary>Builds a <see cref="VariationalAutoencoder"/>.</summary>
+public sealed class VariationalAutoencoderBuilder : AutoencoderBuilder<VariationalAutoencoderBuilder, VariationalAutoencoder>
+{
+    internal VariationalAutoencoderBuilder()
+        : base(AutoencoderKind.Variational, [256, 128])
+    {
+    }
+
+    /// <summary>Widths of the encoder's hidden layers from the input side (default 256, 128); the decoder mirrors them.</summary>
+    public VariationalAutoencoderBuilder WithHiddenLayers(params int[] widths) => Set(Spec with { Layers = widths?.ToArray()! });
+
+    /// <summary>Weight of the KL term in the training loss (default 1).</summary>
+    public VariationalAutoencoderBuilder WithKlWeight(double klWeight) => Set(Spec with { KlWeight = klWeight });
+}
+
+/// <summary>Builds a <see cref="LatentClassifier"/> on a frozen autoencoder. Start with <see cref="LatentClassifier.For"/>.</summary>
+public sealed class LatentClassifierBuilder
+{
+    private readonly IAutoencoder autoencoder;
+    private ClassifierSpec spec = new();
+    private TrainingOptions training = new();
+
+    /// <summary>Starts a builder for a classifier on the codes of <paramref name="autoencoder"/>.</summary>
+    public LatentClassifierBuilder(IAutoencoder autoencoder)
+    {
+        ArgumentNullException.ThrowIfNull(autoencoder);
+        this.autoencoder = autoencoder;
+    }
+
+    /// <summary>The head kind (default <see cref="ClassifierHead.Logits"/>: softmax cross-entropy).</summary>
+    public LatentClassifierBuilder WithHead(ClassifierHead head)
+    {
+        spec = spec with { Head = head };
+        return this;
+    }
+
+    /// <summary>Widths of the head's hidden layers (default one layer of 128, making two dense layers in all).</summary>
+    public LatentClassifierBuilder WithHiddenLayers(params int[] widths)
+    {
+        spec = spec with { HiddenLayers = widths?.ToArray()! };
+        return this;
+    }
+
+    /// <summary>Activation after each hidden layer (default ReLU).</summary>
+    public LatentClassifierBuilder WithActivation(Activation activation)
+    {
+        spec = spec with { Activation = activation };
+        return this;
+    }
+
+    /// <summary>Seeds TorchSharp's global generator before the head's weights are initialised.</summary>
+    public LatentClassifierBuilder WithSeed(int seed)
+    {
+        spec = spec with { Seed = seed };
+        return this;
+    }
+
+    /// <summary>The training settings <see cref="LatentClassifier.Train"/> uses when called without options.</summary>
+    public LatentClassifierBuilder WithTrainingDefaults(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        training = options;
+        return this;
+    }
+
+    /// <summary>Optimizer settings of the training defaults.</summary>
+    public LatentClassifierBuilder WithOptimizer(OptimizerKind optimizer, double learningRate, double weightDecay = 0)
+    {
+        training = training with { Optimizer = optimizer, LearningRate = learningRate, WeightDecay = weightDecay };
+        return this;
+    }
+
+    /// <summary>Learning rate of the training defaults (default 0.001).</summary>
+    public LatentClassifierBuilder WithLearningRate(double learningRate)
+    {
+        training = training with { LearningRate = learningRate };
+        return this;
+    }
+
+    /// <summary>Validates the settings and creates the classifier (the autoencoder stays the caller's to dispose).</summary>
+    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter.</exception>
+    public LatentClassifier Build()
+    {
+        if (!Enum.IsDefined(spec.Head))
+        {
+            throw new ArgumentException($"Unknown classifier head {spec.Head}.", "head");
+        }
+
+        if (spec.HiddenLayers is null || spec.HiddenLayers.Length == 0)
+        {
+            throw new ArgumentException("A latent classifier needs at least one hidden layer (no layers given).", "widths");
+        }
+
+        var bad = Array.FindIndex(spec.HiddenLayers, w => w <= 0);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"Every hidden layer width must be at least 1; entry {bad} is {spec.HiddenLayers[bad]}.", "widths");
+        }
+
+        if (!Enum.IsDefined(spec.Activation))
+        {
+            throw new ArgumentException($"Unknown activation {spec.Activation}.", "activation");
+        }
+
+        AutoencoderFactory.ValidateTraining(training);
+        return new LatentClassifier(autoencoder, spec, training, ownsAutoencoder: false, applySeed: true);
+    }
+}

@@ -1,0 +1,273 @@
+using LatentKit.Data;
+using LatentKit.Persistence;
+using LatentKit.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace LatentKit.Models;
+
+/// <summary>What every autoencoder shares: shape checks, encode/decode plumbing, loss, evaluation, training and saving.</summary>
+public abstract class AutoencoderBase : IAutoencoder, ITrainable
+{
+    private const float ClampEpsilon = 1e-7f;
+    private bool disposed;
+
+    private protected AutoencoderBase(AutoencoderSpec spec, TrainingOptions defaultTraining)
+    {
+        Spec = spec;
+        DefaultTraining = defaultTraining;
+    }
+
+    /// <inheritdoc />
+    public int LatentSize => Spec.LatentSize;
+
+    /// <inheritdoc />
+    public abstract IReadOnlyList<long> InputShape { get; }
+
+    /// <inheritdoc />
+    public Device Device { get; private set; } = CPU;
+
+    /// <inheritdoc />
+    public TrainingOptions DefaultTraining { get; }
+
+    /// <summary>Which kind of autoencoder this is.</summary>
+    public AutoencoderKind Kind => Spec.Kind;
+
+    /// <summary>Activation after each hidden layer of the encoder and the decoder.</summary>
+    public Activation Activation => Spec.Activation;
+
+    /// <summary>Activation of the code layer (Identity: a linear code).</summary>
+    public Activation LatentActivation => Spec.LatentActivation;
+
+    /// <summary>Activation of the decoder's last layer.</summary>
+    public OutputActivation OutputActivation => Spec.OutputActivation;
+
+    /// <summary>The loss the model trains with.</summary>
+    public ReconstructionLoss Loss => Spec.Loss;
+
+    /// <summary>Hidden widths (dense and variational, from the input side) or encoder channels (convolutional).</summary>
+    public IReadOnlyList<int> Layers => Spec.Layers;
+
+    internal AutoencoderSpec Spec { get; }
+
+    /// <summary>All weights, as one module (saved, loaded and snapshotted together).</summary>
+    internal abstract nn.Module Network { get; }
+
+    /// <summary>The encoder's layers (tests count them).</summary>
+    internal abstract nn.Module<Tensor, Tensor> EncoderLayers { get; }
+
+    /// <summary>The decoder's layers up to, not including, the output activation (tests count them).</summary>
+    internal abstract nn.Module<Tensor, Tensor> DecoderLayers { get; }
+
+    string ITrainable.DisplayName => $"{Kind} autoencoder (latent {LatentSize})";
+
+    nn.Module ITrainable.Network => Network;
+
+    IEnumerable<TorchSharp.Modules.Parameter> ITrainable.TrainableParameters => Network.parameters();
+
+    /// <inheritdoc />
+    public Tensor Encode(Tensor images)
+    {
+        ThrowIfDisposed();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Network.eval();
+        var input = ToNetworkInput(images, nameof(images));
+        return EncodeCore(input).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public Tensor Decode(Tensor codes)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(codes);
+        if (codes.dim() != 2 || codes.shape[1] != LatentSize)
+        {
+            throw new ArgumentException($"Codes must be shaped N x {LatentSize}; got [{string.Join(", ", codes.shape)}].", nameof(codes));
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Network.eval();
+        var z = codes.to(ScalarType.Float32).to(Device);
+        return ToPixels(DecodeLogitsCore(z)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public Tensor Reconstruct(Tensor images)
+    {
+        ThrowIfDisposed();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Network.eval();
+        var input = ToNetworkInput(images, nameof(images));
+        return ToPixels(DecodeLogitsCore(EncodeCore(input))).reshape(images.shape).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public Tensor EncodeDataset(MnistDataset dataset, int batchSize = 1000)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        using var data = TrainingData.FromImages(dataset, withLabels: false);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Network.eval();
+        var parts = new List<Tensor>();
+        for (var start = 0; start < data.Count; start += batchSize)
+        {
+            var count = Math.Min(batchSize, data.Count - start);
+            parts.Add(EncodeCore(PrepareInputs(data.Inputs.narrow(0, start, count))).cpu());
+        }
+
+        return (parts.Count == 0 ? zeros(0, LatentSize) : cat(parts, 0)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(training);
+        options ??= DefaultTraining;
+        options.Validate();
+        var (trainPart, validationPart) = SplitValidation(training, options);
+        using var trainData = TrainingData.FromImages(trainPart, withLabels: false);
+        using var validationData = validationPart is null ? null : TrainingData.FromImages(validationPart, withLabels: false);
+        return Trainer.Train(this, trainData, validationData, options, progress, logger, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ReconstructionMetrics Evaluate(MnistDataset data, int batchSize = 1000)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        using var tensors = TrainingData.FromImages(data, withLabels: false);
+        using var noGrad = no_grad();
+        Network.eval();
+        double bce = 0, mse = 0, kl = 0;
+        for (var start = 0; start < tensors.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(batchSize, tensors.Count - start);
+            var x = PrepareInputs(tensors.Inputs.narrow(0, start, count));
+            var (logits, klSum) = EvaluateBatch(x);
+            bce += PixelBce(logits, x, Reduction.Sum).item<float>();
+            mse += F.mse_loss(ToPixels(logits), x, Reduction.Sum).item<float>();
+            kl += klSum;
+        }
+
+        var pixels = (double)tensors.Count * MnistDataset.PixelsPerImage;
+        return new ReconstructionMetrics(bce / pixels, mse / pixels, this is IVariationalAutoencoder ? kl / tensors.Count : null, tensors.Count);
+    }
+
+    /// <inheritdoc />
+    public void Save(string path)
+    {
+        ThrowIfDisposed();
+        ModelFile.SaveAutoencoder(this, path);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!disposed)
+        {
+            disposed = true;
+            Network.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Codes (<c>N x LatentSize</c>) of images already in the network's shape; the VAE returns the mean.</summary>
+    internal abstract Tensor EncodeCore(Tensor input);
+
+    /// <summary>The decoder's output before the output activation, in the network's image shape.</summary>
+    internal abstract Tensor DecodeLogitsCore(Tensor codes);
+
+    /// <summary>Decoder output before the output activation for evaluation, and the batch's summed KL term (0 for plain autoencoders).</summary>
+    internal virtual (Tensor Logits, double KlSum) EvaluateBatch(Tensor input) => (DecodeLogitsCore(EncodeCore(input)), 0);
+
+    /// <summary>The training loss of a batch: the mean per-pixel reconstruction loss; <paramref name="noise"/> is null when evaluating.</summary>
+    internal virtual Tensor ComputeLoss(Tensor inputs, Generator? noise) => Spec.Loss switch
+    {
+        ReconstructionLoss.BinaryCrossEntropy => PixelBce(DecodeLogitsCore(EncodeCore(inputs)), inputs, Reduction.Mean),
+        _ => F.mse_loss(ToPixels(DecodeLogitsCore(EncodeCore(inputs))), inputs, Reduction.Mean),
+    };
+
+    /// <summary>Binary cross-entropy of decoder output against pixels; from logits (numerically stable) when the output is a sigmoid.</summary>
+    internal Tensor PixelBce(Tensor logits, Tensor target, Reduction reduction) => Spec.OutputActivation == OutputActivation.Sigmoid
+        ? F.binary_cross_entropy_with_logits(logits, target, reduction: reduction)
+        : F.binary_cross_entropy(logits.clamp(ClampEpsilon, 1 - ClampEpsilon), target, reduction: reduction);
+
+    /// <summary>Applies the output activation: pixels in [0, 1].</summary>
+    internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.clamp(0, 1);
+
+    /// <summary>Checks an image tensor's shape and returns it as float32 on the model's device in the network's shape.</summary>
+    internal Tensor ToNetworkInput(Tensor images, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(images, parameterName);
+        var shape = images.shape;
+        var ok = (shape.Length == 2 && shape[1] == MnistDataset.PixelsPerImage)
+            || (shape.Length == 4 && shape[1] == 1 && shape[2] == MnistDataset.ImageHeight && shape[3] == MnistDataset.ImageWidth);
+        if (!ok)
+        {
+            throw new ArgumentException(
+                $"Images must be shaped N x 784 or N x 1 x 28 x 28; got [{string.Join(", ", shape)}].",
+                parameterName);
+        }
+
+        if (!images.is_floating_point())
+        {
+            throw new ArgumentException($"Images must be floating-point pixels in [0, 1]; got {images.dtype}.", parameterName);
+        }
+
+        var shaped = images.reshape([shape[0], .. InputShape]);
+        return shaped.to(ScalarType.Float32).to(Device);
+    }
+
+    /// <summary>Raw uint8 rows (N x 784) to float pixels in [0, 1] in the network's shape on its device.</summary>
+    internal Tensor PrepareInputs(Tensor raw)
+    {
+        var x = raw.to(Device).to(ScalarType.Float32).div_(255f);
+        return InputShape.Count == 1 ? x : x.view([x.shape[0], .. InputShape]);
+    }
+
+    /// <summary>Moves the weights to <paramref name="device"/>.</summary>
+    internal void MoveTo(Device device)
+    {
+        Network.to(device);
+        Device = device;
+    }
+
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+
+    internal static (MnistDataset Training, MnistDataset? Validation) SplitValidation(MnistDataset training, TrainingOptions options)
+    {
+        if (options.ValidationSet is { } set)
+        {
+            return (training, set);
+        }
+
+        if (options.ValidationFraction is { } fraction)
+        {
+            var (t, v) = training.SplitForValidation(fraction, options.Seed);
+            return (t, v);
+        }
+
+        return (training, null);
+    }
+
+    Tensor ITrainable.PrepareInputs(Tensor raw) => PrepareInputs(raw);
+
+    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise) => ComputeLoss(inputs, noise);
+
+    void ITrainable.MoveTo(Device device) => MoveTo(device);
+
+    void ITrainable.SetTrainingMode(bool training) => Network.train(training);
+}

@@ -1,0 +1,82 @@
+using LatentKit.Data;
+using LatentKit.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentKit.Models;
+
+/// <summary>
+/// An autoencoder for 28 x 28 grey-scale images: an encoder that maps images to latent codes and a decoder that maps
+/// codes back to images. Every method that takes images accepts both flat (<c>N x 784</c>) and image-shaped
+/// (<c>N x 1 x 28 x 28</c>) float tensors with pixels in [0, 1]; any other shape is rejected with an
+/// <see cref="ArgumentException"/> that names it. Returned tensors belong to the caller (dispose them, or create them
+/// inside a <see cref="torch.NewDisposeScope"/>). Build one with <see cref="Building.Autoencoders"/>.
+/// </summary>
+public interface IAutoencoder : IDisposable
+{
+    /// <summary>Number of values in a latent code.</summary>
+    int LatentSize { get; }
+
+    /// <summary>The shape of one image as the network sees it: <c>[784]</c> for dense models, <c>[1, 28, 28]</c> for convolutional ones.</summary>
+    IReadOnlyList<long> InputShape { get; }
+
+    /// <summary>The device the weights live on (the CPU unless built or trained elsewhere).</summary>
+    Device Device { get; }
+
+    /// <summary>The settings <see cref="Train"/> uses when it is given no options.</summary>
+    TrainingOptions DefaultTraining { get; }
+
+    /// <summary>Encodes images (<c>N x 784</c> or <c>N x 1 x 28 x 28</c>) to latent codes <c>N x LatentSize</c>, in evaluation mode, without gradients.</summary>
+    /// <exception cref="ArgumentException">The tensor does not hold 28 x 28 images in one of the accepted shapes.</exception>
+    Tensor Encode(Tensor images);
+
+    /// <summary>Decodes latent codes (<c>N x LatentSize</c>) to images with pixels in [0, 1], shaped like <see cref="InputShape"/>.</summary>
+    /// <exception cref="ArgumentException">The codes are not <c>N x LatentSize</c>.</exception>
+    Tensor Decode(Tensor codes);
+
+    /// <summary>Encodes and decodes images; the result has the input's shape and pixels in [0, 1].</summary>
+    /// <exception cref="ArgumentException">The tensor does not hold 28 x 28 images in one of the accepted shapes.</exception>
+    Tensor Reconstruct(Tensor images);
+
+    /// <summary>The latent codes of every image of <paramref name="dataset"/>, as one <c>N x LatentSize</c> tensor on the CPU.</summary>
+    Tensor EncodeDataset(MnistDataset dataset, int batchSize = 1000);
+
+    /// <summary>
+    /// Trains the autoencoder on <paramref name="training"/>.
+    /// </summary>
+    /// <param name="training">The images to train on (labels are not used).</param>
+    /// <param name="options">Training settings; <see langword="null"/> uses <see cref="DefaultTraining"/>.</param>
+    /// <param name="progress">Receives progress during each epoch.</param>
+    /// <param name="logger">Receives one line per epoch.</param>
+    /// <param name="cancellationToken">Stops training at the next batch; the model stays usable and the history holds the epochs so far.</param>
+    /// <returns>Per-epoch losses, times and throughput.</returns>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the weights were restored to the last good ones.</exception>
+    TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Mean per-pixel binary cross-entropy and squared error of the reconstructions of <paramref name="data"/> (and the KL term for a VAE).</summary>
+    ReconstructionMetrics Evaluate(MnistDataset data, int batchSize = 1000);
+
+    /// <summary>
+    /// Writes the model to one file (weights, architecture, options and LatentKit version), atomically: a temporary
+    /// file in the same folder, then a rename. Load it with <see cref="Persistence.AutoencoderFile.Load"/>.
+    /// </summary>
+    void Save(string path);
+}
+
+/// <summary>A variational autoencoder: the encoder gives a Gaussian distribution over latent codes rather than one code.</summary>
+public interface IVariationalAutoencoder : IAutoencoder
+{
+    /// <summary>
+    /// Weight of the KL term in the training loss (per image: summed binary cross-entropy over the 784 pixels +
+    /// <c>KlWeight</c> x KL divergence from the standard normal prior). Default 1.
+    /// </summary>
+    double KlWeight { get; }
+
+    /// <summary>The mean and log-variance (each <c>N x LatentSize</c>) of the latent distribution of each image.</summary>
+    (Tensor Mean, Tensor LogVariance) EncodeDistribution(Tensor images);
+
+    /// <summary>New images decoded from <paramref name="count"/> codes drawn from the standard normal prior; the same seed gives the same images.</summary>
+    Tensor Sample(int count, int seed);
+}

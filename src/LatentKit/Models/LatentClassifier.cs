@@ -1,0 +1,210 @@
+using LatentKit.Building;
+using LatentKit.Data;
+using LatentKit.Persistence;
+using LatentKit.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace LatentKit.Models;
+
+/// <summary>The architecture of a classifier head; stored in the manifest of a saved classifier.</summary>
+internal sealed record ClassifierSpec
+{
+    public ClassifierHead Head { get; init; } = ClassifierHead.Logits;
+
+    public int[] HiddenLayers { get; init; } = [128];
+
+    public Activation Activation { get; init; } = Activation.ReLU;
+
+    public int? Seed { get; init; }
+}
+
+/// <summary>
+/// A digit classifier on the latent codes of a frozen <see cref="IAutoencoder"/> (for a variational autoencoder, on
+/// the mean of the latent distribution). The head is dense: latent → hidden widths (default one layer of 128, ReLU) →
+/// 10. The encoder's weights never change: codes are computed in evaluation mode without gradients, and only the head
+/// is trained. Build one with <see cref="For"/>.
+/// </summary>
+public sealed class LatentClassifier : IDisposable, ITrainable
+{
+    private readonly nn.Module<Tensor, Tensor> head;
+    private readonly bool ownsAutoencoder;
+    private bool disposed;
+
+    internal LatentClassifier(IAutoencoder autoencoder, ClassifierSpec spec, TrainingOptions defaultTraining, bool ownsAutoencoder, bool applySeed)
+    {
+        Autoencoder = autoencoder;
+        Spec = spec;
+        DefaultTraining = defaultTraining;
+        this.ownsAutoencoder = ownsAutoencoder;
+        head = NetworkParts.SeededConstruction(
+            applySeed ? spec.Seed : null,
+            () => NetworkParts.Mlp([autoencoder.LatentSize, .. spec.HiddenLayers, MnistDataset.ClassCount], spec.Activation, Activation.Identity));
+        if (autoencoder.Device.type != DeviceType.CPU)
+        {
+            head.to(autoencoder.Device);
+        }
+    }
+
+    /// <summary>The frozen autoencoder whose codes are classified.</summary>
+    public IAutoencoder Autoencoder { get; }
+
+    /// <summary>What the last layer outputs and how it is trained.</summary>
+    public ClassifierHead HeadKind => Spec.Head;
+
+    /// <summary>Widths of the head's hidden layers (default one layer of 128).</summary>
+    public IReadOnlyList<int> HiddenLayers => Spec.HiddenLayers;
+
+    /// <summary>Activation after each hidden layer of the head.</summary>
+    public Activation Activation => Spec.Activation;
+
+    /// <summary>The settings <see cref="Train"/> uses when it is given no options.</summary>
+    public TrainingOptions DefaultTraining { get; }
+
+    internal ClassifierSpec Spec { get; }
+
+    /// <summary>The head's layers (tests count them).</summary>
+    internal nn.Module<Tensor, Tensor> Head => head;
+
+    string ITrainable.DisplayName => $"Latent classifier ({Spec.Head})";
+
+    nn.Module ITrainable.Network => head;
+
+    IEnumerable<TorchSharp.Modules.Parameter> ITrainable.TrainableParameters => head.parameters();
+
+    Device ITrainable.Device => Autoencoder.Device;
+
+    /// <summary>Starts building a classifier on the codes of <paramref name="autoencoder"/>.</summary>
+    public static LatentClassifierBuilder For(IAutoencoder autoencoder) => new(autoencoder);
+
+    /// <summary>Loads a classifier, with the autoencoder it runs on, from a file written by <see cref="Save"/>.</summary>
+    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged, holds an autoencoder only, or its weights do not match its architecture.</exception>
+    public static LatentClassifier Load(string path) => ModelFile.LoadClassifier(path);
+
+    /// <summary>
+    /// Trains the head on the codes of <paramref name="training"/>'s images (computed once, without gradients) and
+    /// their labels. The autoencoder is not changed.
+    /// </summary>
+    /// <param name="training">Labelled images.</param>
+    /// <param name="options">Training settings; <see langword="null"/> uses <see cref="DefaultTraining"/>.</param>
+    /// <param name="progress">Receives progress during each epoch.</param>
+    /// <param name="logger">Receives one line per epoch.</param>
+    /// <param name="cancellationToken">Stops training at the next batch.</param>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the head was restored to its last good weights.</exception>
+    public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(training);
+        options ??= DefaultTraining;
+        options.Validate();
+        var (trainPart, validationPart) = AutoencoderBase.SplitValidation(training, options);
+        using var trainData = new TrainingData(Autoencoder.EncodeDataset(trainPart), trainPart.LabelsToTensor());
+        using var validationData = validationPart is null ? null : new TrainingData(Autoencoder.EncodeDataset(validationPart), validationPart.LabelsToTensor());
+        return Trainer.Train(this, trainData, validationData, options, progress, logger, cancellationToken);
+    }
+
+    /// <summary>Class probabilities (<c>N x 10</c>, rows sum to 1) for images shaped <c>N x 784</c> or <c>N x 1 x 28 x 28</c>.</summary>
+    public Tensor PredictProbabilities(Tensor images)
+    {
+        ThrowIfDisposed();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        head.eval();
+        var logits = head.forward(Autoencoder.Encode(images));
+        var probabilities = Spec.Head == ClassifierHead.Logits
+            ? F.softmax(logits, 1)
+            : NormalisedSigmoid(logits);
+        return probabilities.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The predicted digit of each image (the most probable class).</summary>
+    public int[] Predict(Tensor images)
+    {
+        ThrowIfDisposed();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        head.eval();
+        var predicted = head.forward(Autoencoder.Encode(images)).argmax(1).cpu();
+        return predicted.data<long>().Select(v => (int)v).ToArray();
+    }
+
+    /// <summary>Accuracy, confusion matrix and per-class recall on <paramref name="data"/>.</summary>
+    public ClassificationMetrics Evaluate(MnistDataset data, int batchSize = 1000)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        var confusion = new int[MnistDataset.ClassCount, MnistDataset.ClassCount];
+        using var codes = Autoencoder.EncodeDataset(data, batchSize);
+        using var noGrad = no_grad();
+        head.eval();
+        for (var start = 0; start < data.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(batchSize, data.Count - start);
+            var predicted = head.forward(codes.narrow(0, start, count).to(Autoencoder.Device)).argmax(1).cpu().data<long>().ToArray();
+            for (var i = 0; i < count; i++)
+            {
+                confusion[data.GetLabel(start + i), predicted[i]]++;
+            }
+        }
+
+        return new ClassificationMetrics(confusion);
+    }
+
+    /// <summary>Writes the classifier and its autoencoder to one file, atomically. Load it with <see cref="Load"/>.</summary>
+    public void Save(string path)
+    {
+        ThrowIfDisposed();
+        if (Autoencoder is not AutoencoderBase)
+        {
+            throw new NotSupportedException("Only classifiers on LatentKit's own autoencoders can be saved.");
+        }
+
+        ModelFile.SaveClassifier(this, path);
+    }
+
+    /// <summary>Frees the head's weights, and the autoencoder's when the classifier was loaded from a file (and so owns it).</summary>
+    public void Dispose()
+    {
+        if (!disposed)
+        {
+            disposed = true;
+            head.Dispose();
+            if (ownsAutoencoder)
+            {
+                Autoencoder.Dispose();
+            }
+        }
+    }
+
+    private static Tensor NormalisedSigmoid(Tensor logits)
+    {
+        var s = logits.sigmoid();
+        return s / s.sum(1, keepdim: true).clamp_min(1e-12);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+
+    Tensor ITrainable.PrepareInputs(Tensor raw) => raw.to(Autoencoder.Device);
+
+    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise)
+    {
+        var logits = head.forward(inputs);
+        return Spec.Head == ClassifierHead.Logits
+            ? F.cross_entropy(logits, targets!)
+            : F.binary_cross_entropy_with_logits(logits, F.one_hot(targets!, MnistDataset.ClassCount).to(ScalarType.Float32));
+    }
+
+    void ITrainable.MoveTo(Device device)
+    {
+        if (device.type != Autoencoder.Device.type || device.index != Autoencoder.Device.index)
+        {
+            throw new ArgumentException($"A latent classifier trains on its autoencoder's device ({Autoencoder.Device}); TrainingOptions.Device was {device}.", nameof(device));
+        }
+    }
+
+    void ITrainable.SetTrainingMode(bool training) => head.train(training);
+}

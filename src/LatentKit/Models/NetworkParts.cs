@@ -1,0 +1,72 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentKit.Models;
+
+/// <summary>Small helpers shared by the networks.</summary>
+internal static class NetworkParts
+{
+    private static readonly object ConstructionLock = new();
+
+    /// <summary>
+    /// Runs <paramref name="construct"/> (which initialises weights from TorchSharp's global generator) after seeding
+    /// that generator with <paramref name="seed"/>, holding a lock so that two LatentKit constructions on different
+    /// threads cannot interleave their draws. Code outside LatentKit that uses the global generator concurrently can
+    /// still disturb a seeded construction.
+    /// </summary>
+    public static T SeededConstruction<T>(int? seed, Func<T> construct)
+    {
+        lock (ConstructionLock)
+        {
+            if (seed is { } value)
+            {
+                torch.manual_seed(value);
+            }
+
+            return construct();
+        }
+    }
+
+    public static nn.Module<Tensor, Tensor> Create(Activation activation) => activation switch
+    {
+        Activation.ReLU => nn.ReLU(),
+        Activation.LeakyReLU => nn.LeakyReLU(0.01),
+        Activation.ELU => nn.ELU(),
+        Activation.GELU => nn.GELU(),
+        Activation.SiLU => nn.SiLU(),
+        Activation.Tanh => nn.Tanh(),
+        Activation.Sigmoid => nn.Sigmoid(),
+        Activation.Identity => nn.Identity(),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
+    };
+
+    /// <summary>A multilayer perceptron: Linear, activation, ..., Linear, with <paramref name="last"/> after the last layer unless it is Identity.</summary>
+    public static nn.Module<Tensor, Tensor> Mlp(IReadOnlyList<int> widths, Activation activation, Activation last)
+    {
+        var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
+        for (var i = 0; i + 1 < widths.Count; i++)
+        {
+            modules.Add(($"linear{i + 1}", nn.Linear(widths[i], widths[i + 1])));
+            var act = i + 2 < widths.Count ? activation : last;
+            if (act != Activation.Identity)
+            {
+                modules.Add(($"{act.ToString().ToLowerInvariant()}{i + 1}", Create(act)));
+            }
+        }
+
+        return nn.Sequential(modules.ToArray());
+    }
+}
+
+/// <summary>A container module that registers named parts, so that their weights are saved, loaded and snapshotted together.</summary>
+internal sealed class Network : nn.Module
+{
+    public Network(string name, params (string Name, nn.Module Module)[] parts)
+        : base(name)
+    {
+        foreach (var (partName, module) in parts)
+        {
+            register_module(partName, module);
+        }
+    }
+}

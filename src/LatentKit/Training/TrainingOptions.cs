@@ -1,0 +1,154 @@
+using LatentKit.Data;
+using TorchSharp;
+
+namespace LatentKit.Training;
+
+/// <summary>The optimizer that updates the weights.</summary>
+public enum OptimizerKind
+{
+    /// <summary>Adam (the default).</summary>
+    Adam,
+
+    /// <summary>Adam with decoupled weight decay.</summary>
+    AdamW,
+
+    /// <summary>Stochastic gradient descent with optional momentum (<see cref="TrainingOptions.Momentum"/>).</summary>
+    Sgd,
+
+    /// <summary>RMSProp with optional momentum (<see cref="TrainingOptions.Momentum"/>).</summary>
+    RmsProp,
+}
+
+/// <summary>
+/// How a model is trained: epochs, batches, optimizer, seed, threads, validation and early stopping. Immutable; make
+/// variations with <c>with</c>.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Passes over the training data. Default 10.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Images per optimizer step. Default 128.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Optimizer learning rate. Default 0.001.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>The optimizer. Default <see cref="OptimizerKind.Adam"/>.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>Momentum for <see cref="OptimizerKind.Sgd"/> and <see cref="OptimizerKind.RmsProp"/>. Default 0.</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>L2 weight decay (decoupled for <see cref="OptimizerKind.AdamW"/>). Default 0.</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>
+    /// Seed of the batch order and of TorchSharp's global generator during training (for example the VAE's sampling
+    /// noise). The same seed, settings and data on the CPU with <see cref="Threads"/> = 1 give the same losses. Default 42.
+    /// </summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>
+    /// The device to train on; the model is moved there first. <see langword="null"/> (the default) trains where the
+    /// model is, which is the CPU unless it was built for another device.
+    /// </summary>
+    public torch.Device? Device { get; init; }
+
+    /// <summary>
+    /// Number of CPU threads TorchSharp uses while training (restored afterwards); <see langword="null"/> leaves
+    /// TorchSharp's setting as it is. Use 1 for bit-for-bit repeatable runs.
+    /// </summary>
+    public int? Threads { get; init; }
+
+    /// <summary>
+    /// Fraction of the training data held out (at random, by <see cref="Seed"/>) to compute a validation loss each
+    /// epoch, in (0, 1). Ignored when <see cref="ValidationSet"/> is given. Default <see langword="null"/>: no validation.
+    /// </summary>
+    public double? ValidationFraction { get; init; }
+
+    /// <summary>A separate validation dataset whose loss is computed after each epoch. Takes precedence over <see cref="ValidationFraction"/>.</summary>
+    public MnistDataset? ValidationSet { get; init; }
+
+    /// <summary>
+    /// Stop when the validation loss has not improved for this many epochs, and keep the weights of the best epoch.
+    /// Needs <see cref="ValidationFraction"/> or <see cref="ValidationSet"/>. Default <see langword="null"/>: off.
+    /// </summary>
+    public int? EarlyStoppingPatience { get; init; }
+
+    /// <summary>Shortest interval between two progress reports within an epoch (the last batch of an epoch is always reported). Default 100 ms.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Checks every setting.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range; <see cref="ArgumentException.ParamName"/> names the property and the message gives the value.</exception>
+    public void Validate()
+    {
+        if (Epochs <= 0)
+        {
+            throw Bad(nameof(Epochs), Epochs, "must be at least 1");
+        }
+
+        if (BatchSize <= 0)
+        {
+            throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
+        }
+
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+        {
+            throw Bad(nameof(LearningRate), LearningRate, "must be a finite number above 0");
+        }
+
+        if (!Enum.IsDefined(Optimizer))
+        {
+            throw Bad(nameof(Optimizer), Optimizer, "is not a known optimizer");
+        }
+
+        if (!(Momentum >= 0) || double.IsInfinity(Momentum))
+        {
+            throw Bad(nameof(Momentum), Momentum, "must be a finite number of at least 0");
+        }
+
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
+        {
+            throw Bad(nameof(WeightDecay), WeightDecay, "must be a finite number of at least 0");
+        }
+
+        if (Threads is { } threads && threads <= 0)
+        {
+            throw Bad(nameof(Threads), threads, "must be at least 1 (or null for TorchSharp's default)");
+        }
+
+        if (ValidationFraction is { } fraction && !(fraction > 0 && fraction < 1))
+        {
+            throw Bad(nameof(ValidationFraction), fraction, "must be between 0 and 1 (exclusive)");
+        }
+
+        if (ValidationSet is { Count: 0 })
+        {
+            throw Bad(nameof(ValidationSet), ValidationSet.Name, "is empty");
+        }
+
+        if (EarlyStoppingPatience is { } patience)
+        {
+            if (patience <= 0)
+            {
+                throw Bad(nameof(EarlyStoppingPatience), patience, "must be at least 1 (or null for no early stopping)");
+            }
+
+            if (ValidationFraction is null && ValidationSet is null)
+            {
+                throw Bad(nameof(EarlyStoppingPatience), patience, "needs a validation loss: set ValidationFraction or ValidationSet");
+            }
+        }
+
+        if (ProgressInterval < TimeSpan.Zero)
+        {
+            throw Bad(nameof(ProgressInterval), ProgressInterval, "must not be negative");
+        }
+    }
+
+    private static ArgumentException Bad(string property, object value, string rule) =>
+        new($"TrainingOptions.{property} = {Format(value)} {rule}.", property);
+
+    private static string Format(object value) => value is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : value.ToString() ?? "null";
+}

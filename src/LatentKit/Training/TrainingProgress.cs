@@ -1,0 +1,74 @@
+namespace LatentKit.Training;
+
+/// <summary>A progress report during training, sent through <see cref="IProgress{T}"/>.</summary>
+/// <param name="Epoch">The current epoch, from 1.</param>
+/// <param name="TotalEpochs">Epochs planned.</param>
+/// <param name="Batch">Batches done in this epoch, from 1.</param>
+/// <param name="TotalBatches">Batches per epoch.</param>
+/// <param name="RunningLoss">Mean training loss of the batches done so far in this epoch.</param>
+/// <param name="ImagesPerSecond">Training throughput so far in this epoch.</param>
+public sealed record TrainingProgress(int Epoch, int TotalEpochs, int Batch, int TotalBatches, double RunningLoss, double ImagesPerSecond);
+
+/// <summary>The outcome of one training epoch.</summary>
+/// <param name="Epoch">The epoch, from 1.</param>
+/// <param name="TrainingLoss">Mean training loss over the epoch's batches (weighted by batch size).</param>
+/// <param name="ValidationLoss">Loss on the validation data after the epoch, or <see langword="null"/> without validation.</param>
+/// <param name="Duration">Wall time of the epoch, validation included.</param>
+/// <param name="ImagesPerSecond">Training images per second of the epoch's training part (validation excluded).</param>
+/// <param name="Completed">False for an epoch interrupted by cancellation (its loss covers the batches done).</param>
+public sealed record EpochResult(int Epoch, double TrainingLoss, double? ValidationLoss, TimeSpan Duration, double ImagesPerSecond, bool Completed = true);
+
+/// <summary>What happened during a training run.</summary>
+public sealed class TrainingHistory
+{
+    internal TrainingHistory(IReadOnlyList<EpochResult> epochs, int? bestEpoch, bool stoppedEarly, bool wasCancelled)
+    {
+        Epochs = epochs;
+        BestEpoch = bestEpoch;
+        StoppedEarly = stoppedEarly;
+        WasCancelled = wasCancelled;
+    }
+
+    /// <summary>One result per epoch run (an epoch interrupted by cancellation included, marked not completed).</summary>
+    public IReadOnlyList<EpochResult> Epochs { get; }
+
+    /// <summary>
+    /// The epoch with the lowest validation loss, whose weights the model keeps when early stopping is on;
+    /// <see langword="null"/> without validation.
+    /// </summary>
+    public int? BestEpoch { get; }
+
+    /// <summary>True when early stopping ended training before the planned epochs.</summary>
+    public bool StoppedEarly { get; }
+
+    /// <summary>True when the cancellation token stopped training; the model is usable and the history holds the epochs so far.</summary>
+    public bool WasCancelled { get; }
+
+    /// <summary>Training loss of the last epoch, or NaN when no epoch ran.</summary>
+    public double FinalTrainingLoss => Epochs.Count == 0 ? double.NaN : Epochs[^1].TrainingLoss;
+
+    /// <summary>Total wall time of all epochs.</summary>
+    public TimeSpan TotalDuration => Epochs.Aggregate(TimeSpan.Zero, (sum, e) => sum + e.Duration);
+}
+
+/// <summary>Training stopped because the loss became NaN or infinite. The model was restored to its last good weights.</summary>
+public sealed class TrainingDivergedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public TrainingDivergedException(int epoch, int batch, double loss, string message)
+        : base(message)
+    {
+        Epoch = epoch;
+        Batch = batch;
+        Loss = loss;
+    }
+
+    /// <summary>The epoch (from 1) in which the loss diverged.</summary>
+    public int Epoch { get; }
+
+    /// <summary>The batch (from 1) of that epoch whose loss was not finite.</summary>
+    public int Batch { get; }
+
+    /// <summary>The non-finite loss value.</summary>
+    public double Loss { get; }
+}

@@ -1,0 +1,94 @@
+using LatentKit.Building;
+using LatentKit.Models;
+using LatentKit.Tests.Support;
+using LatentKit.Training;
+
+namespace LatentKit.Tests.Building;
+
+public class BuilderValidationTests
+{
+    public static TheoryData<string, Func<object>, string, string> Invalid => new()
+    {
+        { "dense latent 0", () => Autoencoders.Dense().WithLatentSize(0).Build(), "latentSize", "*0*" },
+        { "vae latent -3", () => Autoencoders.Variational().WithLatentSize(-3).Build(), "latentSize", "*-3*" },
+        { "conv latent 0", () => Autoencoders.Convolutional().WithLatentSize(0).Build(), "latentSize", "*0*" },
+        { "dense no layers", () => Autoencoders.Dense().WithHiddenLayers().Build(), "widths", "*no layers*" },
+        { "vae no layers", () => Autoencoders.Variational().WithHiddenLayers().Build(), "widths", "*no layers*" },
+        { "conv no channels", () => Autoencoders.Convolutional().WithChannels().Build(), "channels", "*no layers*" },
+        { "dense zero width", () => Autoencoders.Dense().WithHiddenLayers(256, 0).Build(), "widths", "*entry 1 is 0*" },
+        { "conv negative channels", () => Autoencoders.Convolutional().WithChannels(-4, 8).Build(), "channels", "*entry 0 is -4*" },
+        { "conv latent not a 7x7 map", () => Autoencoders.Convolutional().WithLatentSize(50).Build(), "latentSize", "*50*7 x 7*" },
+        { "conv latent not a 14x14 map", () => Autoencoders.Convolutional().WithChannels(8).WithLatentSize(49).Build(), "latentSize", "*49*14 x 14*" },
+        { "conv 3 strided layers", () => Autoencoders.Convolutional().WithChannels(8, 16, 32).Build(), "channels", "*3 stride-2*3.5*" },
+        { "negative learning rate", () => Autoencoders.Dense().WithLearningRate(-0.01).Build(), "learningRate", "*-0.01*" },
+        { "zero learning rate", () => Autoencoders.Convolutional().WithOptimizer(OptimizerKind.Sgd, 0).Build(), "learningRate", "*0*" },
+        { "negative weight decay", () => Autoencoders.Dense().WithOptimizer(OptimizerKind.AdamW, 0.01, -1).Build(), "weightDecay", "*-1*" },
+        { "bce without sigmoid", () => Autoencoders.Dense().WithOutputActivation(OutputActivation.Identity).Build(), "outputActivation", "*Identity*" },
+        { "unknown activation", () => Autoencoders.Dense().WithActivation((Activation)99).Build(), "activation", "*99*" },
+        { "negative kl weight", () => Autoencoders.Variational().WithKlWeight(-0.5).Build(), "klWeight", "*-0.5*" },
+        { "bad training defaults", () => Autoencoders.Dense().WithTrainingDefaults(new TrainingOptions { BatchSize = 0 }).Build(), "BatchSize", "*BatchSize = 0*" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public void Build_rejects_invalid_settings_naming_the_parameter_and_value(string name, Func<object> build, string parameter, string message)
+    {
+        var act = () => build();
+        act.Should().Throw<ArgumentException>(name).Where(e => e.ParamName == parameter).WithMessage(message);
+    }
+
+    [Fact]
+    public void Valid_non_default_settings_build()
+    {
+        using var mse = Autoencoders.Dense().WithOutputActivation(OutputActivation.Identity).WithLoss(ReconstructionLoss.MeanSquaredError).WithActivation(Activation.GELU).Build();
+        mse.OutputActivation.Should().Be(OutputActivation.Identity);
+        using var wide = Autoencoders.Convolutional().WithChannels(8).WithLatentSize(2 * 196).Build();
+        wide.MapSide.Should().Be(14);
+        wide.LatentChannels.Should().Be(2);
+        wide.LatentSize.Should().Be(392);
+    }
+
+    [Fact]
+    public void The_classifier_builder_validates_its_settings()
+    {
+        using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
+        var noLayers = () => LatentClassifier.For(autoencoder).WithHiddenLayers().Build();
+        noLayers.Should().Throw<ArgumentException>().Where(e => e.ParamName == "widths");
+        var zero = () => LatentClassifier.For(autoencoder).WithHiddenLayers(0).Build();
+        zero.Should().Throw<ArgumentException>().Where(e => e.ParamName == "widths").WithMessage("*entry 0 is 0*");
+        var lr = () => LatentClassifier.For(autoencoder).WithLearningRate(-1).Build();
+        lr.Should().Throw<ArgumentException>().Where(e => e.ParamName == "learningRate").WithMessage("*-1*");
+        var head = () => LatentClassifier.For(autoencoder).WithHead((ClassifierHead)7).Build();
+        head.Should().Throw<ArgumentException>().Where(e => e.ParamName == "head");
+    }
+
+    public static TheoryData<TrainingOptions, string> InvalidOptions => new()
+    {
+        { new TrainingOptions { Epochs = 0 }, nameof(TrainingOptions.Epochs) },
+        { new TrainingOptions { BatchSize = -1 }, nameof(TrainingOptions.BatchSize) },
+        { new TrainingOptions { LearningRate = -0.001 }, nameof(TrainingOptions.LearningRate) },
+        { new TrainingOptions { LearningRate = double.NaN }, nameof(TrainingOptions.LearningRate) },
+        { new TrainingOptions { WeightDecay = -1 }, nameof(TrainingOptions.WeightDecay) },
+        { new TrainingOptions { Momentum = -1 }, nameof(TrainingOptions.Momentum) },
+        { new TrainingOptions { Threads = 0 }, nameof(TrainingOptions.Threads) },
+        { new TrainingOptions { ValidationFraction = 1.0 }, nameof(TrainingOptions.ValidationFraction) },
+        { new TrainingOptions { EarlyStoppingPatience = 2 }, nameof(TrainingOptions.EarlyStoppingPatience) },
+        { new TrainingOptions { EarlyStoppingPatience = 0, ValidationFraction = 0.1 }, nameof(TrainingOptions.EarlyStoppingPatience) },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public void Training_options_validation_names_the_property(TrainingOptions options, string property)
+    {
+        var act = () => options.Validate();
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == property).WithMessage($"*{property}*");
+    }
+
+    [Fact]
+    public void Training_with_invalid_options_throws_before_training()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var act = () => model.Train(Synthetic.Digits(20), new TrainingOptions { BatchSize = 0 });
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "BatchSize");
+    }
+}

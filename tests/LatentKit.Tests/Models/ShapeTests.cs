@@ -1,0 +1,122 @@
+using LatentKit.Building;
+using LatentKit.Models;
+using LatentKit.Tests.Support;
+using static TorchSharp.torch;
+
+namespace LatentKit.Tests.Models;
+
+public class ShapeTests
+{
+    public static TheoryData<AutoencoderKind> Kinds => new() { AutoencoderKind.Dense, AutoencoderKind.Convolutional, AutoencoderKind.Variational };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Flat_and_image_input_give_codes_and_reconstructions_of_the_right_shape(AutoencoderKind kind)
+    {
+        using var model = SmallModels.Build(kind);
+        using var scope = NewDisposeScope();
+        var data = Synthetic.Digits(6);
+        var flat = data.ImagesToTensor(Data.ImageLayout.Flat);
+        var image = data.ImagesToTensor(Data.ImageLayout.Image);
+
+        model.Encode(flat).shape.Should().Equal(6, model.LatentSize);
+        model.Encode(image).shape.Should().Equal(6, model.LatentSize);
+        SmallModels.Values(model.Encode(flat)).Should().Equal(SmallModels.Values(model.Encode(image)));
+
+        var reconstructedFlat = model.Reconstruct(flat);
+        var reconstructedImage = model.Reconstruct(image);
+        reconstructedFlat.shape.Should().Equal(6, 784);
+        reconstructedImage.shape.Should().Equal(6, 1, 28, 28);
+        SmallModels.Values(reconstructedFlat).Should().OnlyContain(v => v >= 0 && v <= 1);
+
+        var decoded = model.Decode(model.Encode(flat));
+        decoded.shape.Should().Equal([6, .. model.InputShape]);
+        SmallModels.Values(decoded).Should().Equal(SmallModels.Values(reconstructedFlat));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void A_wrong_image_shape_is_an_argument_exception_naming_the_shape(AutoencoderKind kind)
+    {
+        using var model = SmallModels.Build(kind);
+        using var scope = NewDisposeScope();
+
+        var wrongWidth = () => model.Encode(zeros(3, 100));
+        wrongWidth.Should().Throw<ArgumentException>().WithMessage("*[3, 100]*").Which.ParamName.Should().Be("images");
+        var wrongChannels = () => model.Reconstruct(zeros(2, 3, 28, 28));
+        wrongChannels.Should().Throw<ArgumentException>().WithMessage("*[2, 3, 28, 28]*");
+        var integers = () => model.Encode(zeros(new long[] { 2, 784 }, ScalarType.Int32));
+        integers.Should().Throw<ArgumentException>().WithMessage("*floating-point*");
+        var badCodes = () => model.Decode(zeros(2, model.LatentSize + 1));
+        badCodes.Should().Throw<ArgumentException>().WithMessage($"*N x {model.LatentSize}*").Which.ParamName.Should().Be("codes");
+    }
+
+    [Fact]
+    public void The_variational_autoencoder_gives_a_distribution_and_seeded_samples()
+    {
+        using var model = (IVariationalAutoencoder)SmallModels.Build(AutoencoderKind.Variational);
+        using var scope = NewDisposeScope();
+        var images = Synthetic.Digits(5).ImagesToTensor(Data.ImageLayout.Image);
+
+        var (mean, logVariance) = model.EncodeDistribution(images);
+        mean.shape.Should().Equal(5, 8);
+        logVariance.shape.Should().Equal(5, 8);
+        SmallModels.Values(mean).Should().Equal(SmallModels.Values(model.Encode(images)), "the code of a VAE is the mean");
+
+        var first = SmallModels.Values(model.Sample(4, seed: 3));
+        var again = SmallModels.Values(model.Sample(4, seed: 3));
+        var other = SmallModels.Values(model.Sample(4, seed: 4));
+        first.Should().HaveCount(4 * 784).And.Equal(again).And.OnlyContain(v => v >= 0 && v <= 1);
+        other.Should().NotEqual(first);
+        model.KlWeight.Should().Be(1.0);
+    }
+
+    [Theory]
+    [InlineData(ClassifierHead.Logits)]
+    [InlineData(ClassifierHead.SigmoidCrossEntropy)]
+    public void The_classifier_takes_flat_and_image_input_and_gives_probabilities_that_sum_to_one(ClassifierHead head)
+    {
+        using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
+        using var classifier = LatentClassifier.For(autoencoder).WithHead(head).WithSeed(2).Build();
+        using var scope = NewDisposeScope();
+        var data = Synthetic.Digits(7);
+
+        var probabilities = classifier.PredictProbabilities(data.ImagesToTensor(Data.ImageLayout.Image));
+        probabilities.shape.Should().Equal(7, 10);
+        foreach (var sum in SmallModels.Values(probabilities.sum(1)))
+        {
+            sum.Should().BeApproximately(1f, 1e-5f);
+        }
+
+        var fromFlat = classifier.Predict(data.ImagesToTensor(Data.ImageLayout.Flat));
+        var fromImage = classifier.Predict(data.ImagesToTensor(Data.ImageLayout.Image));
+        fromFlat.Should().HaveCount(7).And.Equal(fromImage).And.OnlyContain(d => d >= 0 && d <= 9);
+        fromFlat.Should().Equal(probabilities.argmax(1).data<long>().ToArray().Select(v => (int)v));
+
+        var wrong = () => classifier.Predict(zeros(2, 10));
+        wrong.Should().Throw<ArgumentException>().WithMessage("*[2, 10]*");
+    }
+
+    [Fact]
+    public void Evaluation_reports_per_pixel_losses_and_the_vae_kl()
+    {
+        var data = Synthetic.Digits(40);
+        using var dense = SmallModels.Build(AutoencoderKind.Dense);
+        using var vae = SmallModels.Build(AutoencoderKind.Variational);
+
+        var denseMetrics = dense.Evaluate(data, batchSize: 16);
+        denseMetrics.Count.Should().Be(40);
+        denseMetrics.BinaryCrossEntropy.Should().BeInRange(0.3, 1.5);
+        denseMetrics.MeanSquaredError.Should().BeInRange(0.01, 0.5);
+        denseMetrics.KlDivergence.Should().BeNull();
+
+        // The BCE equals the mean over pixels computed directly from the reconstructions.
+        using var scope = NewDisposeScope();
+        var x = data.ImagesToTensor();
+        var r = dense.Reconstruct(x).clamp(1e-7, 1 - 1e-7);
+        var direct = -(x * r.log() + (1 - x) * (1 - r).log()).mean().item<float>();
+        denseMetrics.BinaryCrossEntropy.Should().BeApproximately(direct, 1e-4);
+
+        vae.Evaluate(data).KlDivergence.Should().NotBeNull().And.BeGreaterThanOrEqualTo(0);
+    }
+}
