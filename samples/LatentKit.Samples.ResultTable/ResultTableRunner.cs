@@ -82,12 +82,14 @@ public sealed class ResultTableRunner
             {
                 var scenario = ReferenceScenarios.All.Single(s => s.Number == number);
                 outcomes.Add(await RunScenarioAsync(scenario, training, test, cancellationToken).ConfigureAwait(false));
+
+                // Written after every scenario, so an interrupted run keeps the rows it finished.
+                WriteResults(new ResultsDocument(startedAt, settings, environment, outcomes.ToArray()) { TotalWallTimeSeconds = total.Elapsed.TotalSeconds });
             }
 
             total.Stop();
             var document = new ResultsDocument(startedAt, settings, environment, outcomes) { TotalWallTimeSeconds = total.Elapsed.TotalSeconds };
-            JsonResultsWriter.Write(Path.Combine(settings.OutputDirectory, ResultsDocument.JsonFileName), document);
-            AtomicFile.WriteAllText(Path.Combine(settings.OutputDirectory, ResultsDocument.MarkdownFileName), ResultsMarkdown(document));
+            WriteResults(document);
 
             console.WriteLine();
             console.Write(ResultTableFormatter.ToConsoleTable(outcomes));
@@ -101,7 +103,7 @@ public sealed class ResultTableRunner
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            console.MarkupLine("[yellow]Cancelled.[/] The results of the scenarios not finished were not written.");
+            console.MarkupLine("[yellow]Cancelled.[/] results.json and results.md hold the scenarios that finished, if any.");
             return CancelledExitCode;
         }
         catch (Exception e) when (e is MnistSourceException or MnistFormatException or TrainingDivergedException or IOException or UnauthorizedAccessException)
@@ -109,6 +111,12 @@ public sealed class ResultTableRunner
             console.MarkupLine($"[red]The run failed:[/] {Markup.Escape(e.Message)}");
             return FailureExitCode;
         }
+    }
+
+    private void WriteResults(ResultsDocument document)
+    {
+        JsonResultsWriter.Write(Path.Combine(settings.OutputDirectory, ResultsDocument.JsonFileName), document);
+        AtomicFile.WriteAllText(Path.Combine(settings.OutputDirectory, ResultsDocument.MarkdownFileName), ResultsMarkdown(document));
     }
 
     /// <summary>A console table of the settings and the environment of a run.</summary>
