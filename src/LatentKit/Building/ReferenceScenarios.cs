@@ -229,7 +229,7 @@ public static class ReferenceScenarios
 
     private static TrainingOptions DenseTraining => new() { Epochs = 15, BatchSize = 128, LearningRate = 1e-3, Seed = Seed };
 
-    private static TrainingOptions ConvolutionalTraining => new() { Epochs = 10, BatchSize = 128, LearningRate = 2e-3, Seed = Seed };
+    private static TrainingOptions ConvolutionalTraining => new() { Epochs = 6, BatchSize = 128, LearningRate = 3e-3, Seed = Seed };
 
     private static TrainingOptions VariationalTraining => new() { Epochs = 15, BatchSize = 128, LearningRate = 1e-3, Seed = Seed };
 }
