@@ -16,6 +16,7 @@ public static class LossCurvePlot
     /// <param name="yLabel">Label of the loss axis.</param>
     /// <param name="width">Picture width in pixels (at least 100).</param>
     /// <param name="height">Picture height in pixels (at least 100).</param>
+    /// <param name="validationLabel">The legend text of the second curve (for example "test" when it is the test loss).</param>
     /// <exception cref="ArgumentException">There is no training loss.</exception>
     public static byte[] RenderPng(
         string title,
@@ -23,7 +24,8 @@ public static class LossCurvePlot
         IReadOnlyList<double>? validationLoss = null,
         string yLabel = "loss",
         int width = PlotStyle.DefaultWidth,
-        int height = PlotStyle.DefaultHeight)
+        int height = PlotStyle.DefaultHeight,
+        string validationLabel = "validation")
     {
         ArgumentNullException.ThrowIfNull(title);
         ArgumentNullException.ThrowIfNull(trainingLoss);
@@ -36,7 +38,7 @@ public static class LossCurvePlot
         AddCurve(plot, trainingLoss, "training", PlotStyle.TrainingColor);
         if (validationLoss is { Count: > 0 })
         {
-            AddCurve(plot, validationLoss, "validation", PlotStyle.ValidationColor);
+            AddCurve(plot, validationLoss, validationLabel, PlotStyle.ValidationColor);
         }
 
         plot.Title(title);
@@ -57,8 +59,9 @@ public static class LossCurvePlot
         IReadOnlyList<double>? validationLoss = null,
         string yLabel = "loss",
         int width = PlotStyle.DefaultWidth,
-        int height = PlotStyle.DefaultHeight) =>
-        AtomicFile.WriteAllBytes(path, RenderPng(title, trainingLoss, validationLoss, yLabel, width, height));
+        int height = PlotStyle.DefaultHeight,
+        string validationLabel = "validation") =>
+        AtomicFile.WriteAllBytes(path, RenderPng(title, trainingLoss, validationLoss, yLabel, width, height, validationLabel));
 
     private static void AddCurve(Plot plot, IReadOnlyList<double> loss, string label, Color color)
     {

@@ -200,7 +200,7 @@ public static class ResultTableCommandLine
 
         public Option<int?> Seed { get; } = new("--seed")
         {
-            Description = "Seed for weight initialisation, shuffling and the validation split, instead of each preset's own.",
+            Description = "Seed for weight initialisation and batch order (and the quick subsets), instead of each preset's own.",
             HelpName = "number",
         };
 
@@ -218,7 +218,7 @@ public static class ResultTableCommandLine
 
         public Option<string> Output { get; } = new("--output", "-o")
         {
-            Description = "Directory for results.json, results.md and the pictures.",
+            Description = "Directory for results.json, results.md, the pictures and the trained models (in models/).",
             HelpName = "path",
             DefaultValueFactory = _ => ResultTableSettings.DefaultOutputDirectory,
         };
@@ -226,7 +226,7 @@ public static class ResultTableCommandLine
         public Option<bool> Quick { get; } = new("--quick")
         {
             Description = $"Smoke run: {ResultTableSettings.QuickTrainingImages:N0} training and {ResultTableSettings.QuickTestImages:N0} test images, "
-                + $"{ResultTableSettings.QuickEpochs} epoch; its figures are not comparable with the original's.",
+                + $"{ResultTableSettings.QuickEpochs} epoch for the autoencoder and the classifier; its figures are not comparable with the original's.",
         };
 
         public ResultTableSettings ToSettings(ParseResult result) => new()

@@ -14,6 +14,7 @@ public sealed class TrainingProgressBar
     private readonly string label;
     private readonly int epochs;
     private readonly int batchesPerEpoch;
+    private readonly string validationName;
 
     /// <summary>Adds the bar to a live progress display (see <see cref="ProgressDisplay"/>).</summary>
     /// <param name="context">The live display.</param>
@@ -21,8 +22,11 @@ public sealed class TrainingProgressBar
     /// <param name="label">What is trained, for example "scenario 1 autoencoder".</param>
     /// <param name="epochs">Epochs to train.</param>
     /// <param name="batchesPerEpoch">Batches per epoch.</param>
-    public TrainingProgressBar(ProgressContext context, IAnsiConsole console, string label, int epochs, int batchesPerEpoch)
+    /// <param name="validationName">What the per-epoch held-out loss is called in the log line, for example "test".</param>
+    public TrainingProgressBar(ProgressContext context, IAnsiConsole console, string label, int epochs, int batchesPerEpoch, string validationName = "validation")
     {
+        ArgumentNullException.ThrowIfNull(validationName);
+        this.validationName = validationName;
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(label);
@@ -59,7 +63,7 @@ public sealed class TrainingProgressBar
     public void CompleteEpoch(int epoch, double trainingLoss, double? validationLoss, TimeSpan duration, double imagesPerSecond)
     {
         ReportBatch(epoch, batchesPerEpoch, trainingLoss);
-        console.WriteLine(EpochLine(label, epoch, epochs, trainingLoss, validationLoss, duration, imagesPerSecond));
+        console.WriteLine(EpochLine(label, epoch, epochs, trainingLoss, validationLoss, duration, imagesPerSecond, validationName));
     }
 
     /// <summary>Marks the training finished (the bar shows 100%).</summary>
@@ -73,9 +77,9 @@ public sealed class TrainingProgressBar
     }
 
     /// <summary>The log line of one epoch, for example "scenario 1 autoencoder: epoch 2/20, training loss 0.0912, validation loss 0.0934, 12.3 s, 4870 images/s".</summary>
-    public static string EpochLine(string label, int epoch, int epochs, double trainingLoss, double? validationLoss, TimeSpan duration, double imagesPerSecond)
+    public static string EpochLine(string label, int epoch, int epochs, double trainingLoss, double? validationLoss, TimeSpan duration, double imagesPerSecond, string validationName = "validation")
     {
-        var validation = validationLoss is { } v ? string.Create(CultureInfo.InvariantCulture, $", validation loss {v:0.0000}") : string.Empty;
+        var validation = validationLoss is { } v ? string.Create(CultureInfo.InvariantCulture, $", {validationName} loss {v:0.0000}") : string.Empty;
         return string.Create(
             CultureInfo.InvariantCulture,
             $"{label}: epoch {epoch}/{epochs}, training loss {trainingLoss:0.0000}{validation}, {duration.TotalSeconds:0.0} s, {imagesPerSecond:0} images/s");

@@ -77,7 +77,7 @@ public static class ResultTableFormatter
             Number(outcome.OriginalAccuracy),
             string.Create(CultureInfo.InvariantCulture, $"{outcome.AutoencoderEpochs}/{outcome.ClassifierEpochs}"),
             WallTime(outcome.WallTime),
-            outcome.MeetsReference ? "yes" : "no",
+            outcome.MeetsReference ? "✓ yes" : "✗ no",
         ];
     }
 

@@ -18,4 +18,7 @@ public sealed record ResultsDocument(
 
     /// <summary>File name of the markdown table in the output directory.</summary>
     public const string MarkdownFileName = "results.md";
+
+    /// <summary>Wall time of all scenarios (training, evaluation, pictures and saving; loading MNIST excluded), in seconds.</summary>
+    public double TotalWallTimeSeconds { get; init; }
 }

@@ -20,6 +20,12 @@ public sealed record RunEnvironment(
     int ProcessorCount,
     string MachineName)
 {
+    /// <summary>Memory the process may use, in GiB (the machine's memory unless a container limits it).</summary>
+    public double MemoryGiB { get; init; } = Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), 1);
+
+    /// <summary>Threads TorchSharp's CPU kernels use (read when the run starts training), or null when not known.</summary>
+    public int? TorchThreads { get; init; }
+
     /// <summary>Reads the environment of the current process (does not load TorchSharp's native library).</summary>
     public static RunEnvironment Capture() => new(
         LatentKit.LatentKitInfo.Version,

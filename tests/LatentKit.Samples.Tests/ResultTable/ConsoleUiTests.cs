@@ -74,19 +74,4 @@ public class ConsoleUiTests
         console.Output.Should().Contain("scenario 1 autoencoder: epoch 1/2, training loss 0.2000, validation loss 0.2100, 12.3 s, 4870 images/s");
         console.Output.Should().Contain("scenario 1 autoencoder: epoch 2/2, training loss 0.1500, 11.0 s, 5000 images/s");
     }
-
-    [Fact]
-    public async Task The_runner_says_it_cannot_train_yet_and_writes_no_results()
-    {
-        using var directory = new TempDirectory();
-        var console = new TestConsole().Width(200);
-        var settings = new ResultTableSettings { Scenarios = [2], Quick = true, OutputDirectory = directory.File("out") };
-
-        var code = await new ResultTableRunner(settings, console).RunAsync();
-
-        code.Should().Be(ResultTableRunner.FailureExitCode);
-        console.Output.Should().Contain("cannot train").And.Contain("Nothing was trained");
-        console.Output.Should().Contain("1 (quick)");
-        Directory.Exists(directory.File("out")).Should().BeFalse("no figures may be written without a real run");
-    }
 }

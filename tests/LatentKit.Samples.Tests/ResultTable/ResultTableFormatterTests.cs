@@ -14,9 +14,9 @@ public class ResultTableFormatterTests
     [Fact]
     public void Cells_show_three_decimals_the_kl_term_and_the_wall_time()
     {
-        ResultTableFormatter.Cells(Dense).Should().Equal("1", "dense, ReLU", "0.081", "0.901", "0.087", "0.890", "20/10", "1:02:05", "yes");
+        ResultTableFormatter.Cells(Dense).Should().Equal("1", "dense, ReLU", "0.081", "0.901", "0.087", "0.890", "20/10", "1:02:05", "✓ yes");
         ResultTableFormatter.Cells(Variational).Should().Equal(
-            "4", "variational", "0.100 (KL 0.032)", "0.880", "0.050 (another quantity?)", "0.910", "30/10", "0:00:59", "no");
+            "4", "variational", "0.100 (KL 0.032)", "0.880", "0.050 (another quantity?)", "0.910", "30/10", "0:00:59", "✗ no");
     }
 
     [Fact]
