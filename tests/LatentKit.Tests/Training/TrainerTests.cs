@@ -20,7 +20,7 @@ public class TrainerTests
         using var model = SmallModels.Build(kind);
         var before = model.Evaluate(data).BinaryCrossEntropy;
         var reports = new List<TrainingProgress>();
-        var logger = new TestLogger();
+        var logger = new ListLogger();
 
         var history = model.Train(data, Quick with { ProgressInterval = TimeSpan.Zero }, new SyncProgress<TrainingProgress>(reports.Add), logger);
 
