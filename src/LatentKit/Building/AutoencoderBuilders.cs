@@ -59,6 +59,17 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     /// <summary>Seeds TorchSharp's global generator before the weights are initialised, so the same seed gives the same initial weights.</summary>
     public TBuilder WithSeed(int seed) => Set(spec with { Seed = seed });
 
+    /// <summary>
+    /// Makes a denoising autoencoder: during training each input is corrupted (a <paramref name="maskFraction"/> of
+    /// its pixels set to 0 at random, then Gaussian noise of standard deviation <paramref name="noiseStd"/> added and
+    /// the result clamped to [0, 1]) and the loss compares the reconstruction with the clean image. The noise comes
+    /// from the training run's own generator seeded by <see cref="TrainingOptions.Seed"/>, so runs are reproducible.
+    /// Encoding, reconstruction and evaluation never add noise. <c>WithDenoising(0, 0)</c> turns it off.
+    /// </summary>
+    /// <param name="noiseStd">Standard deviation of the additive Gaussian noise, 0..1 (0.3 is typical for MNIST).</param>
+    /// <param name="maskFraction">Fraction of pixels dropped to 0, in [0, 1) (for example 0.25).</param>
+    public TBuilder WithDenoising(double noiseStd, double maskFraction = 0) => Set(spec with { DenoisingNoiseStd = noiseStd, DenoisingMaskFraction = maskFraction });
+
     /// <summary>The device the weights are created on (default the CPU).</summary>
     public TBuilder OnDevice(torch.Device device)
     {
@@ -192,6 +203,40 @@ public sealed class LatentClassifierBuilder
         return this;
     }
 
+    /// <summary>Dropout with probability <paramref name="probability"/> after each hidden layer's activation, in [0, 1) (default 0: none).</summary>
+    public LatentClassifierBuilder WithDropout(double probability)
+    {
+        spec = spec with { Dropout = probability };
+        return this;
+    }
+
+    /// <summary>Batch normalisation between each hidden linear layer and its activation (default off).</summary>
+    public LatentClassifierBuilder WithBatchNorm(bool enabled = true)
+    {
+        spec = spec with { BatchNorm = enabled };
+        return this;
+    }
+
+    /// <summary>
+    /// Fine-tuning: <see cref="Build"/> copies the autoencoder, and training then updates that copy's encoder together
+    /// with the head, end to end on images, the encoder with <paramref name="encoderLearningRate"/> (typically 10
+    /// times below the head's) and the head with the training options' learning rate. The autoencoder given to
+    /// <see cref="LatentClassifier.For"/> is never changed; the classifier owns (and disposes) the copy.
+    /// </summary>
+    /// <param name="encoderLearningRate">The encoder's learning rate, a finite number above 0.</param>
+    public LatentClassifierBuilder WithFineTuning(double encoderLearningRate)
+    {
+        spec = spec with { EncoderLearningRate = encoderLearningRate };
+        return this;
+    }
+
+    /// <summary>Keeps the encoder frozen (the default; undoes <see cref="WithFineTuning"/>).</summary>
+    public LatentClassifierBuilder WithFrozenEncoder()
+    {
+        spec = spec with { EncoderLearningRate = null };
+        return this;
+    }
+
     /// <summary>Seeds TorchSharp's global generator before the head's weights are initialised.</summary>
     public LatentClassifierBuilder WithSeed(int seed)
     {
@@ -244,6 +289,36 @@ public sealed class LatentClassifierBuilder
         if (!Enum.IsDefined(spec.Activation))
         {
             throw new ArgumentException($"Unknown activation {spec.Activation}.", "activation");
+        }
+
+        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
+        {
+            throw new ArgumentException($"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", "probability");
+        }
+
+        if (spec.EncoderLearningRate is { } encoderRate)
+        {
+            if (!(encoderRate > 0) || double.IsInfinity(encoderRate))
+            {
+                throw new ArgumentException($"The encoder learning rate must be a finite number above 0; got {encoderRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", "encoderLearningRate");
+            }
+
+            if (autoencoder is not AutoencoderBase encoder)
+            {
+                throw new ArgumentException("Only LatentKit's own autoencoders can be fine-tuned (the raw-pixel baseline has no encoder to train).", "encoderLearningRate");
+            }
+
+            AutoencoderFactory.ValidateTraining(training);
+            var copy = encoder.Clone();
+            try
+            {
+                return new LatentClassifier(copy, spec, training, ownsAutoencoder: true, applySeed: true);
+            }
+            catch
+            {
+                copy.Dispose();
+                throw;
+            }
         }
 
         AutoencoderFactory.ValidateTraining(training);

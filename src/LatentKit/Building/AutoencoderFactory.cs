@@ -55,6 +55,16 @@ internal static class AutoencoderFactory
             throw new ArgumentException($"The KL weight must be a finite number of at least 0; got {spec.KlWeight.ToString(CultureInfo.InvariantCulture)}.", "klWeight");
         }
 
+        if (!(spec.DenoisingNoiseStd >= 0 && spec.DenoisingNoiseStd <= 1))
+        {
+            throw new ArgumentException($"The denoising noise standard deviation must be in [0, 1]; got {spec.DenoisingNoiseStd.ToString(CultureInfo.InvariantCulture)}.", "noiseStd");
+        }
+
+        if (!(spec.DenoisingMaskFraction >= 0 && spec.DenoisingMaskFraction < 1))
+        {
+            throw new ArgumentException($"The denoising mask fraction must be in [0, 1); got {spec.DenoisingMaskFraction.ToString(CultureInfo.InvariantCulture)}.", "maskFraction");
+        }
+
         if (spec.Kind == AutoencoderKind.Convolutional)
         {
             var strided = spec.Layers.Length;

@@ -51,6 +51,18 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     /// <summary>Hidden widths (dense and variational, from the input side) or encoder channels (convolutional).</summary>
     public IReadOnlyList<int> Layers => Spec.Layers;
 
+    /// <summary>
+    /// Denoising: standard deviation of the Gaussian noise added to each training input pixel (the result clamped to
+    /// [0, 1]); 0 when off. The loss compares the reconstruction with the clean image.
+    /// </summary>
+    public double DenoisingNoiseStd => Spec.DenoisingNoiseStd;
+
+    /// <summary>Denoising: fraction of training input pixels set to 0 at random (masking noise); 0 when off.</summary>
+    public double DenoisingMaskFraction => Spec.DenoisingMaskFraction;
+
+    /// <summary>True when training corrupts the inputs (a denoising autoencoder).</summary>
+    public bool IsDenoising => Spec.DenoisingNoiseStd > 0 || Spec.DenoisingMaskFraction > 0;
+
     internal AutoencoderSpec Spec { get; }
 
     /// <summary>All weights, as one module (saved, loaded and snapshotted together).</summary>
@@ -196,9 +208,36 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     /// <summary>The training loss of a batch: the mean per-pixel reconstruction loss; <paramref name="noise"/> is null when evaluating.</summary>
     internal virtual Tensor ComputeLoss(Tensor inputs, Generator? noise) => Spec.Loss switch
     {
-        ReconstructionLoss.BinaryCrossEntropy => PixelBce(DecodeLogitsCore(EncodeCore(inputs)), inputs, Reduction.Mean),
-        _ => F.mse_loss(ToPixels(DecodeLogitsCore(EncodeCore(inputs))), inputs, Reduction.Mean),
+        ReconstructionLoss.BinaryCrossEntropy => PixelBce(DecodeLogitsCore(EncodeCore(Corrupt(inputs, noise))), inputs, Reduction.Mean),
+        _ => F.mse_loss(ToPixels(DecodeLogitsCore(EncodeCore(Corrupt(inputs, noise)))), inputs, Reduction.Mean),
     };
+
+    /// <summary>
+    /// The encoder's input while training a denoising autoencoder: <paramref name="inputs"/> with masking and Gaussian
+    /// noise drawn from the run's seeded generator <paramref name="noise"/>; the inputs unchanged when not training
+    /// (<paramref name="noise"/> null) or when denoising is off.
+    /// </summary>
+    internal Tensor Corrupt(Tensor inputs, Generator? noise)
+    {
+        if (noise is null || !IsDenoising)
+        {
+            return inputs;
+        }
+
+        var corrupted = inputs;
+        if (Spec.DenoisingMaskFraction > 0)
+        {
+            var keep = rand(inputs.shape, device: inputs.device, generator: noise).ge(Spec.DenoisingMaskFraction).to(inputs.dtype);
+            corrupted = corrupted * keep;
+        }
+
+        if (Spec.DenoisingNoiseStd > 0)
+        {
+            corrupted = (corrupted + (randn(inputs.shape, device: inputs.device, generator: noise) * Spec.DenoisingNoiseStd)).clamp(0, 1);
+        }
+
+        return corrupted;
+    }
 
     /// <summary>Binary cross-entropy of decoder output against pixels; from logits (numerically stable) when the output is a sigmoid.</summary>
     internal Tensor PixelBce(Tensor logits, Tensor target, Reduction reduction) => Spec.OutputActivation == OutputActivation.Sigmoid
@@ -236,6 +275,22 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     {
         var x = raw.to(Device).to(ScalarType.Float32).div_(255f);
         return InputShape.Count == 1 ? x : x.view([x.shape[0], .. InputShape]);
+    }
+
+    /// <summary>A new autoencoder with the same architecture, training defaults, device and (copied) weights.</summary>
+    internal AutoencoderBase Clone()
+    {
+        ThrowIfDisposed();
+        var copy = Building.AutoencoderFactory.Create(Spec, DefaultTraining, applySeed: false);
+        copy.MoveTo(Device);
+        using var noGrad = no_grad();
+        var source = Network.state_dict();
+        foreach (var (name, tensor) in copy.Network.state_dict())
+        {
+            tensor.copy_(source[name]);
+        }
+
+        return copy;
     }
 
     /// <summary>Moves the weights to <paramref name="device"/>.</summary>

@@ -34,4 +34,10 @@ internal sealed record AutoencoderSpec
     public double KlWeight { get; init; } = 1.0;
 
     public int? Seed { get; init; }
+
+    /// <summary>Denoising: standard deviation of the Gaussian noise added to training inputs (0: none).</summary>
+    public double DenoisingNoiseStd { get; init; }
+
+    /// <summary>Denoising: fraction of training input pixels set to 0 (0: none).</summary>
+    public double DenoisingMaskFraction { get; init; }
 }

@@ -19,18 +19,34 @@ internal sealed record ClassifierSpec
     public Activation Activation { get; init; } = Activation.ReLU;
 
     public int? Seed { get; init; }
+
+    /// <summary>Dropout probability after each hidden layer's activation (0: none).</summary>
+    public double Dropout { get; init; }
+
+    /// <summary>Batch normalisation between each hidden linear layer and its activation.</summary>
+    public bool BatchNorm { get; init; }
+
+    /// <summary>Fine-tuning: the encoder's learning rate; <see langword="null"/> for a frozen encoder.</summary>
+    public double? EncoderLearningRate { get; init; }
 }
 
 /// <summary>
-/// A digit classifier on the latent codes of a frozen <see cref="IAutoencoder"/> (for a variational autoencoder, on
-/// the mean of the latent distribution). The head is dense: latent → hidden widths (default one layer of 128, ReLU) →
-/// 10. The encoder's weights never change: codes are computed in evaluation mode without gradients, and only the head
-/// is trained. Build one with <see cref="For"/>.
+/// A digit classifier on the latent codes of an <see cref="IAutoencoder"/> (for a variational autoencoder, on the mean
+/// of the latent distribution). The head is dense: latent → hidden widths (default one layer of 128, ReLU; optionally
+/// with batch normalisation and dropout) → 10. Build one with <see cref="For"/>.
+/// <para>
+/// Frozen (the default): the encoder's weights never change; codes are computed in evaluation mode without gradients,
+/// and only the head is trained. Fine-tuned (<see cref="LatentClassifierBuilder.WithFineTuning"/>): the classifier
+/// owns a <em>copy</em> of the autoencoder made at <see cref="LatentClassifierBuilder.Build"/> and trains that copy's
+/// encoder together with the head, end to end on images; <see cref="Autoencoder"/> is then the copy, and the
+/// autoencoder given to <see cref="For"/> is never changed.
+/// </para>
 /// </summary>
 public sealed class LatentClassifier : IDisposable, ITrainable
 {
     private readonly nn.Module<Tensor, Tensor> head;
     private readonly bool ownsAutoencoder;
+    private readonly Network? fineTuned;
     private bool disposed;
 
     internal LatentClassifier(IAutoencoder autoencoder, ClassifierSpec spec, TrainingOptions defaultTraining, bool ownsAutoencoder, bool applySeed)
@@ -41,12 +57,34 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         this.ownsAutoencoder = ownsAutoencoder;
         head = NetworkParts.SeededConstruction(
             applySeed ? spec.Seed : null,
-            () => NetworkParts.Mlp([autoencoder.LatentSize, .. spec.HiddenLayers, MnistDataset.ClassCount], spec.Activation, Activation.Identity));
+            () => NetworkParts.ClassifierHead([autoencoder.LatentSize, .. spec.HiddenLayers, MnistDataset.ClassCount], spec.Activation, spec.BatchNorm, spec.Dropout));
         if (autoencoder.Device.type != DeviceType.CPU)
         {
             head.to(autoencoder.Device);
         }
+
+        if (spec.EncoderLearningRate is not null)
+        {
+            if (autoencoder is not AutoencoderBase encoder || !ownsAutoencoder)
+            {
+                throw new ArgumentException("Fine-tuning needs a LatentKit autoencoder that the classifier owns (the builder makes the copy).", nameof(autoencoder));
+            }
+
+            fineTuned = new Network("FineTunedClassifier", ("encoder", encoder.Network), ("head", head));
+        }
     }
+
+    /// <summary>True when training also trains the encoder (the classifier's own copy of it), end to end.</summary>
+    public bool IsFineTuned => Spec.EncoderLearningRate is not null;
+
+    /// <summary>The encoder's learning rate when fine-tuning; <see langword="null"/> for a frozen encoder.</summary>
+    public double? EncoderLearningRate => Spec.EncoderLearningRate;
+
+    /// <summary>Dropout probability after each hidden layer (0: none).</summary>
+    public double Dropout => Spec.Dropout;
+
+    /// <summary>True when each hidden layer is batch-normalised before its activation.</summary>
+    public bool BatchNorm => Spec.BatchNorm;
 
     /// <summary>The frozen autoencoder whose codes are classified.</summary>
     public IAutoencoder Autoencoder { get; }
@@ -70,14 +108,24 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     string ITrainable.DisplayName => $"Latent classifier ({Spec.Head})";
 
-    nn.Module ITrainable.Network => head;
+    nn.Module ITrainable.Network => fineTuned ?? (nn.Module)head;
 
-    IEnumerable<TorchSharp.Modules.Parameter> ITrainable.TrainableParameters => head.parameters();
+    IEnumerable<TorchSharp.Modules.Parameter> ITrainable.TrainableParameters => fineTuned?.parameters() ?? head.parameters();
+
+    IReadOnlyList<(IEnumerable<TorchSharp.Modules.Parameter> Parameters, double? LearningRate)> ITrainable.OptimizerGroups => fineTuned is null
+        ? [(head.parameters(), null)]
+        : [(head.parameters(), null), (((AutoencoderBase)Autoencoder).Network.parameters(), Spec.EncoderLearningRate)];
 
     Device ITrainable.Device => Autoencoder.Device;
 
     /// <summary>Starts building a classifier on the codes of <paramref name="autoencoder"/>.</summary>
     public static LatentClassifierBuilder For(IAutoencoder autoencoder) => new(autoencoder);
+
+    /// <summary>
+    /// Starts building the raw-pixel baseline: the same head, options and training engine on the 784 pixels of each
+    /// image instead of a latent code (an identity "encoder" with nothing to train; it cannot be fine-tuned or saved).
+    /// </summary>
+    public static LatentClassifierBuilder ForPixels() => new(new PixelEncoder());
 
     /// <summary>Loads a classifier, with the autoencoder it runs on, from a file written by <see cref="Save"/>.</summary>
     /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged, holds an autoencoder only, or its weights do not match its architecture.</exception>
@@ -85,7 +133,9 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     /// <summary>
     /// Trains the head on the codes of <paramref name="training"/>'s images (computed once, without gradients) and
-    /// their labels. The autoencoder is not changed.
+    /// their labels; the autoencoder is not changed. When fine-tuning, trains the classifier's own copy of the encoder
+    /// and the head together on the images (the encoder with <see cref="EncoderLearningRate"/>, the head with the
+    /// options' learning rate; both follow the options' schedule).
     /// </summary>
     /// <param name="training">Labelled images.</param>
     /// <param name="options">Training settings; <see langword="null"/> uses <see cref="DefaultTraining"/>.</param>
@@ -100,6 +150,13 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         options ??= DefaultTraining;
         options.Validate();
         var (trainPart, validationPart) = AutoencoderBase.SplitValidation(training, options);
+        if (fineTuned is not null)
+        {
+            using var trainImages = TrainingData.FromImages(trainPart, withLabels: true);
+            using var validationImages = validationPart is null ? null : TrainingData.FromImages(validationPart, withLabels: true);
+            return Trainer.Train(this, trainImages, validationImages, options, progress, logger, cancellationToken);
+        }
+
         using var trainData = new TrainingData(Autoencoder.EncodeDataset(trainPart), trainPart.LabelsToTensor());
         using var validationData = validationPart is null ? null : new TrainingData(Autoencoder.EncodeDataset(validationPart), validationPart.LabelsToTensor());
         return Trainer.Train(this, trainData, validationData, options, progress, logger, cancellationToken);
@@ -188,11 +245,11 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
-    Tensor ITrainable.PrepareInputs(Tensor raw) => raw.to(Autoencoder.Device);
+    Tensor ITrainable.PrepareInputs(Tensor raw) => fineTuned is null ? raw.to(Autoencoder.Device) : ((AutoencoderBase)Autoencoder).PrepareInputs(raw);
 
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise)
     {
-        var logits = head.forward(inputs);
+        var logits = head.forward(fineTuned is null ? inputs : ((AutoencoderBase)Autoencoder).EncodeCore(inputs));
         return Spec.Head == ClassifierHead.Logits
             ? F.cross_entropy(logits, targets!)
             : F.binary_cross_entropy_with_logits(logits, F.one_hot(targets!, MnistDataset.ClassCount).to(ScalarType.Float32));
@@ -206,5 +263,12 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         }
     }
 
-    void ITrainable.SetTrainingMode(bool training) => head.train(training);
+    void ITrainable.SetTrainingMode(bool training)
+    {
+        head.train(training);
+        if (fineTuned is not null)
+        {
+            ((AutoencoderBase)Autoencoder).Network.train(training);
+        }
+    }
 }

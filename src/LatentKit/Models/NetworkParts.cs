@@ -56,6 +56,43 @@ internal static class NetworkParts
 
         return nn.Sequential(modules.ToArray());
     }
+
+    /// <summary>
+    /// A classifier head: for each hidden layer Linear, [BatchNorm1d], activation, [Dropout]; then the output Linear.
+    /// Without batch norm and dropout it is exactly <see cref="Mlp"/> (same module names, so older files load).
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> ClassifierHead(IReadOnlyList<int> widths, Activation activation, bool batchNorm, double dropout)
+    {
+        if (!batchNorm && dropout <= 0)
+        {
+            return Mlp(widths, activation, Activation.Identity);
+        }
+
+        var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
+        for (var i = 0; i + 1 < widths.Count; i++)
+        {
+            modules.Add(($"linear{i + 1}", nn.Linear(widths[i], widths[i + 1])));
+            if (i + 2 < widths.Count)
+            {
+                if (batchNorm)
+                {
+                    modules.Add(($"batchnorm{i + 1}", nn.BatchNorm1d(widths[i + 1])));
+                }
+
+                if (activation != Activation.Identity)
+                {
+                    modules.Add(($"{activation.ToString().ToLowerInvariant()}{i + 1}", Create(activation)));
+                }
+
+                if (dropout > 0)
+                {
+                    modules.Add(($"dropout{i + 1}", nn.Dropout(dropout)));
+                }
+            }
+        }
+
+        return nn.Sequential(modules.ToArray());
+    }
 }
 
 /// <summary>A container module that registers named parts, so that their weights are saved, loaded and snapshotted together.</summary>

@@ -97,7 +97,7 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
 
     internal override Tensor ComputeLoss(Tensor inputs, Generator? noise)
     {
-        var hidden = encoderBody.forward(inputs);
+        var hidden = encoderBody.forward(Corrupt(inputs, noise));
         var mean = meanLayer.forward(hidden);
         var logVariance = logVarianceLayer.forward(hidden);
         var z = noise is null ? mean : mean + ((logVariance * 0.5).exp() * randn(mean.shape, device: mean.device, generator: noise));

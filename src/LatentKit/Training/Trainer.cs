@@ -19,6 +19,13 @@ internal interface ITrainable
     /// <summary>The parameters the optimizer updates (a classifier's head only; its encoder stays frozen).</summary>
     IEnumerable<TorchSharp.Modules.Parameter> TrainableParameters { get; }
 
+    /// <summary>
+    /// The parameters in optimizer groups, each with its own base learning rate (<see langword="null"/>: the options'
+    /// learning rate). By default one group of <see cref="TrainableParameters"/>; a fine-tuned classifier gives its
+    /// encoder a group with the encoder's learning rate. Every group gets the same optimizer kind and schedule.
+    /// </summary>
+    IReadOnlyList<(IEnumerable<TorchSharp.Modules.Parameter> Parameters, double? LearningRate)> OptimizerGroups => [(TrainableParameters, null)];
+
     /// <summary>The device the network lives on.</summary>
     Device Device { get; }
 
@@ -125,7 +132,9 @@ internal static class Trainer
         var shuffleRandom = new Random(options.Seed);
         var batchSize = Math.Min(options.BatchSize, training.Count);
         var totalBatches = (training.Count + batchSize - 1) / batchSize;
-        using var optimizer = CreateOptimizer(model.TrainableParameters, options);
+        var groups = model.OptimizerGroups;
+        var baseRates = groups.Select(g => g.LearningRate ?? options.LearningRate).ToArray();
+        var optimizers = groups.Select((g, i) => CreateOptimizer(g.Parameters, options, baseRates[i])).ToArray();
 
         try
         {
@@ -159,7 +168,23 @@ internal static class Trainer
                         var indices = permutation.narrow(0, start, count);
                         var inputs = model.PrepareInputs(training.Inputs.index_select(0, indices));
                         var targets = training.Targets?.index_select(0, indices).to(model.Device);
-                        optimizer.zero_grad();
+                        if (options.LearningRateSchedule != LearningRateSchedule.None)
+                        {
+                            var factor = options.LearningRateFactor(epoch, batch, totalBatches);
+                            for (var i = 0; i < optimizers.Length; i++)
+                            {
+                                foreach (var group in optimizers[i].ParamGroups)
+                                {
+                                    group.LearningRate = baseRates[i] * factor;
+                                }
+                            }
+                        }
+
+                        foreach (var optimizer in optimizers)
+                        {
+                            optimizer.zero_grad();
+                        }
+
                         var loss = model.ComputeLoss(inputs, targets, noise);
                         batchLoss = loss.item<float>();
                         if (!float.IsFinite(batchLoss))
@@ -174,7 +199,10 @@ internal static class Trainer
                         }
 
                         loss.backward();
-                        optimizer.step();
+                        foreach (var optimizer in optimizers)
+                        {
+                            optimizer.step();
+                        }
                     }
 
                     lossSum += (double)batchLoss * count;
@@ -247,6 +275,11 @@ internal static class Trainer
         finally
         {
             model.SetTrainingMode(false);
+            foreach (var optimizer in optimizers)
+            {
+                optimizer.Dispose();
+            }
+
             DisposeAll(best);
             DisposeAll(epochStart);
             if (previousThreads is { } previous)
@@ -276,12 +309,12 @@ internal static class Trainer
         return sum / data.Count;
     }
 
-    private static optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainingOptions options) => options.Optimizer switch
+    private static optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainingOptions options, double learningRate) => options.Optimizer switch
     {
-        OptimizerKind.Adam => optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay),
-        OptimizerKind.Sgd => optim.SGD(parameters, options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
-        OptimizerKind.RmsProp => optim.RMSProp(parameters, options.LearningRate, weight_decay: options.WeightDecay, momentum: options.Momentum),
+        OptimizerKind.Adam => optim.Adam(parameters, learningRate, weight_decay: options.WeightDecay),
+        OptimizerKind.AdamW => optim.AdamW(parameters, learningRate, weight_decay: options.WeightDecay),
+        OptimizerKind.Sgd => optim.SGD(parameters, learningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
+        OptimizerKind.RmsProp => optim.RMSProp(parameters, learningRate, weight_decay: options.WeightDecay, momentum: options.Momentum),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
     };
 

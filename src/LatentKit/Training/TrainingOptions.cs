@@ -19,6 +19,25 @@ public enum OptimizerKind
     RmsProp,
 }
 
+/// <summary>How the learning rate changes during training (applied by the one training engine to every optimizer group).</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The learning rate stays constant (the default).</summary>
+    None,
+
+    /// <summary>
+    /// Cosine annealing per batch: from the learning rate at the first batch down to 0 at the last batch of the last
+    /// epoch (<c>lr * (1 + cos(pi * step / steps)) / 2</c>).
+    /// </summary>
+    Cosine,
+
+    /// <summary>
+    /// Step decay: the learning rate is multiplied by <see cref="TrainingOptions.LearningRateStepFactor"/> every
+    /// <see cref="TrainingOptions.LearningRateStepEpochs"/> epochs.
+    /// </summary>
+    Step,
+}
+
 /// <summary>
 /// How a model is trained: epochs, batches, optimizer, seed, threads, validation and early stopping. Immutable; make
 /// variations with <c>with</c>.
@@ -42,6 +61,15 @@ public sealed record TrainingOptions
 
     /// <summary>L2 weight decay (decoupled for <see cref="OptimizerKind.AdamW"/>). Default 0.</summary>
     public double WeightDecay { get; init; }
+
+    /// <summary>How the learning rate changes over the run. Default <see cref="Training.LearningRateSchedule.None"/>.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.None;
+
+    /// <summary>For <see cref="Training.LearningRateSchedule.Step"/>: epochs between two decays. Default 10.</summary>
+    public int LearningRateStepEpochs { get; init; } = 10;
+
+    /// <summary>For <see cref="Training.LearningRateSchedule.Step"/>: the factor applied at each decay, in (0, 1]. Default 0.1.</summary>
+    public double LearningRateStepFactor { get; init; } = 0.1;
 
     /// <summary>
     /// Seed of the batch order and of TorchSharp's global generator during training (for example the VAE's sampling
@@ -79,6 +107,19 @@ public sealed record TrainingOptions
     /// <summary>Shortest interval between two progress reports within an epoch (the last batch of an epoch is always reported). Default 100 ms.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The factor (in [0, 1]) the schedule applies to each optimizer group's base learning rate at a batch.
+    /// </summary>
+    /// <param name="epoch">The epoch, from 1.</param>
+    /// <param name="batch">The batch within the epoch, from 0.</param>
+    /// <param name="batchesPerEpoch">Batches in one epoch.</param>
+    public double LearningRateFactor(int epoch, int batch, int batchesPerEpoch) => LearningRateSchedule switch
+    {
+        LearningRateSchedule.Cosine => 0.5 * (1 + Math.Cos(Math.PI * (((double)(epoch - 1) * batchesPerEpoch) + batch) / Math.Max(1.0, (double)Epochs * batchesPerEpoch))),
+        LearningRateSchedule.Step => Math.Pow(LearningRateStepFactor, (epoch - 1) / LearningRateStepEpochs),
+        _ => 1.0,
+    };
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; <see cref="ArgumentException.ParamName"/> names the property and the message gives the value.</exception>
     public void Validate()
@@ -111,6 +152,21 @@ public sealed record TrainingOptions
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
         {
             throw Bad(nameof(WeightDecay), WeightDecay, "must be a finite number of at least 0");
+        }
+
+        if (!Enum.IsDefined(LearningRateSchedule))
+        {
+            throw Bad(nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");
+        }
+
+        if (LearningRateStepEpochs <= 0)
+        {
+            throw Bad(nameof(LearningRateStepEpochs), LearningRateStepEpochs, "must be at least 1");
+        }
+
+        if (!(LearningRateStepFactor > 0 && LearningRateStepFactor <= 1))
+        {
+            throw Bad(nameof(LearningRateStepFactor), LearningRateStepFactor, "must be above 0 and at most 1");
         }
 
         if (Threads is { } threads && threads <= 0)

@@ -1,0 +1,64 @@
+using LatentKit.Data;
+using LatentKit.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentKit.Models;
+
+/// <summary>
+/// The identity "encoder" behind <see cref="LatentClassifier.ForPixels"/>: the code of an image is its 784 pixels in
+/// [0, 1], so a classifier on it is the raw-pixel baseline with exactly the same head and training engine. It has no
+/// weights: training, saving and evaluation of reconstructions are not supported.
+/// </summary>
+internal sealed class PixelEncoder : IAutoencoder
+{
+    private static readonly long[] FlatShape = [MnistDataset.PixelsPerImage];
+
+    public int LatentSize => MnistDataset.PixelsPerImage;
+
+    public IReadOnlyList<long> InputShape => FlatShape;
+
+    public Device Device => CPU;
+
+    public TrainingOptions DefaultTraining { get; } = new();
+
+    public Tensor Encode(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var shape = images.shape;
+        var ok = (shape.Length == 2 && shape[1] == MnistDataset.PixelsPerImage)
+            || (shape.Length == 4 && shape[1] == 1 && shape[2] == MnistDataset.ImageHeight && shape[3] == MnistDataset.ImageWidth);
+        if (!ok || !images.is_floating_point())
+        {
+            throw new ArgumentException($"Images must be floating-point and shaped N x 784 or N x 1 x 28 x 28; got [{string.Join(", ", shape)}] {images.dtype}.", nameof(images));
+        }
+
+        return images.reshape(shape[0], MnistDataset.PixelsPerImage).to(ScalarType.Float32).clone();
+    }
+
+    public Tensor Decode(Tensor codes)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        return codes.clone();
+    }
+
+    public Tensor Reconstruct(Tensor images) => Encode(images).reshape(images.shape);
+
+    public Tensor EncodeDataset(MnistDataset dataset, int batchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return dataset.ImagesToTensor();
+    }
+
+    public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("The raw-pixel encoder has no weights to train.");
+
+    public ReconstructionMetrics Evaluate(MnistDataset data, int batchSize = 1000) => new(0, 0, null, data.Count);
+
+    public void Save(string path) => throw new NotSupportedException("The raw-pixel encoder has no weights to save.");
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,63 @@
+using LatentKit.Studies;
+using LatentKit.Models;
+using LatentKit.Tests.Support;
+
+namespace LatentKit.Tests.Improvements;
+
+public class LabelEfficiencyStudyTests
+{
+    private static readonly LabelEfficiencyOptions Tiny = new()
+    {
+        LabelsPerClass = [2, 5],
+        Seeds = [1, 2],
+        HiddenLayers = [16],
+        TrainingSteps = 15,
+        Training = new LabelEfficiencyOptions().Training with { Threads = 1 },
+    };
+
+    [Fact]
+    public void Every_representation_label_count_and_seed_is_a_trial_and_points_summarise_the_seeds()
+    {
+        var pool = Synthetic.Digits(100);
+        var test = Synthetic.Digits(50, seed: 2);
+        using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
+        var reports = new List<LabelEfficiencyProgress>();
+
+        var result = LabelEfficiencyStudy.Run(pool, test, [("dense", autoencoder)], Tiny, new SyncProgress<LabelEfficiencyProgress>(reports.Add));
+
+        result.Trials.Should().HaveCount(2 * 2 * 2);
+        result.Trials.Select(t => t.Representation).Distinct().Should().Equal("dense", LabelEfficiencyStudy.PixelBaselineName);
+        result.Trials.Should().OnlyContain(t => t.Accuracy >= 0 && t.Accuracy <= 1 && t.Epochs >= 1);
+        result.Trials.Single(t => t.Representation == "dense" && t.LabelsPerClass == 2 && t.Seed == 1).Epochs.Should().Be(15, "20 images make one batch, so 15 steps are 15 epochs");
+        result.Points.Should().HaveCount(4);
+        var point = result.Points.Single(p => p.Representation == "dense" && p.LabelsPerClass == 5);
+        var values = result.Trials.Where(t => t.Representation == "dense" && t.LabelsPerClass == 5).Select(t => t.Accuracy).ToArray();
+        point.MeanAccuracy.Should().BeApproximately(values.Average(), 1e-12);
+        point.StandardDeviation.Should().BeApproximately(Math.Abs(values[0] - values[1]) / Math.Sqrt(2), 1e-12);
+        point.Seeds.Should().Be(2);
+        reports.Select(r => r.Done).Should().Equal(1, 2, 3, 4, 5, 6, 7, 8);
+    }
+
+    [Fact]
+    public void The_same_settings_give_the_same_accuracies()
+    {
+        var pool = Synthetic.Digits(100);
+        var test = Synthetic.Digits(30, seed: 3);
+        var options = Tiny with { LabelsPerClass = [3], Seeds = [7] };
+        var first = LabelEfficiencyStudy.Run(pool, test, [], options);
+        var second = LabelEfficiencyStudy.Run(pool, test, [], options);
+        first.Trials.Select(t => t.Accuracy).Should().Equal(second.Trials.Select(t => t.Accuracy));
+    }
+
+    [Fact]
+    public void Bad_settings_are_rejected()
+    {
+        var pool = Synthetic.Digits(50);
+        var act = () => LabelEfficiencyStudy.Run(pool, pool, [], Tiny with { LabelsPerClass = [6] });
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "labelled");
+        var repeats = () => LabelEfficiencyStudy.Run(pool, pool, [], Tiny with { Seeds = [1, 1] });
+        repeats.Should().Throw<ArgumentException>().Where(e => e.ParamName == "Seeds");
+        var nothing = () => LabelEfficiencyStudy.Run(pool, pool, [], Tiny with { IncludePixelBaseline = false });
+        nothing.Should().Throw<ArgumentException>().Where(e => e.ParamName == "encoders");
+    }
+}
