@@ -10,7 +10,7 @@ public static class Autoencoders
     /// <summary>A fully connected autoencoder; defaults: hidden 256, 128, latent 49, ReLU, sigmoid output, BCE.</summary>
     public static DenseAutoencoderBuilder Dense() => new();
 
-    /// <summary>A convolutional autoencoder; defaults: channels 16, 32, latent 49 (a 7 x 7 x 1 code map), ReLU, sigmoid output, BCE.</summary>
+    /// <summary>A convolutional autoencoder; defaults: channels 32, 64, latent 49 (a 7 x 7 x 1 code map), ReLU, sigmoid output, BCE.</summary>
     public static ConvolutionalAutoencoderBuilder Convolutional() => new();
 
     /// <summary>A variational autoencoder; defaults: hidden 256, 128, latent 49, ReLU, sigmoid output, BCE, KL weight 1.</summary>
@@ -142,13 +142,13 @@ public sealed class DenseAutoencoderBuilder : AutoencoderBuilder<DenseAutoencode
 public sealed class ConvolutionalAutoencoderBuilder : AutoencoderBuilder<ConvolutionalAutoencoderBuilder, ConvolutionalAutoencoder>
 {
     internal ConvolutionalAutoencoderBuilder()
-        : base(AutoencoderKind.Convolutional, [16, 32])
+        : base(AutoencoderKind.Convolutional, [32, 64])
     {
     }
 
     /// <summary>
-    /// Output channels of the encoder's convolutions before the code layer (default 16, 32): the first has stride 1,
-    /// the others and the code layer stride 2, so 1 or 2 entries give a 14 x 14 or 7 x 7 code map; the decoder mirrors them.
+    /// Output channels of the encoder's strided convolutions before the code layer (default 32, 64): each has stride 2
+    /// and the code layer stride 1, so 1 or 2 entries give a 14 x 14 or 7 x 7 code map; the decoder mirrors them.
     /// </summary>
     public ConvolutionalAutoencoderBuilder WithChannels(params int[] channels) => Set(Spec with { Layers = channels?.ToArray()! });
 }

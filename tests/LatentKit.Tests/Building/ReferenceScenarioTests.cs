@@ -40,8 +40,8 @@ public class ReferenceScenarioTests
     {
         using var model = (ConvolutionalAutoencoder)ReferenceScenarios.Scenario2Convolutional.CreateAutoencoderBuilder().Build();
 
-        Layers(model.EncoderLayers).Should().Equal("Conv2d(1→16,s1)", "ReLU", "Conv2d(16→32,s2)", "ReLU", "Conv2d(32→1,s2)");
-        Layers(model.DecoderLayers).Should().Equal("ConvTranspose2d(1→32,s2)", "ReLU", "ConvTranspose2d(32→16,s2)", "ReLU", "Conv2d(16→1,s1)");
+        Layers(model.EncoderLayers).Should().Equal("Conv2d(1→32,s2)", "ReLU", "Conv2d(32→64,s2)", "ReLU", "Conv2d(64→1,s1)");
+        Layers(model.DecoderLayers).Should().Equal("Conv2d(1→64,s1)", "ReLU", "ConvTranspose2d(64→32,s2)", "ReLU", "ConvTranspose2d(32→1,s2)");
         (model.MapSide, model.LatentChannels, model.LatentSize).Should().Be((7, 1, 49));
         model.OutputActivation.Should().Be(OutputActivation.Sigmoid);
         model.Loss.Should().Be(ReconstructionLoss.BinaryCrossEntropy);
