@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 # Writes docs/results.md and copies the pictures to docs/images/results/ from the output of one result-table run:
 #   dotnet run -c Release --project samples/LatentKit.Samples.ResultTable -- --output output/result-table
-#   python3 eng/results-page.py output/result-table .
+#   python3 eng/results-page.py output/result-table . [idle|shared]
+# The third argument says whether the machine was otherwise idle during the run (default) or shared with other work.
 # A run that has not finished every scenario yet gives a page that says which rows are missing.
 import json, shutil, sys, os, re
 out = sys.argv[1]            # run output directory
 repo = sys.argv[2]           # repository root
+shared = len(sys.argv) > 3 and sys.argv[3] == 'shared'
 doc = json.load(open(os.path.join(out, 'results.json')))
 md = open(os.path.join(out, 'results.md')).read()
 table = '\n'.join(l for l in md.splitlines() if l.startswith('|'))
@@ -36,8 +38,9 @@ lines.append(f"- 2 logical processors (x64), 24 GiB of memory ({env['memoryGiB']
              f"- {env['dotnetVersion']}, TorchSharp {env['torchSharpVersion']} on the CPU (`TorchSharp-cpu`), LatentKit {env['latentKitVersion']}, "
              f"{env['torchThreads']} TorchSharp threads\n"
              f"- Run started {doc['startedAt'][:16].replace('T', ' ')} UTC; {'wall time so far' if missing else 'total wall time'} {wall(doc['totalWallTimeSeconds'])} (loading MNIST from the cache excluded)\n"
-             "- **The two cores were shared** with other builds, tests and benchmarks during the run, so the wall times are longer than "
-             "on an idle machine; the figures themselves do not depend on it.\n")
+             + ("- **The two cores were shared** with other builds, tests and benchmarks during the run, so the wall times are longer than "
+             "on an idle machine; the figures themselves do not depend on it.\n" if shared else
+                "- Nothing else ran on the machine during the run.\n"))
 lines.append('## Per scenario\n')
 for s in doc['scenarios']:
     n = s['scenario']
