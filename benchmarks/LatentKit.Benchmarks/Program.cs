@@ -1,175 +1,75 @@
+using System.CommandLine;
 using System.Diagnostics;
+using LatentKit.Benchmarks;
 using LatentKit.Building;
 using LatentKit.Data;
 using LatentKit.Training;
-using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// LatentKit measurements: scenario reproduction, training-loop speed against a hand-written TorchSharp loop, and
-// native memory across epochs. Usage:
-//   dotnet run -c Release --project benchmarks/LatentKit.Benchmarks -- <scenarios|speed|memory> [options]
-// MNIST: the folder of raw IDX files in LATENTKIT_MNIST_DIR (default /work/dev-mnist/package/data).
-var command = args.Length > 0 ? args[0] : "help";
-var folder = Environment.GetEnvironmentVariable("LATENTKIT_MNIST_DIR") ?? "/work/dev-mnist/package/data";
-int Arg(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).DefaultIfEmpty(fallback).First();
+// LatentKit measurements. The default command, throughput, compares LatentKit's training loop with a hand-written
+// TorchSharp loop for each reference scenario; memory, conv and layers are smaller investigations. --help lists them.
+var root = new RootCommand("LatentKit benchmarks. Without a command: throughput.");
+var throughputRoot = new ThroughputOptions();
+throughputRoot.AddTo(root);
+root.SetAction(result => throughputRoot.Run(result, args));
 
-switch (command)
+var throughput = new Command("throughput", "Images per second of LatentKit's training loop against a minimal hand-written TorchSharp loop on the same model, for each scenario's autoencoder; the ratio, time per 60k-image epoch and peak memory.");
+var throughputOptions = new ThroughputOptions();
+throughputOptions.AddTo(throughput);
+throughput.SetAction(result => throughputOptions.Run(result, args));
+root.Subcommands.Add(throughput);
+
+var memory = new Command("memory", "Resident memory after each epoch of the dense reference model (10% held out for validation).");
+var memoryEpochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
+var memoryTrain = new Option<int>("--train") { Description = "Training images (first N of the 60,000).", DefaultValueFactory = _ => 10000 };
+var memoryData = DataDirectoryOption();
+memory.Options.Add(memoryEpochs);
+memory.Options.Add(memoryTrain);
+memory.Options.Add(memoryData);
+memory.SetAction(result => Memory(result.GetValue(memoryEpochs), result.GetValue(memoryTrain), result.GetValue(memoryData)));
+root.Subcommands.Add(memory);
+
+var conv = new Command("conv", "Throughput and test BCE of a convolutional autoencoder with the given channels.");
+var convThreads = new Option<int>("--threads") { Description = "TorchSharp threads.", DefaultValueFactory = _ => 1 };
+var convTrain = new Option<int>("--train") { Description = "Training images.", DefaultValueFactory = _ => 5000 };
+var convC1 = new Option<int>("--c1") { Description = "First encoder channels.", DefaultValueFactory = _ => 16 };
+var convC2 = new Option<int>("--c2") { Description = "Second encoder channels.", DefaultValueFactory = _ => 32 };
+var convEpochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 1 };
+var convData = DataDirectoryOption();
+foreach (var option in new Option[] { convThreads, convTrain, convC1, convC2, convEpochs, convData })
 {
-    case "scenarios":
-        Scenarios(Arg("--train", 60000), Arg("--epochs", 0), Arg("--threads", 0), args.SkipWhile(a => a != "--only").Skip(1).TakeWhile(a => int.TryParse(a, out _)).Select(int.Parse).ToArray());
-        break;
-    case "speed":
-        Speed(Arg("--threads", 1), Arg("--batch", 128), Arg("--rounds", 7), Arg("--train", 10000));
-        break;
-    case "conv":
-        ConvSpeed(Arg("--threads", 1), Arg("--train", 5000), Arg("--c1", 16), Arg("--c2", 32), Arg("--epochs", 1));
-        break;
-    case "layers":
-        LayerTimes(Arg("--threads", 2));
-        break;
-    case "memory":
-        Memory(Arg("--epochs", 10), Arg("--train", 10000));
-        break;
-    default:
-        Console.WriteLine("usage: <scenarios [--train N] [--epochs E] [--threads T] [--only 1 2 ..]|speed [--threads T] [--batch B] [--rounds R] [--train N]|memory [--epochs E] [--train N]>");
-        break;
+    conv.Options.Add(option);
 }
 
-void Scenarios(int trainCount, int epochs, int threads, int[] only)
+conv.SetAction(result => ConvSpeed(result.GetValue(convThreads), result.GetValue(convTrain), result.GetValue(convC1), result.GetValue(convC2), result.GetValue(convEpochs), result.GetValue(convData)));
+root.Subcommands.Add(conv);
+
+var layers = new Command("layers", "Forward + backward time of single convolution layers on a batch of 128.");
+var layerThreads = new Option<int>("--threads") { Description = "TorchSharp threads.", DefaultValueFactory = _ => 2 };
+layers.Options.Add(layerThreads);
+layers.SetAction(result => LayerTimes(result.GetValue(layerThreads)));
+root.Subcommands.Add(layers);
+
+return root.Parse(args).Invoke();
+
+static Option<string?> DataDirectoryOption() => new("--data-dir")
 {
-    var train = MnistDataset.LoadFromDirectory(folder, MnistSplit.Train).Take(trainCount);
-    var test = MnistDataset.LoadFromDirectory(folder, MnistSplit.Test);
-    var logger = new ConsoleLogger();
-    var total = Stopwatch.StartNew();
-    foreach (var scenario in ReferenceScenarios.All.Where(s => only.Length == 0 || only.Contains(s.Number)))
-    {
-        var watch = Stopwatch.StartNew();
-        var aeOptions = epochs > 0 ? scenario.AutoencoderTraining with { Epochs = epochs } : scenario.AutoencoderTraining;
-        var clOptions = epochs > 0 ? scenario.ClassifierTraining with { Epochs = epochs } : scenario.ClassifierTraining;
-        if (args.Contains("--validate-on-test"))
-        {
-            // For tuning only: the per-epoch validation loss is then the test loss.
-            aeOptions = aeOptions with { ValidationSet = test };
-            clOptions = clOptions with { ValidationSet = test };
-        }
+    Description = "A folder holding the four raw MNIST IDX files, read in place; by default LatentKit's cache, filled from its sources on first use.",
+};
 
-        var lr = args.SkipWhile(a => a != "--lr").Skip(1).Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
-        if (lr > 0)
-        {
-            aeOptions = aeOptions with { LearningRate = lr };
-        }
+static MnistDataset LoadTrain(string? dataDirectory) => MnistDataset.Load(MnistSplit.Train, new MnistLoadOptions { DataDirectory = dataDirectory });
 
-        var batch = Arg("--batch", 0);
-        if (batch > 0)
-        {
-            aeOptions = aeOptions with { BatchSize = batch };
-        }
-
-        if (threads > 0)
-        {
-            aeOptions = aeOptions with { Threads = threads };
-            clOptions = clOptions with { Threads = threads };
-        }
-        using var autoencoder = scenario.CreateAutoencoderBuilder().Build();
-        var aeHistory = autoencoder.Train(train, aeOptions, logger: logger);
-        var aeTime = watch.Elapsed;
-        using var classifier = scenario.CreateClassifierBuilder(autoencoder).Build();
-        var clHistory = classifier.Train(train, clOptions, logger: logger);
-        var reconstruction = autoencoder.Evaluate(test);
-        var classification = classifier.Evaluate(test);
-        Console.WriteLine(
-            $"RESULT scenario {scenario.Number}: test BCE {reconstruction.BinaryCrossEntropy:F4} (original {scenario.OriginalLoss:F3}), MSE {reconstruction.MeanSquaredError:F4}, KL {reconstruction.KlDivergence?.ToString("F2") ?? "-"}, " +
-            $"accuracy {classification.Accuracy:F4} (original {scenario.OriginalAccuracy:F2}); AE {aeOptions.Epochs} epochs {aeTime.TotalSeconds:F1} s, classifier {clOptions.Epochs} epochs {(watch.Elapsed - aeTime).TotalSeconds:F1} s, train {train.Count}");
-    }
-
-    Console.WriteLine($"RESULT total {total.Elapsed.TotalSeconds:F1} s");
-}
-
-void Speed(int threads, int batch, int epochs, int trainCount)
+static void ConvSpeed(int threads, int trainCount, int c1, int c2, int epochs, string? dataDirectory)
 {
-    var train = MnistDataset.LoadFromDirectory(folder, MnistSplit.Train).Take(trainCount);
-    torch.set_num_threads(threads);
-    var options = new TrainingOptions { Epochs = epochs, BatchSize = batch, Threads = threads, Seed = 1 };
-
-    // Warm-up of both paths (JIT, allocator).
-    using (var warm = Autoencoders.Dense().WithSeed(1).Build())
-    {
-        warm.Train(train.Take(2000), options with { Epochs = 1 });
-    }
-
-    HandWritten(train, threads, batch, 1);
-
-    // Alternate one LatentKit epoch and one hand-written epoch, several times, and compare the medians: on a machine
-    // shared with other work, the throughput of back-to-back runs varies more than the difference being measured.
-    var ours = new List<double>();
-    var theirs = new List<double>();
-    using var model = Autoencoders.Dense().WithSeed(1).Build();
-    for (var round = 1; round <= epochs; round++)
-    {
-        // Swap the order every round so that neither loop always runs first.
-        if (round % 2 == 1)
-        {
-            ours.Add(model.Train(train, options with { Epochs = 1, Seed = round }).Epochs[0].ImagesPerSecond);
-            theirs.Add(HandWritten(train, threads, batch, 1));
-        }
-        else
-        {
-            theirs.Add(HandWritten(train, threads, batch, 1));
-            ours.Add(model.Train(train, options with { Epochs = 1, Seed = round }).Epochs[0].ImagesPerSecond);
-        }
-        Console.WriteLine($"round {round}: LatentKit {ours[^1]:F0} images/s, hand-written {theirs[^1]:F0} images/s");
-    }
-
-    double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
-    Console.WriteLine($"RESULT speed: LatentKit median {Median(ours):F0} images/s, hand-written median {Median(theirs):F0} images/s, ratio {Median(ours) / Median(theirs):F3} (threads {threads}, batch {batch}, {trainCount} images, {epochs} alternating rounds)");
-}
-
-// The minimal hand-written TorchSharp loop on the same model (784-256-128-49-128-256-784, ReLU, sigmoid, BCE),
-// with the whole training set preloaded as one float tensor: only forward, loss, backward, step per batch.
-double HandWritten(MnistDataset train, int threads, int batch, int epochs)
-{
-    torch.set_num_threads(threads);
-    torch.manual_seed(1);
-    var model = nn.Sequential(
-        nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 49),
-        nn.Linear(49, 128), nn.ReLU(), nn.Linear(128, 256), nn.ReLU(), nn.Linear(256, 784));
-    using var optimizer = optim.Adam(model.parameters(), 1e-3);
-    using var images = train.ImagesToTensor();
-    var n = train.Count;
-    var rates = new List<double>();
-    for (var epoch = 0; epoch < epochs; epoch++)
-    {
-        using var permutation = randperm(n);
-        var watch = Stopwatch.StartNew();
-        for (var start = 0; start < n; start += batch)
-        {
-            using var scope = NewDisposeScope();
-            var x = images.index_select(0, permutation.narrow(0, start, Math.Min(batch, n - start)));
-            optimizer.zero_grad();
-            var loss = nn.functional.binary_cross_entropy_with_logits(model.forward(x), x);
-            loss.backward();
-            optimizer.step();
-            _ = loss.item<float>();
-        }
-
-        rates.Add(n / watch.Elapsed.TotalSeconds);
-    }
-
-    model.Dispose();
-    return rates.Average();
-}
-
-void ConvSpeed(int threads, int trainCount, int c1, int c2, int epochs)
-{
-    var train = MnistDataset.LoadFromDirectory(folder, MnistSplit.Train).Take(trainCount);
-    var test = MnistDataset.LoadFromDirectory(folder, MnistSplit.Test);
+    var train = LoadTrain(dataDirectory).Take(trainCount);
+    var test = MnistDataset.Load(MnistSplit.Test, new MnistLoadOptions { DataDirectory = dataDirectory });
     using var model = Autoencoders.Convolutional().WithChannels(c1, c2).WithSeed(42).Build();
-    var history = model.Train(train, new TrainingOptions { Epochs = epochs, BatchSize = 128, LearningRate = 2e-3, Threads = threads }, logger: new ConsoleLogger());
+    var history = model.Train(train, new TrainingOptions { Epochs = epochs, BatchSize = 128, LearningRate = 2e-3, Threads = threads });
     Console.WriteLine($"RESULT conv ({c1}, {c2}) threads {threads}: {history.Epochs.Average(e => e.ImagesPerSecond):F0} images/s, test BCE {model.Evaluate(test).BinaryCrossEntropy:F4}");
 }
 
-void LayerTimes(int threads)
+static void LayerTimes(int threads)
 {
     torch.set_num_threads(threads);
     (string, nn.Module<Tensor, Tensor>, long[])[] layers =
@@ -189,7 +89,11 @@ void LayerTimes(int threads)
         {
             using var scope = NewDisposeScope();
             var x = randn(shape, requires_grad: true);
-            if (i == 3) watch.Start();
+            if (i == 3)
+            {
+                watch.Start();
+            }
+
             layer.forward(x).sum().backward();
         }
 
@@ -197,13 +101,84 @@ void LayerTimes(int threads)
     }
 }
 
-void Memory(int epochs, int trainCount)
+static void Memory(int epochs, int trainCount, string? dataDirectory)
 {
-    var train = MnistDataset.LoadFromDirectory(folder, MnistSplit.Train).Take(trainCount);
+    var train = LoadTrain(dataDirectory).Take(trainCount);
     using var model = Autoencoders.Dense().WithSeed(1).Build();
-    var progress = new EpochEndReporter(epochs);
     var options = new TrainingOptions { Epochs = epochs, BatchSize = 128, Threads = 1, ValidationFraction = 0.1 };
-    model.Train(train, options, progress);
+    model.Train(train, options, new EpochEndReporter(epochs));
+}
+
+/// <summary>The throughput options (one instance per command: System.CommandLine symbols belong to one parent).</summary>
+internal sealed class ThroughputOptions
+{
+    public Option<string> Scenarios { get; } = new("--scenarios", "-s")
+    {
+        Description = "Scenarios to measure, comma-separated: 1 dense ReLU, 2 convolutional, 3 dense Tanh, 4 variational.",
+        DefaultValueFactory = _ => "1,2,3,4",
+    };
+
+    public Option<int?> BatchSize { get; } = new("--batch-size", "-b") { Description = "Batch size for every scenario (default: each preset's, 128)." };
+
+    public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "TorchSharp threads for both loops (default: TorchSharp's own default)." };
+
+    public Option<int> Train { get; } = new("--train") { Description = "Training images per epoch (the first N of the 60,000).", DefaultValueFactory = _ => 10000 };
+
+    public Option<int> Rounds { get; } = new("--rounds", "-r") { Description = "Alternating rounds (one epoch of each loop per round); medians are reported.", DefaultValueFactory = _ => 3 };
+
+    public Option<string?> DataDirectory { get; } = new("--data-dir")
+    {
+        Description = "A folder holding the four raw MNIST IDX files, read in place; by default LatentKit's cache, filled from its sources on first use.",
+    };
+
+    public Option<string?> Output { get; } = new("--output", "-o") { Description = "Write the results as a markdown page to this file (for example docs/performance.md)." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Scenarios, BatchSize, Threads, Train, Rounds, DataDirectory, Output })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>Checks the values (System.CommandLine has checked their types), then runs the benchmark; 2 on a bad value.</summary>
+    public int Run(ParseResult result, string[] args)
+    {
+        var errors = new List<string>();
+        if (ParseScenarios(result.GetValue(Scenarios)) is null)
+        {
+            errors.Add("--scenarios: give scenario numbers from 1 to 4, comma-separated.");
+        }
+
+        if (result.GetValue(Train) < 1 || result.GetValue(Rounds) < 1 || result.GetValue(BatchSize) is < 1 || result.GetValue(Threads) is < 1)
+        {
+            errors.Add("--train, --rounds, --batch-size and --threads must be at least 1.");
+        }
+
+        foreach (var error in errors)
+        {
+            Console.Error.WriteLine($"error: {error}");
+        }
+
+        return errors.Count > 0 ? 2 : ThroughputBenchmark.Run(ToSettings(result, args));
+    }
+
+    private ThroughputSettings ToSettings(ParseResult result, string[] args) => new(
+        ParseScenarios(result.GetValue(Scenarios))!,
+        result.GetValue(BatchSize),
+        result.GetValue(Threads) ?? torch.get_num_threads(),
+        result.GetValue(Train),
+        result.GetValue(Rounds),
+        result.GetValue(DataDirectory),
+        result.GetValue(Output),
+        "dotnet run -c Release --project benchmarks/LatentKit.Benchmarks --" + string.Concat(args.Select(a => " " + a)));
+
+    private static int[]? ParseScenarios(string? value)
+    {
+        var parts = (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var numbers = parts.Select(p => int.TryParse(p, out var n) && n is >= 1 and <= 4 ? n : 0).ToArray();
+        return numbers.Length == 0 || numbers.Contains(0) ? null : numbers.Distinct().Order().ToArray();
+    }
 }
 
 /// <summary>Prints the process's resident memory at the end of each epoch (reported synchronously).</summary>
@@ -216,23 +191,6 @@ internal sealed class EpochEndReporter(int epochs) : IProgress<TrainingProgress>
             using var process = Process.GetCurrentProcess();
             GC.Collect();
             Console.WriteLine($"RESULT memory after epoch {value.Epoch}/{epochs}: RSS {process.WorkingSet64 / (1024.0 * 1024.0):F1} MiB, managed {GC.GetTotalMemory(false) / (1024.0 * 1024.0):F1} MiB");
-        }
-    }
-}
-
-/// <summary>Writes log lines to the console (keeps this program free of logging-provider packages).</summary>
-internal sealed class ConsoleLogger : ILogger
-{
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        if (IsEnabled(logLevel))
-        {
-            Console.WriteLine($"{DateTime.Now:HH:mm:ss} {formatter(state, exception)}");
         }
     }
 }
