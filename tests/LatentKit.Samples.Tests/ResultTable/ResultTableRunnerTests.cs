@@ -3,6 +3,7 @@ using LatentKit.Samples.Common.Results;
 using LatentKit.Samples.ResultTable;
 using LatentKit.Samples.ResultTable.CommandLine;
 using LatentKit.Samples.ResultTable.Report;
+using LatentKit.Tests.Support;
 using Spectre.Console.Testing;
 
 namespace LatentKit.Samples.Tests.ResultTable;
@@ -24,7 +25,7 @@ public class ResultTableRunnerTests
         {
             loaded.Add(split);
             progress.Report(new MnistDownloadProgress("test source", $"{split}-images", 10, 10));
-            return Task.FromResult(Digits(split == MnistSplit.Train ? 2_400 : 1_200, split == MnistSplit.Train ? 1 : 2));
+            return Task.FromResult(Synthetic.Digits(split == MnistSplit.Train ? 2_400 : 1_200, split == MnistSplit.Train ? 1 : 2));
         }).RunAsync();
 
         code.Should().Be(ResultTableRunner.SuccessExitCode, console.Output);
@@ -90,7 +91,7 @@ public class ResultTableRunnerTests
         cancellation.Cancel();
         var settings = new ResultTableSettings { Scenarios = [1], Quick = true, OutputDirectory = output.Path };
 
-        var code = await new ResultTableRunner(settings, new TestConsole(), (_, _, _, _) => Task.FromResult(Digits(2_000, 1))).RunAsync(cancellation.Token);
+        var code = await new ResultTableRunner(settings, new TestConsole(), (_, _, _, _) => Task.FromResult(Synthetic.Digits(2_000, 1))).RunAsync(cancellation.Token);
 
         code.Should().Be(ResultTableRunner.CancelledExitCode);
         File.Exists(output.File(ResultsDocument.JsonFileName)).Should().BeFalse();
@@ -108,30 +109,5 @@ public class ResultTableRunnerTests
 
         code.Should().Be(ResultTableRunner.FailureExitCode);
         console.Output.Should().Contain("The run failed").And.Contain("offline");
-    }
-
-    /// <summary>Each label (cycling 0..9) is a horizontal and a vertical bar at label-dependent places, plus seeded noise.</summary>
-    private static MnistDataset Digits(int count, int seed)
-    {
-        var random = new Random(seed);
-        var pixels = new byte[count * MnistDataset.PixelsPerImage];
-        var labels = new byte[count];
-        for (var i = 0; i < count; i++)
-        {
-            var label = i % 10;
-            labels[i] = (byte)label;
-            var row = 2 + (int)(label * 2.4);
-            var column = 3 + ((label * 7) % 22);
-            for (var y = 0; y < 28; y++)
-            {
-                for (var x = 0; x < 28; x++)
-                {
-                    var ink = Math.Abs(y - row) <= 1 || Math.Abs(x - column) <= 1;
-                    pixels[(i * MnistDataset.PixelsPerImage) + (y * 28) + x] = (byte)(ink ? 255 - random.Next(60) : random.Next(25));
-                }
-            }
-        }
-
-        return new MnistDataset(pixels, labels, $"synthetic ({count}, seed {seed})");
     }
 }
