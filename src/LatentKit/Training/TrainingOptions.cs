@@ -44,6 +44,9 @@ public enum LearningRateSchedule
 /// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>The largest accepted <see cref="Threads"/>.</summary>
+    public const int MaxThreads = 1024;
+
     /// <summary>Passes over the training data. Default 10.</summary>
     public int Epochs { get; init; } = 10;
 

@@ -71,4 +71,23 @@ public sealed class TrainingDivergedException : Exception
 
     /// <summary>The non-finite loss value.</summary>
     public double Loss { get; }
+
+    /// <summary>What was found not finite.</summary>
+    public DivergenceKind Kind { get; }
+}
+
+/// <summary>What a <see cref="TrainingDivergedException"/> found not finite.</summary>
+public enum DivergenceKind
+{
+    /// <summary>The loss of a training batch.</summary>
+    TrainingLoss,
+
+    /// <summary>The weights after an epoch's steps.</summary>
+    Weights,
+
+    /// <summary>The validation loss after an epoch.</summary>
+    ValidationLoss,
+
+    /// <summary>The trained model's outputs.</summary>
+    Outputs,
 }
