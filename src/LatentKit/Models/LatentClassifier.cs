@@ -118,6 +118,8 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     Device ITrainable.Device => Autoencoder.Device;
 
+    int ITrainable.MinimumBatchSize => Spec.BatchNorm ? 2 : 1;
+
     /// <summary>Starts building a classifier on the codes of <paramref name="autoencoder"/>.</summary>
     public static LatentClassifierBuilder For(IAutoencoder autoencoder) => new(autoencoder);
 
@@ -249,7 +251,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise)
     {
-        var logits = head.forward(fineTuned is null ? inputs : ((AutoencoderBase)Autoencoder).EncodeCore(inputs));
+        var logits = NetworkParts.Forward(head, fineTuned is null ? inputs : ((AutoencoderBase)Autoencoder).EncodeCore(inputs), noise);
         return Spec.Head == ClassifierHead.Logits
             ? F.cross_entropy(logits, targets!)
             : F.binary_cross_entropy_with_logits(logits, F.one_hot(targets!, MnistDataset.ClassCount).to(ScalarType.Float32));
