@@ -51,7 +51,7 @@ public sealed record TrainingOptions
     /// The largest accepted <see cref="LearningRate"/>, <see cref="Momentum"/> and <see cref="WeightDecay"/>: the
     /// largest float (about 3.4E+38), since the optimizers compute in single precision.
     /// </summary>
-    public const double MaxFactor = float.MaxValue;
+    public const double MaxCoefficient = float.MaxValue;
 
     /// <summary>Passes over the training data. Default 10.</summary>
     public int Epochs { get; init; } = 10;
@@ -59,16 +59,16 @@ public sealed record TrainingOptions
     /// <summary>Images per optimizer step. Default 128.</summary>
     public int BatchSize { get; init; } = 128;
 
-    /// <summary>Optimizer learning rate, above 0 and at most <see cref="MaxFactor"/>. Default 0.001.</summary>
+    /// <summary>Optimizer learning rate, above 0 and at most <see cref="MaxCoefficient"/>. Default 0.001.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>The optimizer. Default <see cref="OptimizerKind.Adam"/>.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
 
-    /// <summary>Momentum for <see cref="OptimizerKind.Sgd"/> and <see cref="OptimizerKind.RmsProp"/>, from 0 to <see cref="MaxFactor"/>. Default 0.</summary>
+    /// <summary>Momentum for <see cref="OptimizerKind.Sgd"/> and <see cref="OptimizerKind.RmsProp"/>, from 0 to <see cref="MaxCoefficient"/>. Default 0.</summary>
     public double Momentum { get; init; }
 
-    /// <summary>L2 weight decay (decoupled for <see cref="OptimizerKind.AdamW"/>), from 0 to <see cref="MaxFactor"/>. Default 0.</summary>
+    /// <summary>L2 weight decay (decoupled for <see cref="OptimizerKind.AdamW"/>), from 0 to <see cref="MaxCoefficient"/>. Default 0.</summary>
     public double WeightDecay { get; init; }
 
     /// <summary>How the learning rate changes over the run. Default <see cref="Training.LearningRateSchedule.None"/>.</summary>
@@ -147,7 +147,7 @@ public sealed record TrainingOptions
             throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
         }
 
-        if (!(LearningRate > 0 && LearningRate <= MaxFactor))
+        if (!(LearningRate > 0 && LearningRate <= MaxCoefficient))
         {
             throw Bad(nameof(LearningRate), LearningRate, "must be a number above 0 and at most 3.4028235E+38 (the largest float)");
         }
@@ -157,12 +157,12 @@ public sealed record TrainingOptions
             throw Bad(nameof(Optimizer), Optimizer, "is not a known optimizer");
         }
 
-        if (!(Momentum >= 0 && Momentum <= MaxFactor))
+        if (!(Momentum >= 0 && Momentum <= MaxCoefficient))
         {
             throw Bad(nameof(Momentum), Momentum, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
         }
 
-        if (!(WeightDecay >= 0 && WeightDecay <= MaxFactor))
+        if (!(WeightDecay >= 0 && WeightDecay <= MaxCoefficient))
         {
             throw Bad(nameof(WeightDecay), WeightDecay, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
         }
