@@ -160,6 +160,22 @@ public class TrainingGuardTests
         State(model.Network).Should().Equal(before, "the weights of the start of epoch 1 are restored");
     }
 
+    [Fact]
+    public void A_model_holding_a_non_finite_weight_is_refused_before_training()
+    {
+        using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
+        using var classifier = LatentClassifier.For(autoencoder).WithSeed(3).Build();
+        var output = (TorchSharp.Modules.Linear)classifier.Head.named_children().Single(c => c.name == "linear2").module;
+        using (no_grad())
+        {
+            output.bias![4] = float.NaN;
+        }
+
+        var act = () => classifier.Train(Synthetic.Digits(20), Quick);
+
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "model").WithMessage("*non-finite weight (NaN) before training*");
+    }
+
     // ---- Item 8: dropout from the run's seed ----
 
     [Fact]
