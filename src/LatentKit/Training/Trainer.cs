@@ -46,7 +46,8 @@ internal interface ITrainable
 
     /// <summary>
     /// The scalar loss of a batch (mean over its samples). <paramref name="noise"/> is the training run's own seeded
-    /// generator for any sampling (the VAE's reparameterisation); <see langword="null"/> when evaluating.
+    /// generator for every random draw of training (the VAE's reparameterisation, denoising corruption, dropout
+    /// masks); <see langword="null"/> when evaluating. Nothing here may draw from TorchSharp's global generator.
     /// </summary>
     Tensor ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise);
 }
@@ -90,7 +91,7 @@ internal static class Trainer
 {
     private const int EvaluationBatchSize = 1000;
 
-    /// <summary>Training samples whose loss is computed in evaluation mode at the end, to check the trained model's outputs are finite.</summary>
+    /// <summary>Training samples whose loss is computed in evaluation mode after each epoch, to check the model's outputs are finite.</summary>
     private const int OutputProbeSize = 256;
 
     /// <summary>
