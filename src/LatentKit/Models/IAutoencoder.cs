@@ -52,7 +52,7 @@ public interface IAutoencoder : IDisposable
     /// <param name="cancellationToken">Stops training at the next batch; the model stays usable and the history holds the epochs so far.</param>
     /// <returns>Per-epoch losses, times and throughput.</returns>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
-    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the weights were restored to the last good ones.</exception>
+    /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the weights were restored to those at the start of the epoch, which are finite.</exception>
     TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);
 
     /// <summary>Mean per-pixel binary cross-entropy and squared error of the reconstructions of <paramref name="data"/> (and the KL term for a VAE).</summary>

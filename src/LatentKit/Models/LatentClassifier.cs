@@ -118,6 +118,8 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     Device ITrainable.Device => Autoencoder.Device;
 
+    int ITrainable.MinimumBatchSize => Spec.BatchNorm ? 2 : 1;
+
     /// <summary>Starts building a classifier on the codes of <paramref name="autoencoder"/>.</summary>
     public static LatentClassifierBuilder For(IAutoencoder autoencoder) => new(autoencoder);
 
@@ -142,7 +144,8 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     /// <param name="progress">Receives progress during each epoch.</param>
     /// <param name="logger">Receives one line per epoch.</param>
     /// <param name="cancellationToken">Stops training at the next batch.</param>
-    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the head was restored to its last good weights.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or the head has batch norm and the batch size or the training set is a single image.</exception>
+    /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the trained weights were restored to those at the start of the epoch, which are finite.</exception>
     public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -249,7 +252,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise)
     {
-        var logits = head.forward(fineTuned is null ? inputs : ((AutoencoderBase)Autoencoder).EncodeCore(inputs));
+        var logits = NetworkParts.Forward(head, fineTuned is null ? inputs : ((AutoencoderBase)Autoencoder).EncodeCore(inputs), noise);
         return Spec.Head == ClassifierHead.Logits
             ? F.cross_entropy(logits, targets!)
             : F.binary_cross_entropy_with_logits(logits, F.one_hot(targets!, MnistDataset.ClassCount).to(ScalarType.Float32));

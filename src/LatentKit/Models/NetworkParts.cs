@@ -58,8 +58,9 @@ internal static class NetworkParts
     }
 
     /// <summary>
-    /// A classifier head: for each hidden layer Linear, [BatchNorm1d], activation, [Dropout]; then the output Linear.
-    /// Without batch norm and dropout it is exactly <see cref="Mlp"/> (same module names, so older files load).
+    /// A classifier head: for each hidden layer Linear, [BatchNorm1d], activation, [<see cref="SeededDropout"/>]; then
+    /// the output Linear. Without batch norm and dropout it is exactly <see cref="Mlp"/> (same module names, so older
+    /// files load). Train it through <see cref="Forward"/>, which gives the dropout layers the run's generator.
     /// </summary>
     public static nn.Module<Tensor, Tensor> ClassifierHead(IReadOnlyList<int> widths, Activation activation, bool batchNorm, double dropout)
     {
@@ -86,12 +87,67 @@ internal static class NetworkParts
 
                 if (dropout > 0)
                 {
-                    modules.Add(($"dropout{i + 1}", nn.Dropout(dropout)));
+                    modules.Add(($"dropout{i + 1}", new SeededDropout(dropout)));
                 }
             }
         }
 
         return nn.Sequential(modules.ToArray());
+    }
+
+    /// <summary>
+    /// Runs the layers of <paramref name="sequential"/> in order, giving each <see cref="SeededDropout"/> the training
+    /// run's generator <paramref name="noise"/> (<see langword="null"/> when evaluating); the same as its
+    /// <c>forward</c> for every other layer.
+    /// </summary>
+    public static Tensor Forward(nn.Module<Tensor, Tensor> sequential, Tensor input, Generator? noise)
+    {
+        var x = input;
+        foreach (var layer in sequential.children())
+        {
+            x = layer is SeededDropout dropout ? dropout.Forward(x, noise) : ((nn.Module<Tensor, Tensor>)layer).forward(x);
+        }
+
+        return x;
+    }
+}
+
+/// <summary>
+/// Dropout whose masks come from a given generator (the training run's, seeded by <c>TrainingOptions.Seed</c>)
+/// instead of TorchSharp's global one, so a seeded run does not depend on what else the process draws. In training
+/// mode it zeroes each value with probability <see cref="Probability"/> and scales the rest by 1 / (1 - p); in
+/// evaluation mode it is the identity. It has no weights, so it saves and loads like TorchSharp's Dropout.
+/// </summary>
+internal sealed class SeededDropout : nn.Module<Tensor, Tensor>
+{
+    public SeededDropout(double probability)
+        : base("SeededDropout")
+    {
+        Probability = probability;
+    }
+
+    /// <summary>The probability of zeroing a value while training, in [0, 1).</summary>
+    public double Probability { get; }
+
+    /// <summary>The identity in evaluation mode; training goes through <see cref="Forward"/>, which needs the run's generator.</summary>
+    public override Tensor forward(Tensor input) => Forward(input, noise: null);
+
+    /// <summary>Drops values with masks drawn from <paramref name="noise"/> in training mode; the identity in evaluation mode.</summary>
+    /// <exception cref="InvalidOperationException">In training mode without a generator.</exception>
+    public Tensor Forward(Tensor input, Generator? noise)
+    {
+        if (!training || Probability <= 0)
+        {
+            return input.alias();
+        }
+
+        if (noise is null)
+        {
+            throw new InvalidOperationException("Dropout in training mode needs the training run's seeded generator; train through Trainer.");
+        }
+
+        var keep = torch.rand(input.shape, device: input.device, generator: noise).ge(Probability).to(input.dtype);
+        return input * keep * (1.0 / (1.0 - Probability));
     }
 }
 

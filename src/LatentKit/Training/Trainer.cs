@@ -29,6 +29,12 @@ internal interface ITrainable
     /// <summary>The device the network lives on.</summary>
     Device Device { get; }
 
+    /// <summary>
+    /// The fewest samples a training batch may hold: 2 for a network with batch normalisation (whose batch variance
+    /// needs two samples: one gives NaN running statistics), otherwise 1.
+    /// </summary>
+    int MinimumBatchSize => 1;
+
     /// <summary>Moves the network to <paramref name="device"/>.</summary>
     void MoveTo(Device device);
 
@@ -40,7 +46,8 @@ internal interface ITrainable
 
     /// <summary>
     /// The scalar loss of a batch (mean over its samples). <paramref name="noise"/> is the training run's own seeded
-    /// generator for any sampling (the VAE's reparameterisation); <see langword="null"/> when evaluating.
+    /// generator for every random draw of training (the VAE's reparameterisation, denoising corruption, dropout
+    /// masks); <see langword="null"/> when evaluating. Nothing here may draw from TorchSharp's global generator.
     /// </summary>
     Tensor ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise);
 }
@@ -84,12 +91,22 @@ internal static class Trainer
 {
     private const int EvaluationBatchSize = 1000;
 
+    /// <summary>Training samples whose loss is computed in evaluation mode after each epoch, to check the model's outputs are finite.</summary>
+    private const int OutputProbeSize = 256;
+
     /// <summary>
-    /// Trains <paramref name="model"/>. On a NaN or infinite batch loss the weights are restored to the snapshot taken
-    /// at the start of the epoch (the last weights that gave finite losses over a whole epoch, or the starting weights)
-    /// and a <see cref="TrainingDivergedException"/> is thrown. One snapshot per epoch costs one copy of the weights,
-    /// far less than a copy per step, and the weights are never left half-updated by a step with a non-finite loss,
-    /// because the loss is checked before <c>backward</c>.
+    /// Trains <paramref name="model"/>. Batches hold <see cref="TrainingOptions.BatchSize"/> samples; a last batch of
+    /// one sample is merged into the batch before (so the last batch may hold one sample more).
+    /// <para>
+    /// The divergence guard never returns or restores non-finite weights, nor weights whose outputs are not finite.
+    /// The loss of every batch is checked before <c>backward</c>. After each epoch's last step (a cancelled epoch's
+    /// included) the weights are checked (parameters and buffers, such as batch norm's running statistics), then the
+    /// loss of the first <see cref="OutputProbeSize"/> training samples in evaluation mode (the model's outputs), then
+    /// the validation loss. When any is NaN or infinite the weights are restored to the snapshot taken at the start of
+    /// the epoch (weights that passed these checks, or the starting weights) and a
+    /// <see cref="TrainingDivergedException"/> is thrown. One snapshot, one pass over the weights and one small
+    /// forward pass per epoch cost far less than checks at every step.
+    /// </para>
     /// </summary>
     public static TrainingHistory Train(
         ITrainable model,
@@ -104,6 +121,28 @@ internal static class Trainer
         if (training.Count == 0)
         {
             throw new ArgumentException($"Cannot train {model.DisplayName} on an empty dataset.", nameof(training));
+        }
+
+        if (model.MinimumBatchSize is var minimum && minimum > 1)
+        {
+            if (options.BatchSize < minimum)
+            {
+                throw new ArgumentException(
+                    $"TrainingOptions.BatchSize = {options.BatchSize} is too small for {model.DisplayName}: batch norm needs at least {minimum} samples per training batch.",
+                    nameof(TrainingOptions.BatchSize));
+            }
+
+            if (training.Count < minimum)
+            {
+                throw new ArgumentException(
+                    $"Cannot train {model.DisplayName} on {training.Count} training image{(training.Count == 1 ? string.Empty : "s")}: batch norm needs at least {minimum} samples per training batch.",
+                    nameof(training));
+            }
+        }
+
+        if (FirstNonFinite(model.Network) is { } broken)
+        {
+            throw new ArgumentException($"{model.DisplayName} holds a non-finite weight ({Format(broken)}) before training; build or load it again.", nameof(model));
         }
 
         var previousThreads = options.Threads is null ? (int?)null : torch.get_num_threads();
@@ -132,6 +171,12 @@ internal static class Trainer
         var shuffleRandom = new Random(options.Seed);
         var batchSize = Math.Min(options.BatchSize, training.Count);
         var totalBatches = (training.Count + batchSize - 1) / batchSize;
+        if (totalBatches > 1 && training.Count % batchSize == 1)
+        {
+            // A last batch of one sample joins the batch before: batch norm cannot normalise one sample (NaN running
+            // variance), and a one-sample step is the noisiest of the epoch.
+            totalBatches--;
+        }
         var groups = model.OptimizerGroups;
         var baseRates = groups.Select(g => g.LearningRate ?? options.LearningRate).ToArray();
         var optimizers = groups.Select((g, i) => CreateOptimizer(g.Parameters, options, baseRates[i])).ToArray();
@@ -161,7 +206,7 @@ internal static class Trainer
                     }
 
                     var start = batch * batchSize;
-                    var count = Math.Min(batchSize, training.Count - start);
+                    var count = batch == totalBatches - 1 ? training.Count - start : batchSize;
                     float batchLoss;
                     using (var scope = torch.NewDisposeScope())
                     {
@@ -189,13 +234,7 @@ internal static class Trainer
                         batchLoss = loss.item<float>();
                         if (!float.IsFinite(batchLoss))
                         {
-                            Restore(model.Network, epochStart);
-                            throw new TrainingDivergedException(
-                                epoch,
-                                batch + 1,
-                                batchLoss,
-                                $"Training {model.DisplayName} diverged: the loss of epoch {epoch}, batch {batch + 1} of {totalBatches} is {batchLoss.ToString(CultureInfo.InvariantCulture)}. " +
-                                $"The weights were restored to those at the start of epoch {epoch}. Try a lower learning rate (it was {options.LearningRate.ToString(CultureInfo.InvariantCulture)}).");
+                            throw Diverged(model, epochStart, options, DivergenceKind.TrainingLoss, epoch, batch + 1, batchLoss, $"the loss of epoch {epoch}, batch {batch + 1} of {totalBatches} is {Format(batchLoss)}");
                         }
 
                         loss.backward();
@@ -225,10 +264,26 @@ internal static class Trainer
                     break;
                 }
 
+                if (FirstNonFinite(model.Network) is { } weight)
+                {
+                    throw Diverged(model, epochStart, options, DivergenceKind.Weights, epoch, batchesDone, weight, $"the weights are not finite (one is {Format(weight)}) after batch {batchesDone} of {totalBatches} of epoch {epoch}, although every batch loss was finite: a step overflowed");
+                }
+
+                var probe = Evaluate(model, training, OutputProbeSize);
+                if (!double.IsFinite(probe))
+                {
+                    throw Diverged(model, epochStart, options, DivergenceKind.Outputs, epoch, batchesDone, probe, $"after batch {batchesDone} of {totalBatches} of epoch {epoch} the model's loss on its first {Math.Min(OutputProbeSize, training.Count)} training samples in evaluation mode is {Format(probe)}: its outputs are not finite (a step made the weights too large)");
+                }
+
                 double? validationLoss = null;
                 if (validation is not null && !cancelled)
                 {
                     validationLoss = Evaluate(model, validation);
+                    if (!double.IsFinite(validationLoss.Value))
+                    {
+                        throw Diverged(model, epochStart, options, DivergenceKind.ValidationLoss, epoch, batchesDone, validationLoss.Value, $"the validation loss after epoch {epoch} is {Format(validationLoss.Value)}");
+                    }
+
                     if (validationLoss < bestLoss)
                     {
                         bestLoss = validationLoss.Value;
@@ -291,22 +346,23 @@ internal static class Trainer
         return new TrainingHistory(epochs, bestEpoch, stoppedEarly, cancelled);
     }
 
-    /// <summary>Mean loss of <paramref name="model"/> on <paramref name="data"/> in evaluation mode, without gradients.</summary>
-    public static double Evaluate(ITrainable model, TrainingData data)
+    /// <summary>Mean loss of <paramref name="model"/> on <paramref name="data"/> (its first <paramref name="limit"/> samples) in evaluation mode, without gradients.</summary>
+    public static double Evaluate(ITrainable model, TrainingData data, int limit = int.MaxValue)
     {
         model.SetTrainingMode(false);
         using var noGrad = torch.no_grad();
+        var total = Math.Min(limit, data.Count);
         double sum = 0;
-        for (var start = 0; start < data.Count; start += EvaluationBatchSize)
+        for (var start = 0; start < total; start += EvaluationBatchSize)
         {
-            var count = Math.Min(EvaluationBatchSize, data.Count - start);
+            var count = Math.Min(EvaluationBatchSize, total - start);
             using var scope = torch.NewDisposeScope();
             var inputs = model.PrepareInputs(data.Inputs.narrow(0, start, count));
             var targets = data.Targets?.narrow(0, start, count).to(model.Device);
             sum += model.ComputeLoss(inputs, targets, noise: null).item<float>() * (double)count;
         }
 
-        return sum / data.Count;
+        return sum / total;
     }
 
     private static optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainingOptions options, double learningRate) => options.Optimizer switch
@@ -317,6 +373,42 @@ internal static class Trainer
         OptimizerKind.RmsProp => optim.RMSProp(parameters, learningRate, weight_decay: options.WeightDecay, momentum: options.Momentum),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
     };
+
+    /// <summary>
+    /// Restores <paramref name="snapshot"/> (weights known to be finite) and makes the exception to throw: what was
+    /// not finite, where, that the weights were restored, and what to try.
+    /// </summary>
+    private static TrainingDivergedException Diverged(ITrainable model, Dictionary<string, Tensor>? snapshot, TrainingOptions options, DivergenceKind kind, int epoch, int batch, double value, string what)
+    {
+        Restore(model.Network, snapshot!);
+        return new TrainingDivergedException(
+            epoch,
+            batch,
+            value,
+            kind,
+            $"Training {model.DisplayName} diverged: {what}. The weights were restored to those at the start of epoch {epoch}. Try a lower learning rate (it was {Format(options.LearningRate)}).");
+    }
+
+    /// <summary>
+    /// The first NaN or infinite value among the floating-point parameters and buffers of <paramref name="network"/>,
+    /// or <see langword="null"/> when all are finite. One pass over the weights.
+    /// </summary>
+    internal static double? FirstNonFinite(nn.Module network)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        foreach (var (_, tensor) in network.state_dict())
+        {
+            if (tensor.is_floating_point() && !tensor.isfinite().all().item<bool>())
+            {
+                return tensor.masked_select(tensor.isfinite().logical_not()).cpu().to(ScalarType.Float64)[0].item<double>();
+            }
+        }
+
+        return null;
+    }
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A detached copy of every parameter and buffer of <paramref name="network"/>.</summary>
     internal static Dictionary<string, Tensor> Snapshot(nn.Module network)

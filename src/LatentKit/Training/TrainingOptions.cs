@@ -44,22 +44,31 @@ public enum LearningRateSchedule
 /// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>The largest accepted <see cref="Threads"/> (1024).</summary>
+    public const int MaxThreads = 1024;
+
+    /// <summary>
+    /// The largest accepted <see cref="LearningRate"/>, <see cref="Momentum"/> and <see cref="WeightDecay"/>: the
+    /// largest float (about 3.4E+38), since the optimizers compute in single precision.
+    /// </summary>
+    public const double MaxCoefficient = float.MaxValue;
+
     /// <summary>Passes over the training data. Default 10.</summary>
     public int Epochs { get; init; } = 10;
 
     /// <summary>Images per optimizer step. Default 128.</summary>
     public int BatchSize { get; init; } = 128;
 
-    /// <summary>Optimizer learning rate. Default 0.001.</summary>
+    /// <summary>Optimizer learning rate, above 0 and at most <see cref="MaxCoefficient"/>. Default 0.001.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>The optimizer. Default <see cref="OptimizerKind.Adam"/>.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
 
-    /// <summary>Momentum for <see cref="OptimizerKind.Sgd"/> and <see cref="OptimizerKind.RmsProp"/>. Default 0.</summary>
+    /// <summary>Momentum for <see cref="OptimizerKind.Sgd"/> and <see cref="OptimizerKind.RmsProp"/>, from 0 to <see cref="MaxCoefficient"/>. Default 0.</summary>
     public double Momentum { get; init; }
 
-    /// <summary>L2 weight decay (decoupled for <see cref="OptimizerKind.AdamW"/>). Default 0.</summary>
+    /// <summary>L2 weight decay (decoupled for <see cref="OptimizerKind.AdamW"/>), from 0 to <see cref="MaxCoefficient"/>. Default 0.</summary>
     public double WeightDecay { get; init; }
 
     /// <summary>How the learning rate changes over the run. Default <see cref="Training.LearningRateSchedule.None"/>.</summary>
@@ -72,8 +81,12 @@ public sealed record TrainingOptions
     public double LearningRateStepFactor { get; init; } = 0.1;
 
     /// <summary>
-    /// Seed of the batch order and of TorchSharp's global generator during training (for example the VAE's sampling
-    /// noise). The same seed, settings and data on the CPU with <see cref="Threads"/> = 1 give the same losses. Default 42.
+    /// Seed of the training run's own generators: the batch order, the <see cref="ValidationFraction"/> split, and the
+    /// random draws of training (the VAE's sampling noise, a denoising autoencoder's corruption, a classifier head's
+    /// dropout masks). TorchSharp's global generator is neither seeded nor used by training, so other code drawing
+    /// from it, before or during the run, does not change the run. The weights' initialisation is seeded by the
+    /// builder (<c>WithSeed</c>), not here. The same seeds, settings and data on the CPU with <see cref="Threads"/> = 1
+    /// give the same losses and weights. Default 42.
     /// </summary>
     public int Seed { get; init; } = 42;
 
@@ -85,7 +98,7 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// Number of CPU threads TorchSharp uses while training (restored afterwards); <see langword="null"/> leaves
-    /// TorchSharp's setting as it is. Use 1 for bit-for-bit repeatable runs.
+    /// TorchSharp's setting as it is. From 1 to <see cref="MaxThreads"/>. Use 1 for bit-for-bit repeatable runs.
     /// </summary>
     public int? Threads { get; init; }
 
@@ -134,9 +147,9 @@ public sealed record TrainingOptions
             throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
         }
 
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+        if (!(LearningRate > 0 && LearningRate <= MaxCoefficient))
         {
-            throw Bad(nameof(LearningRate), LearningRate, "must be a finite number above 0");
+            throw Bad(nameof(LearningRate), LearningRate, "must be a number above 0 and at most 3.4028235E+38 (the largest float)");
         }
 
         if (!Enum.IsDefined(Optimizer))
@@ -144,14 +157,14 @@ public sealed record TrainingOptions
             throw Bad(nameof(Optimizer), Optimizer, "is not a known optimizer");
         }
 
-        if (!(Momentum >= 0) || double.IsInfinity(Momentum))
+        if (!(Momentum >= 0 && Momentum <= MaxCoefficient))
         {
-            throw Bad(nameof(Momentum), Momentum, "must be a finite number of at least 0");
+            throw Bad(nameof(Momentum), Momentum, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
         }
 
-        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
+        if (!(WeightDecay >= 0 && WeightDecay <= MaxCoefficient))
         {
-            throw Bad(nameof(WeightDecay), WeightDecay, "must be a finite number of at least 0");
+            throw Bad(nameof(WeightDecay), WeightDecay, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
         }
 
         if (!Enum.IsDefined(LearningRateSchedule))
@@ -169,9 +182,9 @@ public sealed record TrainingOptions
             throw Bad(nameof(LearningRateStepFactor), LearningRateStepFactor, "must be above 0 and at most 1");
         }
 
-        if (Threads is { } threads && threads <= 0)
+        if (Threads is { } threads && !(threads >= 1 && threads <= MaxThreads))
         {
-            throw Bad(nameof(Threads), threads, "must be at least 1 (or null for TorchSharp's default)");
+            throw Bad(nameof(Threads), threads, $"must be at least 1 and at most {MaxThreads} (or null for TorchSharp's default)");
         }
 
         if (ValidationFraction is { } fraction && !(fraction > 0 && fraction < 1))

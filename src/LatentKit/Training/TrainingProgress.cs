@@ -51,24 +51,61 @@ public sealed class TrainingHistory
     public TimeSpan TotalDuration => Epochs.Aggregate(TimeSpan.Zero, (sum, e) => sum + e.Duration);
 }
 
-/// <summary>Training stopped because the loss became NaN or infinite. The model was restored to its last good weights.</summary>
+/// <summary>
+/// Training stopped because a batch loss, the weights after an epoch, a validation loss or the trained model's outputs
+/// became NaN or infinite (<see cref="Kind"/> says which). The model was restored to the weights at the start of
+/// <see cref="Epoch"/>, which are always finite.
+/// </summary>
 public sealed class TrainingDivergedException : Exception
 {
-    /// <summary>Creates the exception.</summary>
+    /// <summary>Creates the exception for a non-finite batch loss.</summary>
     public TrainingDivergedException(int epoch, int batch, double loss, string message)
+        : this(epoch, batch, loss, DivergenceKind.TrainingLoss, message)
+    {
+    }
+
+    /// <summary>Creates the exception for what <paramref name="kind"/> names.</summary>
+    public TrainingDivergedException(int epoch, int batch, double loss, DivergenceKind kind, string message)
         : base(message)
     {
         Epoch = epoch;
         Batch = batch;
         Loss = loss;
+        Kind = kind;
     }
 
-    /// <summary>The epoch (from 1) in which the loss diverged.</summary>
+    /// <summary>The epoch (from 1) in which training diverged; the model holds the weights from the start of this epoch.</summary>
     public int Epoch { get; }
 
-    /// <summary>The batch (from 1) of that epoch whose loss was not finite.</summary>
+    /// <summary>
+    /// The batch (from 1) of <see cref="Epoch"/>: whose loss was not finite (<see cref="DivergenceKind.TrainingLoss"/>),
+    /// or the last batch trained before the check (the other kinds).
+    /// </summary>
     public int Batch { get; }
 
-    /// <summary>The non-finite loss value.</summary>
+    /// <summary>
+    /// The non-finite value found: the batch loss, the validation loss, the first non-finite weight
+    /// (<see cref="DivergenceKind.Weights"/>) or the loss of the trained model in evaluation mode
+    /// (<see cref="DivergenceKind.Outputs"/>).
+    /// </summary>
     public double Loss { get; }
+
+    /// <summary>What was found not finite.</summary>
+    public DivergenceKind Kind { get; }
+}
+
+/// <summary>What a <see cref="TrainingDivergedException"/> found not finite.</summary>
+public enum DivergenceKind
+{
+    /// <summary>The loss of a training batch (checked before <c>backward</c>, so the step never ran).</summary>
+    TrainingLoss,
+
+    /// <summary>A weight (parameter or buffer, such as batch norm's running statistics) after an epoch's steps, although every batch loss was finite.</summary>
+    Weights,
+
+    /// <summary>The validation loss after an epoch.</summary>
+    ValidationLoss,
+
+    /// <summary>The trained model's outputs: its loss in evaluation mode on the first training samples, checked once at the end.</summary>
+    Outputs,
 }

@@ -1,5 +1,7 @@
 using LatentKit.Building;
 using LatentKit.Models;
+using LatentKit.Tests.Support;
+using LatentKit.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -86,6 +88,95 @@ public class ReferenceScenarioTests
         using var scope = NewDisposeScope();
         var x = rand(3, 784);
         a.Encode(x).data<float>().ToArray().Should().Equal(b.Encode(x).data<float>().ToArray(), "a preset is seeded");
+    }
+
+    [Fact]
+    public void Run_trains_both_stages_with_the_scenarios_settings_and_evaluates_the_returned_models_on_the_test_data()
+    {
+        // Small synthetic data keep the scenario's 15 + 15 epochs at batch 128 to a few seconds (the scenario's options
+        // leave TorchSharp's threads as they are: one thread is the fastest on a busy machine).
+        var training = Synthetic.Digits(1000);
+        var test = Synthetic.Digits(100, seed: 7);
+        var scenario = ReferenceScenarios.Scenario1DenseRelu;
+        var reports = new List<TrainingProgress>();
+        var logger = new ListLogger();
+
+        var threads = get_num_threads();
+        set_num_threads(1);
+        ScenarioResult result;
+        try
+        {
+            result = scenario.Run(training, test, new SyncProgress<TrainingProgress>(reports.Add), logger);
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+
+        using (result)
+        {
+            result.Scenario.Should().BeSameAs(scenario);
+            result.AutoencoderHistory.Epochs.Should().HaveCount(scenario.AutoencoderTraining.Epochs);
+            result.ClassifierHistory.Epochs.Should().HaveCount(scenario.ClassifierTraining.Epochs);
+            result.AutoencoderHistory.Epochs[^1].TrainingLoss.Should().BeLessThan(result.AutoencoderHistory.Epochs[0].TrainingLoss);
+            result.ClassifierHistory.Epochs[^1].TrainingLoss.Should().BeLessThan(result.ClassifierHistory.Epochs[0].TrainingLoss);
+            logger.Lines.Should().HaveCount(15 + 15, "one line per epoch of each stage");
+            reports.Should().Contain(r => r.TotalEpochs == 15 && r.TotalBatches == 8);
+
+            var autoencoder = result.Autoencoder.Should().BeOfType<DenseAutoencoder>().Subject;
+            Layers(autoencoder.EncoderLayers).Should().Equal("Linear(784→256)", "ReLU", "Linear(256→128)", "ReLU", "Linear(128→49)");
+            result.Classifier.Autoencoder.Should().BeSameAs(result.Autoencoder, "the classifier runs on the trained autoencoder");
+            result.Classifier.HeadKind.Should().Be(ClassifierHead.SigmoidCrossEntropy);
+
+            result.TestReconstruction.Count.Should().Be(100);
+            var again = result.Autoencoder.Evaluate(test);
+            result.TestReconstruction.BinaryCrossEntropy.Should().BeApproximately(again.BinaryCrossEntropy, 1e-6, "the metrics are those of the returned autoencoder on the test data");
+            result.TestReconstruction.MeanSquaredError.Should().BeApproximately(again.MeanSquaredError, 1e-6);
+            result.TestClassification.Count.Should().Be(100);
+            result.TestClassification.Accuracy.Should().Be(result.Classifier.Evaluate(test).Accuracy);
+            result.TestClassification.Accuracy.Should().BeGreaterThan(0.9, "the synthetic digits are easy to tell apart");
+            result.MeetsOriginalAccuracy.Should().BeTrue("above the original's 0.89");
+            result.TestReconstruction.BinaryCrossEntropy.Should().BeGreaterThan(0.087, "noisy synthetic images reconstruct worse than MNIST");
+            result.MeetsOriginalLoss.Should().BeFalse("above the original's 0.087");
+        }
+
+        var encode = () => result.Autoencoder.Encode(zeros(1, 784));
+        encode.Should().Throw<ObjectDisposedException>("disposing the result disposes the autoencoder");
+        var predict = () => result.Classifier.Evaluate(test);
+        predict.Should().Throw<ObjectDisposedException>("and the classifier");
+    }
+
+    [Fact]
+    public void Run_with_a_cancelled_token_returns_untrained_models_that_meet_nothing_except_row_4s_loss()
+    {
+        var training = Synthetic.Digits(50);
+        var test = Synthetic.Digits(50, seed: 7);
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+
+        using var dense = ReferenceScenarios.Scenario1DenseRelu.Run(training, test, cancellationToken: cancellation.Token);
+        dense.AutoencoderHistory.WasCancelled.Should().BeTrue();
+        dense.ClassifierHistory.WasCancelled.Should().BeTrue();
+        dense.AutoencoderHistory.Epochs.Should().BeEmpty();
+        dense.ClassifierHistory.Epochs.Should().BeEmpty();
+        dense.TestReconstruction.BinaryCrossEntropy.Should().BeGreaterThan(0.5, "an untrained sigmoid output is about 0.5 everywhere");
+        dense.MeetsOriginalLoss.Should().BeFalse();
+        dense.MeetsOriginalAccuracy.Should().BeFalse();
+
+        using var variational = ReferenceScenarios.Scenario4Variational.Run(training, test, cancellationToken: cancellation.Token);
+        variational.TestReconstruction.BinaryCrossEntropy.Should().BeGreaterThan(ReferenceScenarios.Scenario4Variational.OriginalLoss);
+        variational.MeetsOriginalLoss.Should().BeTrue("row 4's original figure is not a per-pixel BCE, so it is not compared");
+        variational.MeetsOriginalAccuracy.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Run_names_a_missing_dataset()
+    {
+        var data = Synthetic.Digits(10);
+        var noTraining = () => ReferenceScenarios.Scenario1DenseRelu.Run(null!, data);
+        noTraining.Should().Throw<ArgumentNullException>().Where(e => e.ParamName == "training");
+        var noTest = () => ReferenceScenarios.Scenario1DenseRelu.Run(data, null!);
+        noTest.Should().Throw<ArgumentNullException>().Where(e => e.ParamName == "test");
     }
 
     private static string Name(Activation activation) => activation.ToString();
