@@ -53,8 +53,8 @@ public sealed class HttpMirrorSource : IMnistSource, ISizeLimitedMnistSource
         DownloadAsync(fileName, destinationPath, MnistFiles.MaxDeliveredSize(IdxReader.MaxFileSize), progress, logger, cancellationToken);
 
     /// <inheritdoc />
-    async Task ISizeLimitedMnistSource.FetchAsync(string fileName, string destinationPath, long maxBytes, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken) =>
-        await DownloadAsync(fileName, destinationPath, maxBytes, progress, logger, cancellationToken).ConfigureAwait(false);
+    Task ISizeLimitedMnistSource.FetchAsync(string fileName, string destinationPath, long maxBytes, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken) =>
+        DownloadAsync(fileName, destinationPath, maxBytes, progress, logger, cancellationToken);
 
     private async Task DownloadAsync(string fileName, string destinationPath, long maxBytes, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken)
     {

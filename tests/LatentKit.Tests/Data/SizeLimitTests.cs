@@ -78,12 +78,12 @@ public sealed class SizeLimitTests : IDisposable
     }
 
     [Fact]
-    public async Task An_http_download_larger_than_the_file_can_be_stops_at_the_limit()
+    public async Task An_http_download_that_announces_more_than_the_file_can_be_is_refused_before_its_body()
     {
         // 40 MB of junk served for a labels file known to be 48 bytes.
         var junk = new byte[40 << 20];
         new Random(1).NextBytes(junk);
-        using var server = new ServingServer(junk);
+        using var server = new ServingServer(junk, chunked: false);
         var options = new MnistLoadOptions
         {
             CacheDirectory = temp.Combine("cache"),
@@ -96,6 +96,27 @@ public sealed class SizeLimitTests : IDisposable
 
         var limit = MnistFiles.MaxDeliveredSize(known[MnistFiles.TestLabels].Size);
         error.Attempts[^1].Reason.Should().Contain($"{junk.Length} bytes").And.Contain($"limit of {limit} bytes").And.Contain(MnistFiles.TestLabels);
+        Directory.GetFiles(options.CacheDirectory).Select(Path.GetFileName).Should().Equal(MnistCache.LockFileName);
+    }
+
+    [Fact]
+    public async Task An_http_download_without_a_length_is_stopped_at_the_limit()
+    {
+        var junk = new byte[40 << 20];
+        new Random(1).NextBytes(junk);
+        using var server = new ServingServer(junk, chunked: true);
+        var options = new MnistLoadOptions
+        {
+            CacheDirectory = temp.Combine("cache"),
+            KnownFiles = known,
+            Mirrors = [server.BaseUri],
+            UseNpm = false,
+        };
+
+        var error = await Assert.ThrowsAsync<MnistSourceException>(() => MnistDataset.LoadAsync(MnistSplit.Test, options));
+
+        var limit = MnistFiles.MaxDeliveredSize(known[MnistFiles.TestLabels].Size);
+        error.Attempts[^1].Reason.Should().Contain($"limit of {limit} bytes").And.Contain("the download was stopped");
         Directory.GetFiles(options.CacheDirectory).Select(Path.GetFileName).Should().Equal(MnistCache.LockFileName);
     }
 
@@ -182,12 +203,12 @@ public sealed class SizeLimitTests : IDisposable
             .WithMessage($"*1..{(MnistDataset.MaxImageCount / 10) - 1}*").WithMessage($"*{MnistDataset.MaxImageCount}*");
     }
 
-    /// <summary>A loopback HTTP server that answers every GET with the same bytes, with their Content-Length.</summary>
+    /// <summary>A loopback HTTP server that answers every GET with the same bytes, with their Content-Length or chunked (no length).</summary>
     private sealed class ServingServer : IDisposable
     {
         private readonly HttpListener listener = new();
 
-        public ServingServer(byte[] body)
+        public ServingServer(byte[] body, bool chunked)
         {
             using (var socket = new TcpListener(IPAddress.Loopback, 0))
             {
@@ -204,8 +225,20 @@ public sealed class SizeLimitTests : IDisposable
                     try
                     {
                         var context = await listener.GetContextAsync();
-                        context.Response.ContentLength64 = body.Length;
-                        await context.Response.OutputStream.WriteAsync(body);
+                        if (chunked)
+                        {
+                            context.Response.SendChunked = true;
+                        }
+                        else
+                        {
+                            context.Response.ContentLength64 = body.Length;
+                        }
+
+                        for (var i = 0; i < body.Length; i += 1 << 16)
+                        {
+                            await context.Response.OutputStream.WriteAsync(body.AsMemory(i, Math.Min(1 << 16, body.Length - i)));
+                        }
+
                         context.Response.Close();
                     }
                     catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or IOException)
