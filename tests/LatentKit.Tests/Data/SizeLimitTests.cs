@@ -148,6 +148,17 @@ public sealed class SizeLimitTests : IDisposable
         error.Attempts[^1].Reason.Should().Contain($"{huge.Length} bytes").And.Contain("limit of");
     }
 
+    [Fact]
+    public void A_file_written_by_another_source_larger_than_the_file_can_be_is_rejected_before_it_is_decompressed_or_checked()
+    {
+        var big = new Dictionary<string, byte[]>(files) { [MnistFiles.TestLabels] = new byte[1 << 20] };
+        var options = new MnistLoadOptions { CacheDirectory = temp.Combine("cache"), KnownFiles = known, Sources = [new BytesSource("custom", big)] };
+
+        var error = Assert.Throws<MnistSourceException>(() => MnistDataset.Load(MnistSplit.Test, options));
+
+        error.Attempts[^1].Reason.Should().Be($"delivered {1 << 20} bytes, more than the limit of {MnistFiles.MaxDeliveredSize(48)} bytes for {MnistFiles.TestLabels} (its largest size, raw or gzip). [InvalidDataException]");
+    }
+
     [SkippableFact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task A_tarball_entry_larger_than_the_file_can_be_is_rejected_before_it_is_written()
