@@ -6,10 +6,12 @@ namespace LatentKit.Data;
 
 /// <summary>
 /// A source that downloads <c>&lt;base URI&gt;&lt;file name&gt;.gz</c> over HTTP(S), reporting the bytes received.
-/// Fails fast when the host cannot be reached (the connect timeout is short) and gives up on a download that takes
-/// longer than the overall timeout.
+/// Fails fast when the host cannot be reached (the connect timeout is short), gives up on a download that takes
+/// longer than the overall timeout, and stops a download that is (or announces to be) larger than the file can be:
+/// when the cache fetches a file, the limit is that file's known size plus gzip's overhead (0.1% and 64 KiB);
+/// otherwise that of the largest IDX file LatentKit reads.
 /// </summary>
-public sealed class HttpMirrorSource : IMnistSource
+public sealed class HttpMirrorSource : IMnistSource, ISizeLimitedMnistSource
 {
     private const int BufferSize = 1 << 16;
     private const long ProgressStep = 256 * 1024;
@@ -47,7 +49,14 @@ public sealed class HttpMirrorSource : IMnistSource
     public string Name => $"HTTP mirror {BaseUri}";
 
     /// <inheritdoc />
-    public async Task FetchAsync(string fileName, string destinationPath, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken)
+    public Task FetchAsync(string fileName, string destinationPath, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken) =>
+        DownloadAsync(fileName, destinationPath, MnistFiles.MaxDeliveredSize(IdxReader.MaxFileSize), progress, logger, cancellationToken);
+
+    /// <inheritdoc />
+    Task ISizeLimitedMnistSource.FetchAsync(string fileName, string destinationPath, long maxBytes, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken) =>
+        DownloadAsync(fileName, destinationPath, maxBytes, progress, logger, cancellationToken);
+
+    private async Task DownloadAsync(string fileName, string destinationPath, long maxBytes, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fileName);
         var uri = new Uri(BaseUri, fileName + MnistFiles.GzipSuffix);
@@ -65,8 +74,14 @@ public sealed class HttpMirrorSource : IMnistSource
             }
 
             var total = response.Content.Headers.ContentLength;
-            var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            await using (body.ConfigureAwait(false))
+            if (total > maxBytes)
+            {
+                throw new InvalidDataException($"GET {uri} announces {total} bytes, more than {MnistFiles.DescribeDeliveredLimit(fileName, maxBytes)}; nothing was downloaded.");
+            }
+
+            var responseBody = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            var body = new LimitedReadStream(responseBody, maxBytes, read => $"GET {uri} delivered {read} bytes so far, more than {MnistFiles.DescribeDeliveredLimit(fileName, maxBytes)}; the download was stopped.");
+            await using (responseBody.ConfigureAwait(false))
             {
                 var target = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, useAsync: true);
                 await using (target.ConfigureAwait(false))

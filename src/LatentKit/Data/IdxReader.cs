@@ -8,7 +8,12 @@ namespace LatentKit.Data;
 /// Reads MNIST-format IDX files: a big-endian header (magic 2051 = 0x00000803, count, 28, 28 for images; magic
 /// 2049 = 0x00000801, count for labels) followed by one byte per pixel or label. Files may be raw or gzip-compressed
 /// (recognised by the bytes 1f 8b). Everything is validated and any problem throws a <see cref="MnistFormatException"/>
-/// naming the file; nothing partial is ever returned.
+/// naming the file; nothing partial is ever returned. A header may announce at most
+/// <see cref="MnistDataset.MaxImageCount"/> images or labels; a larger count is rejected before anything is allocated.
+/// Memory is allocated only for data that is there: the payload array of a raw file of known length is allocated once
+/// its length is checked against the header, and that of a gzip file or a stream of unknown length grows (from 64 KiB,
+/// doubling) as data arrives, so a lying header cannot make the reader allocate more than about four times the data
+/// actually read.
 /// </summary>
 public static class IdxReader
 {
@@ -20,7 +25,10 @@ public static class IdxReader
 
     private const int ImagesHeaderSize = 16;
     private const int LabelsHeaderSize = 8;
-    private const int InitialGrowingBuffer = 1 << 20;
+    private const int InitialGrowingBuffer = 1 << 16;
+
+    /// <summary>The largest valid IDX file: an images file of <see cref="MnistDataset.MaxImageCount"/> images (784,000,016 bytes).</summary>
+    internal const long MaxFileSize = ImagesHeaderSize + ((long)MnistDataset.MaxImageCount * MnistDataset.PixelsPerImage);
 
     /// <summary>Reads an images file (raw or gzip): all pixels, 784 bytes per image, row-major.</summary>
     /// <exception cref="MnistFormatException">The file is not a valid IDX images file of 28 x 28 images.</exception>
@@ -45,8 +53,9 @@ public static class IdxReader
     public static byte[] ReadLabels(Stream stream, string fileName) => ReadStream(stream, fileName, IdxKind.Labels);
 
     /// <summary>
-    /// Reads a file (raw or gzip) and, when <paramref name="expected"/> is given, checks the size and SHA-256 of its
-    /// uncompressed content in the same pass.
+    /// Reads a file (raw or gzip) and, when <paramref name="expected"/> is given, checks the size that its header
+    /// announces against the expected size before reading the payload, and the size and SHA-256 of its uncompressed
+    /// content in the same pass.
     /// </summary>
     internal static byte[] ReadFile(string path, IdxKind kind, MnistFileInfo? expected)
     {
@@ -56,7 +65,7 @@ public static class IdxReader
         using var hashing = expected is null ? null : new HashingReadStream(content);
         try
         {
-            var data = ReadCore(hashing ?? content, path, kind, gzip ? null : file.Length);
+            var data = ReadCore(hashing ?? content, path, kind, gzip ? null : file.Length, expected);
             if (expected is not null)
             {
                 CheckChecksum(path, hashing!.BytesRead, hashing.GetHashHex(), expected);
@@ -102,38 +111,31 @@ public static class IdxReader
         }
 
         var magic = BinaryPrimitives.ReadInt32BigEndian(header);
-        var count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
-        long expectedLength;
+        IdxKind kind;
         if (magic == LabelsMagic)
         {
-            expectedLength = LabelsHeaderSize + (long)count;
+            kind = IdxKind.Labels;
         }
         else if (magic == ImagesMagic)
         {
+            kind = IdxKind.Images;
             if (read < ImagesHeaderSize)
             {
                 return $"truncated: only {read} bytes, shorter than the 16-byte header of an IDX images file.";
             }
-
-            var rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
-            var columns = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
-            if (rows != MnistDataset.ImageHeight || columns != MnistDataset.ImageWidth)
-            {
-                return $"wrong dimensions: images are {rows} x {columns}, expected 28 x 28.";
-            }
-
-            expectedLength = ImagesHeaderSize + ((long)count * MnistDataset.PixelsPerImage);
         }
         else
         {
             return $"wrong magic number 0x{magic:X8}: expected 0x{ImagesMagic:X8} (images) or 0x{LabelsMagic:X8} (labels).";
         }
 
-        if (count < 0)
+        var (problem, payload, _) = CheckHeader(header, kind);
+        if (problem is not null)
         {
-            return $"negative count {count} in the header.";
+            return problem;
         }
 
+        var expectedLength = HeaderSize(kind) + payload;
         return file.Length == expectedLength ? null : $"length {file.Length} bytes does not match the {expectedLength} bytes its header announces.";
     }
 
@@ -162,10 +164,10 @@ public static class IdxReader
         if (read == 2 && start[0] == 0x1f && start[1] == 0x8b)
         {
             using var gzip = new GZipStream(prefixed, CompressionMode.Decompress, leaveOpen: true);
-            return ReadCore(gzip, fileName, kind, null);
+            return ReadCore(gzip, fileName, kind, null, null);
         }
 
-        return ReadCore(prefixed, fileName, kind, length);
+        return ReadCore(prefixed, fileName, kind, length, null);
     }
 
     /// <summary>Reads and validates the uncompressed content of an IDX file, to its end.</summary>
@@ -173,11 +175,36 @@ public static class IdxReader
     /// <param name="name">The file name for messages.</param>
     /// <param name="kind">Images or labels.</param>
     /// <param name="totalLength">The content's total length when known (raw files), for a check before allocating.</param>
-    private static byte[] ReadCore(Stream stream, string name, IdxKind kind, long? totalLength)
+    /// <param name="expected">The known file it must be, if any: its size is checked against the header before allocating.</param>
+    private static byte[] ReadCore(Stream stream, string name, IdxKind kind, long? totalLength, MnistFileInfo? expected)
     {
         try
         {
-            return kind == IdxKind.Images ? ReadImagesCore(stream, name, totalLength) : ReadLabelsCore(stream, name, totalLength);
+            var headerSize = HeaderSize(kind);
+            Span<byte> header = stackalloc byte[headerSize];
+            ReadHeader(stream, header, name, kind == IdxKind.Images ? ImagesMagic : LabelsMagic);
+            var (problem, payload, what) = CheckHeader(header, kind);
+            if (problem is not null)
+            {
+                throw new MnistFormatException(name, problem);
+            }
+
+            if (expected is not null && headerSize + payload != expected.Size)
+            {
+                throw new MnistFormatException(name, $"the header announces {what} ({headerSize + payload} bytes in all) but the known '{expected.FileName}' has {expected.Size} bytes; the file is corrupt or not the expected one.");
+            }
+
+            var data = ReadPayload(stream, name, payload, what, totalLength - headerSize);
+            if (kind == IdxKind.Labels)
+            {
+                var bad = data.AsSpan().IndexOfAnyInRange((byte)MnistDataset.ClassCount, byte.MaxValue);
+                if (bad >= 0)
+                {
+                    throw new MnistFormatException(name, $"label {data[bad]} at index {bad} is not a digit 0..9.");
+                }
+            }
+
+            return data;
         }
         catch (MnistFormatException)
         {
@@ -193,45 +220,39 @@ public static class IdxReader
         }
     }
 
-    private static byte[] ReadImagesCore(Stream stream, string name, long? totalLength)
+    private static int HeaderSize(IdxKind kind) => kind == IdxKind.Images ? ImagesHeaderSize : LabelsHeaderSize;
+
+    /// <summary>
+    /// The rules for a header whose magic number is right: 28 x 28 images, a count in 0..<see cref="MnistDataset.MaxImageCount"/>.
+    /// Returns the problem (or null), the payload size it announces, and a description of that payload for messages.
+    /// </summary>
+    private static (string? Problem, long Payload, string What) CheckHeader(ReadOnlySpan<byte> header, IdxKind kind)
     {
-        Span<byte> header = stackalloc byte[ImagesHeaderSize];
-        ReadHeader(stream, header, name, ImagesMagic);
         var count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
-        var rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
-        var columns = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
-        if (rows != MnistDataset.ImageHeight || columns != MnistDataset.ImageWidth)
+        var noun = kind == IdxKind.Images ? "image" : "label";
+        if (kind == IdxKind.Images)
         {
-            throw new MnistFormatException(name, $"wrong dimensions: the header says {rows} x {columns} images, expected 28 x 28.");
+            var rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
+            var columns = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
+            if (rows != MnistDataset.ImageHeight || columns != MnistDataset.ImageWidth)
+            {
+                return ($"wrong dimensions: the header says {rows} x {columns} images, expected 28 x 28.", 0, string.Empty);
+            }
         }
 
         if (count < 0)
         {
-            throw new MnistFormatException(name, $"the header announces a negative image count ({count}).");
+            return ($"the header announces a negative {noun} count ({count}).", 0, string.Empty);
         }
 
-        var payload = (long)count * MnistDataset.PixelsPerImage;
-        return ReadPayload(stream, name, payload, $"{count} images of 28 x 28", totalLength - ImagesHeaderSize);
-    }
-
-    private static byte[] ReadLabelsCore(Stream stream, string name, long? totalLength)
-    {
-        Span<byte> header = stackalloc byte[LabelsHeaderSize];
-        ReadHeader(stream, header, name, LabelsMagic);
-        var count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
-        if (count < 0)
+        if (count > MnistDataset.MaxImageCount)
         {
-            throw new MnistFormatException(name, $"the header announces a negative label count ({count}).");
+            return ($"the header announces {count} {noun}s, more than the {MnistDataset.MaxImageCount} that LatentKit reads (MnistDataset.MaxImageCount); the file is corrupt or not an MNIST-format dataset.", 0, string.Empty);
         }
 
-        var labels = ReadPayload(stream, name, count, $"{count} labels", totalLength - LabelsHeaderSize);
-        var bad = labels.AsSpan().IndexOfAnyInRange((byte)MnistDataset.ClassCount, byte.MaxValue);
-        if (bad >= 0)
-        {
-            throw new MnistFormatException(name, $"label {labels[bad]} at index {bad} is not a digit 0..9.");
-        }
-
-        return labels;
+        return kind == IdxKind.Images
+            ? (null, (long)count * MnistDataset.PixelsPerImage, $"{count} images of 28 x 28")
+            : (null, count, $"{count} labels");
     }
 
     /// <summary>Reads the header, checking the magic number before anything else.</summary>
@@ -275,27 +296,25 @@ public static class IdxReader
             throw new MnistFormatException(name, $"truncated: the header announces {what} ({payload} bytes) but only {known} bytes follow it.");
         }
 
+        // The header rules cap the payload at MaxImageCount images, well below the largest array.
         byte[] data;
         long read;
         if (available is not null)
         {
             // The length is known to be enough: read straight into the final array.
-            TooLargeUnless(payload <= Array.MaxLength, name, payload, what);
             data = new byte[payload];
             read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
         }
         else
         {
             // Unknown length (gzip): grow the array as data arrives, so a lying header cannot make us allocate much.
-            var limit = Math.Min(payload, Array.MaxLength);
-            data = new byte[Math.Min(limit, InitialGrowingBuffer)];
+            data = new byte[Math.Min(payload, InitialGrowingBuffer)];
             read = 0;
             while (read < payload)
             {
                 if (read == data.Length)
                 {
-                    TooLargeUnless(read < limit, name, payload, what);
-                    Array.Resize(ref data, (int)Math.Min(limit, (long)data.Length * 2));
+                    Array.Resize(ref data, (int)Math.Min(payload, (long)data.Length * 2));
                 }
 
                 var n = stream.Read(data, (int)read, data.Length - (int)read);
@@ -321,14 +340,6 @@ public static class IdxReader
         }
 
         return data;
-    }
-
-    private static void TooLargeUnless(bool condition, string name, long payload, string what)
-    {
-        if (!condition)
-        {
-            throw new MnistFormatException(name, $"the header announces {what} ({payload} bytes), more than one array can hold.");
-        }
     }
 
     /// <summary>A read-only stream that first returns a few bytes already read, then the rest of another stream.</summary>

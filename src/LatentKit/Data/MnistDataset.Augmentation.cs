@@ -14,9 +14,12 @@ public sealed partial class MnistDataset
     /// <c>Count * (copies + 1)</c> images (the originals first), so training on it takes that much longer per epoch.
     /// </summary>
     /// <param name="maxShift">Largest shift in pixels along each axis, 1..<see cref="MaxAugmentationShift"/> (2 is typical for MNIST).</param>
-    /// <param name="copies">Shifted copies per image, at least 1.</param>
+    /// <param name="copies">
+    /// Shifted copies per image, at least 1 and at most <c><see cref="MaxImageCount"/> / Count - 1</c>, so that the
+    /// result holds at most <see cref="MaxImageCount"/> images (for the 60,000 training images: at most 15 copies).
+    /// </param>
     /// <param name="seed">Seed of the shifts.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxShift"/> or <paramref name="copies"/> is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxShift"/> or <paramref name="copies"/> is out of range; checked before anything is allocated.</exception>
     public MnistDataset AugmentWithShifts(int maxShift, int copies, int seed)
     {
         if (maxShift < 1 || maxShift > MaxAugmentationShift)
@@ -24,9 +27,13 @@ public sealed partial class MnistDataset
             throw new ArgumentOutOfRangeException(nameof(maxShift), maxShift, $"The largest shift must be 1..{MaxAugmentationShift} pixels.");
         }
 
-        if (copies < 1 || (long)Count * (copies + 1) > int.MaxValue / PixelsPerImage)
+        var maxCopies = Count == 0 ? int.MaxValue - 1 : (MaxImageCount / Count) - 1;
+        if (copies < 1 || copies > maxCopies)
         {
-            throw new ArgumentOutOfRangeException(nameof(copies), copies, "The number of shifted copies must be at least 1 (and the result must fit in memory).");
+            throw new ArgumentOutOfRangeException(
+                nameof(copies),
+                copies,
+                $"The number of shifted copies must be 1..{maxCopies} for this dataset of {Count} images: the result holds Count * (copies + 1) images, at most MnistDataset.MaxImageCount ({MaxImageCount}).");
         }
 
         var total = Count * (copies + 1);

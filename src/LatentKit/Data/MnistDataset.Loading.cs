@@ -80,8 +80,16 @@ public sealed partial class MnistDataset
         return Combine(pixels, imagesPath, labels, labelsPath, $"{Path.GetFullPath(directory)} ({split.ToString().ToLowerInvariant()})");
     }
 
-    /// <summary>Loads a dataset from an IDX images file and an IDX labels file (each raw or gzip), fully validated.</summary>
-    /// <exception cref="MnistFormatException">A file is not valid, or the image and label counts differ.</exception>
+    /// <summary>
+    /// Loads a dataset from an IDX images file and an IDX labels file (each raw or gzip, recognised by its content),
+    /// fully validated like <see cref="LoadFromDirectory"/> but without checksums.
+    /// </summary>
+    /// <param name="imagesPath">The images file.</param>
+    /// <param name="labelsPath">The labels file.</param>
+    /// <param name="name">The dataset's <see cref="Name"/>; null uses <paramref name="imagesPath"/>.</param>
+    /// <exception cref="MnistFormatException">A file is not valid, or the image and label counts differ (the labels file is named).</exception>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="DirectoryNotFoundException">A file's folder does not exist.</exception>
     public static MnistDataset LoadFromFiles(string imagesPath, string labelsPath, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(imagesPath);

@@ -21,6 +21,13 @@ public sealed partial class MnistDataset
     /// <summary>Number of digit classes (0..9).</summary>
     public const int ClassCount = 10;
 
+    /// <summary>
+    /// The most images LatentKit reads from an IDX file or makes by augmentation: 1,000,000 (784 MB of pixels; the
+    /// largest MNIST-format datasets, such as EMNIST ByClass with 697,932 training images, fit). A header announcing more
+    /// is rejected before anything is allocated.
+    /// </summary>
+    public const int MaxImageCount = 1_000_000;
+
     private readonly byte[] pixels;
     private readonly byte[] labels;
 

@@ -36,6 +36,25 @@ public static class MnistFiles
         [TestLabels] = new(TestLabels, 10_008, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
     }.AsReadOnly();
 
+    /// <summary>
+    /// The most bytes a source may deliver for a file of at most <paramref name="rawSize"/> bytes uncompressed, raw or
+    /// gzip: the raw size plus 0.1% and 64 KiB (deflate's stored blocks add 5 bytes per 65,535; the rest is room for
+    /// gzip headers). Downloads, copies and tar entries stop with an error at this limit.
+    /// </summary>
+    internal static long MaxDeliveredSize(long rawSize) => rawSize + (rawSize / 1000) + 65_536;
+
+    /// <summary>
+    /// The most bytes <paramref name="fileName"/> may have uncompressed: its size in <paramref name="knownFiles"/>, or
+    /// else that of the largest IDX file LatentKit reads (<see cref="MnistDataset.MaxImageCount"/> images).
+    /// Decompression stops with an error at this limit.
+    /// </summary>
+    internal static long MaxRawSize(string fileName, IReadOnlyDictionary<string, MnistFileInfo> knownFiles) =>
+        knownFiles.TryGetValue(fileName, out var known) ? known.Size : IdxReader.MaxFileSize;
+
+    /// <summary>Describes the limit of <see cref="MaxDeliveredSize"/> for messages.</summary>
+    internal static string DescribeDeliveredLimit(string fileName, long maxBytes) =>
+        $"the limit of {maxBytes} bytes for {fileName} (its largest size, raw or gzip)";
+
     /// <summary>The images file name of a split.</summary>
     public static string ImagesFile(MnistSplit split) => split switch
     {

@@ -24,29 +24,29 @@ public sealed class MnistLoadOptions
     /// LatentKit's data folder: <c>LATENTKIT_HOME</c> when set; otherwise <c>%LOCALAPPDATA%\latentkit</c> on Windows and
     /// <c>$XDG_CACHE_HOME/latentkit</c> or <c>~/.cache/latentkit</c> elsewhere.
     /// </summary>
-    public static string DefaultHome
+    public static string DefaultHome => ResolveHome(Environment.GetEnvironmentVariable, RuntimeInformation.IsOSPlatform(OSPlatform.Windows));
+
+    /// <summary>The rule of <see cref="DefaultHome"/>, over given environment variables and platform.</summary>
+    internal static string ResolveHome(Func<string, string?> environment, bool windows)
     {
-        get
+        var home = environment(HomeEnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(home))
         {
-            var home = Environment.GetEnvironmentVariable(HomeEnvironmentVariable);
-            if (!string.IsNullOrWhiteSpace(home))
-            {
-                return Path.GetFullPath(home);
-            }
-
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
-            {
-                return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "latentkit");
-            }
-
-            var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            if (!string.IsNullOrWhiteSpace(xdg) && Path.IsPathRooted(xdg))
-            {
-                return Path.Combine(xdg, "latentkit");
-            }
-
-            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "latentkit");
+            return Path.GetFullPath(home);
         }
+
+        if (windows)
+        {
+            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "latentkit");
+        }
+
+        var xdg = environment("XDG_CACHE_HOME");
+        if (!string.IsNullOrWhiteSpace(xdg) && Path.IsPathRooted(xdg))
+        {
+            return Path.Combine(xdg, "latentkit");
+        }
+
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "latentkit");
     }
 
     /// <summary>The default cache folder: the <c>mnist</c> subfolder of <see cref="DefaultHome"/>.</summary>

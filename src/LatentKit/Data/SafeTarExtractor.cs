@@ -6,16 +6,23 @@ namespace LatentKit.Data;
 /// <summary>
 /// Unpacks gzip-compressed tar archives (npm tarballs) safely: every entry of the archive is checked, and the whole
 /// archive is rejected when an entry's path is absolute or would land outside the extraction folder (for example
-/// <c>../evil</c>), or when a link points outside it. Links are never created; only regular files are written.
+/// <c>../evil</c>), or when a link points outside it. Links are never created; only regular files are written. Sizes
+/// are capped: an entry to extract may hold at most a given number of bytes (checked against its header before
+/// anything is written), and the whole decompressed archive at most <see cref="MaxArchiveBytes"/>.
 /// </summary>
 internal static class SafeTarExtractor
 {
+    /// <summary>The most bytes a whole archive may decompress to (1 GiB; the four MNIST files take 55 MB uncompressed).</summary>
+    public const long MaxArchiveBytes = 1L << 30;
+
     /// <summary>
     /// Extracts the regular files whose entry names <paramref name="include"/> accepts into <paramref name="directory"/>
     /// (keeping their relative paths) and returns their paths. Throws <see cref="InvalidDataException"/> naming the entry
-    /// when any entry of the archive escapes the folder; files already extracted from it are then deleted.
+    /// when any entry of the archive escapes the folder, when an entry to extract holds more than
+    /// <paramref name="maxEntryBytes"/>, or when the archive decompresses to more than <see cref="MaxArchiveBytes"/>;
+    /// files already extracted from it are then deleted.
     /// </summary>
-    public static IReadOnlyList<string> Extract(Stream gzippedTar, string archiveName, string directory, Func<string, bool> include)
+    public static IReadOnlyList<string> Extract(Stream gzippedTar, string archiveName, string directory, Func<string, bool> include, long maxEntryBytes)
     {
         var root = Path.GetFullPath(directory);
         var rootWithSeparator = Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar;
@@ -23,7 +30,8 @@ internal static class SafeTarExtractor
         try
         {
             using var gzip = new GZipStream(gzippedTar, CompressionMode.Decompress, leaveOpen: true);
-            using var reader = new TarReader(gzip);
+            using var limited = new LimitedReadStream(gzip, MaxArchiveBytes, read => $"Archive '{archiveName}' decompresses to more than the limit of {MaxArchiveBytes} bytes; the archive is rejected.");
+            using var reader = new TarReader(limited);
             while (reader.GetNextEntry() is { } entry)
             {
                 var target = CheckedPath(entry.Name, archiveName, root, rootWithSeparator);
@@ -39,13 +47,15 @@ internal static class SafeTarExtractor
                     continue;
                 }
 
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                using (var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None))
+                if (entry.Length > maxEntryBytes)
                 {
-                    entry.DataStream?.CopyTo(output);
+                    throw new InvalidDataException($"Archive '{archiveName}': entry '{entry.Name}' holds {entry.Length} bytes, more than the limit of {maxEntryBytes} bytes; the archive is rejected.");
                 }
 
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 extracted.Add(target);
+                using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None);
+                entry.DataStream?.CopyTo(output);
             }
 
             return extracted;

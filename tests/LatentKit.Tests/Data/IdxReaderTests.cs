@@ -128,13 +128,25 @@ public sealed class IdxReaderTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_header_claiming_two_billion_images_in_a_small_file_is_truncated_not_out_of_memory(bool gzip)
+    public void A_header_claiming_two_billion_images_is_rejected_by_the_image_count_limit_not_out_of_memory(bool gzip)
     {
         var path = IdxTestFiles.Write(temp.Path, "images", IdxTestFiles.Images(new byte[1000], count: int.MaxValue), gzip);
 
         var error = Assert.Throws<MnistFormatException>(() => IdxReader.ReadImages(path));
 
-        error.Message.Should().Contain("truncated").And.Contain($"{int.MaxValue} images");
+        error.Message.Should().Contain($"{int.MaxValue} images").And.Contain($"more than the {MnistDataset.MaxImageCount}");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_header_claiming_the_maximum_count_in_a_small_file_is_truncated(bool gzip)
+    {
+        var path = IdxTestFiles.Write(temp.Path, "labels", IdxTestFiles.Labels(new byte[1000], count: MnistDataset.MaxImageCount), gzip);
+
+        var error = Assert.Throws<MnistFormatException>(() => IdxReader.ReadLabels(path));
+
+        error.Message.Should().Contain("truncated").And.Contain($"{MnistDataset.MaxImageCount} labels");
     }
 
     [Fact]

