@@ -235,6 +235,16 @@ internal static class ModelFile
         try
         {
             archive = ZipFile.OpenRead(path);
+            try
+            {
+                // The central directory may be read lazily; read it here, where its errors are reported as damage.
+                _ = archive.Entries.Count;
+            }
+            catch
+            {
+                archive.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or NotSupportedException)
         {
