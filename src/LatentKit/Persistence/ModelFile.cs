@@ -489,7 +489,10 @@ internal static class ModelFile
         public WeightsEntry[]? Weights { get; init; }
     }
 
-    /// <summary>The serialisable part of <see cref="TrainingOptions"/> (no device, no validation dataset).</summary>
+    /// <summary>
+    /// The serialisable part of <see cref="TrainingOptions"/> (no device, no validation dataset, no progress interval).
+    /// The schedule settings are absent from files written before they were stored, and then take their defaults.
+    /// </summary>
     internal sealed record TrainingSettings(
         int Epochs,
         int BatchSize,
@@ -500,10 +503,15 @@ internal static class ModelFile
         int Seed,
         int? Threads,
         double? ValidationFraction,
-        int? EarlyStoppingPatience)
+        int? EarlyStoppingPatience,
+        LearningRateSchedule? LearningRateSchedule = null,
+        int? LearningRateStepEpochs = null,
+        double? LearningRateStepFactor = null)
     {
+        private static readonly TrainingOptions Defaults = new();
+
         public static TrainingSettings From(TrainingOptions o) =>
-            new(o.Epochs, o.BatchSize, o.LearningRate, o.Optimizer, o.Momentum, o.WeightDecay, o.Seed, o.Threads, o.ValidationFraction, o.ValidationSet is null ? o.EarlyStoppingPatience : null);
+            new(o.Epochs, o.BatchSize, o.LearningRate, o.Optimizer, o.Momentum, o.WeightDecay, o.Seed, o.Threads, o.ValidationFraction, o.ValidationSet is null ? o.EarlyStoppingPatience : null, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateStepFactor);
 
         public TrainingOptions ToOptions() => new()
         {
@@ -517,6 +525,9 @@ internal static class ModelFile
             Threads = Threads,
             ValidationFraction = ValidationFraction,
             EarlyStoppingPatience = EarlyStoppingPatience,
+            LearningRateSchedule = LearningRateSchedule ?? Defaults.LearningRateSchedule,
+            LearningRateStepEpochs = LearningRateStepEpochs ?? Defaults.LearningRateStepEpochs,
+            LearningRateStepFactor = LearningRateStepFactor ?? Defaults.LearningRateStepFactor,
         };
     }
 }
