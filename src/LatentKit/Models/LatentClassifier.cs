@@ -139,7 +139,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     public static LatentClassifierBuilder ForPixels() => new(new PixelEncoder());
 
     /// <summary>Loads a classifier, with the autoencoder it runs on, from a file written by <see cref="Save"/>.</summary>
-    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged, holds an autoencoder only, or its weights do not match its architecture.</exception>
+    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged (including a manifest field the builders would refuse, named in the message), of a newer format, holds an autoencoder only, or its weights do not match its architecture. Nothing stays allocated.</exception>
     public static LatentClassifier Load(string path) => ModelFile.LoadClassifier(path);
 
     /// <summary>

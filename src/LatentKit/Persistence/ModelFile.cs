@@ -17,7 +17,12 @@ public static class AutoencoderFile
     /// (<see cref="DenseAutoencoder"/>, <see cref="ConvolutionalAutoencoder"/> or <see cref="VariationalAutoencoder"/>)
     /// from the file alone. The model is on the CPU.
     /// </summary>
-    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged, holds another kind of model, or its weights do not match its architecture.</exception>
+    /// <remarks>
+    /// Every manifest field is checked with the builders' rules and <see cref="Building.ModelLimits"/> before anything
+    /// is allocated, and the weights are read (up to the size the architecture implies) and verified before the
+    /// network is created.
+    /// </remarks>
+    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged (including a manifest field the builders would refuse, named in the message), of a newer format, holds another kind of model, or its weights do not match its architecture.</exception>
     public static IAutoencoder Load(string path) => ModelFile.LoadAutoencoder(path);
 }
 
