@@ -60,8 +60,8 @@ public interface IAutoencoder : IDisposable
     /// <see cref="TrainingOptions.Threads"/> sets TorchSharp's thread count, which is process-wide: it applies to the
     /// whole process while the run lasts, and concurrent runs with different values overwrite each other's setting.
     /// </remarks>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="InvalidOperationException">The model is already being trained (on another thread, or from this run's progress callback).</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the weights were restored to the last good ones.</exception>
     TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);
 
