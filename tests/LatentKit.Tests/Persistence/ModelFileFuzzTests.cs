@@ -16,8 +16,8 @@ namespace LatentKit.Tests.Persistence;
 /// load may allocate more than <see cref="ManagedAllocationBound"/> managed bytes. Native memory is bounded by the
 /// loader's order of work: the manifest is read with a 1 MiB cap, each weights entry only up to the size its
 /// architecture implies (after that size was checked against the limits and the entry's header), and a network is
-/// allocated only after its weights were read and their checksum verified, so it is never larger than what the file
-/// holds. Mutation <c>i</c> is drawn from <c>new Random(Seed + i)</c>, so any failure can be replayed by its number.
+/// allocated only after its weights were read and their checksum verified, so it is never larger than the weights the
+/// file holds. Mutation <c>i</c> is drawn from <c>new Random(Seed + i)</c>, so any failure can be replayed by its number.
 /// </summary>
 public sealed class ModelFileFuzzTests(ITestOutputHelper output) : IDisposable
 {
