@@ -51,6 +51,10 @@ public class BuilderValidationTests
     {
         using var mse = Autoencoders.Dense().WithOutputActivation(OutputActivation.Identity).WithLoss(ReconstructionLoss.MeanSquaredError).WithActivation(Activation.GELU).Build();
         mse.OutputActivation.Should().Be(OutputActivation.Identity);
+        mse.Loss.Should().Be(ReconstructionLoss.MeanSquaredError);
+        mse.Activation.Should().Be(Activation.GELU);
+        using var atTheLimits = Autoencoders.Dense().WithHiddenLayers(8).WithLatentSize(65_536).Build();
+        atTheLimits.LatentSize.Should().Be(ModelLimits.MaxLatentSize, "the limits themselves are allowed");
         using var wide = Autoencoders.Convolutional().WithChannels(8).WithLatentSize(2 * 196).Build();
         wide.MapSide.Should().Be(14);
         wide.LatentChannels.Should().Be(2);
