@@ -17,6 +17,29 @@ public static class Autoencoders
     public static VariationalAutoencoderBuilder Variational() => new();
 }
 
+/// <summary>
+/// The largest models LatentKit builds or loads. Every builder's <c>Build</c> and every model-file load checks them
+/// before allocating any weights, so a mistyped size is a clear <see cref="ArgumentException"/> (or, in a file, a
+/// <see cref="Persistence.ModelFileException"/>) instead of an allocation of gigabytes.
+/// </summary>
+public static class ModelLimits
+{
+    /// <summary>The largest latent size: 65,536 values per code.</summary>
+    public const int MaxLatentSize = 65_536;
+
+    /// <summary>The widest hidden layer of a dense or variational autoencoder or of a classifier head: 65,536 units.</summary>
+    public const int MaxLayerWidth = 65_536;
+
+    /// <summary>The most channels of one convolution of a convolutional autoencoder: 4,096.</summary>
+    public const int MaxChannels = 4_096;
+
+    /// <summary>The most hidden layers (or channel entries) of one encoder or classifier head: 64.</summary>
+    public const int MaxHiddenLayers = 64;
+
+    /// <summary>The most parameters (weights, biases and buffers) of an autoencoder or of a classifier head: 100 million (400 MB of float32).</summary>
+    public const long MaxParameters = 100_000_000;
+}
+
 /// <summary>Anything that builds an autoencoder.</summary>
 public interface IAutoencoderBuilder
 {
@@ -41,7 +64,7 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
         spec = new AutoencoderSpec { Kind = kind, LatentSize = 49, Layers = defaultLayers };
     }
 
-    /// <summary>Number of values in a latent code (default 49).</summary>
+    /// <summary>Number of values in a latent code (default 49), 1 to <see cref="ModelLimits.MaxLatentSize"/>.</summary>
     public TBuilder WithLatentSize(int latentSize) => Set(spec with { LatentSize = latentSize });
 
     /// <summary>Activation after every hidden layer of the encoder and the decoder (default ReLU).</summary>
@@ -134,7 +157,11 @@ public sealed class DenseAutoencoderBuilder : AutoencoderBuilder<DenseAutoencode
     {
     }
 
-    /// <summary>Widths of the encoder's hidden layers from the input side (default 256, 128); the decoder mirrors them.</summary>
+    /// <summary>
+    /// Widths of the encoder's hidden layers from the input side (default 256, 128); the decoder mirrors them. Each
+    /// width is 1 to <see cref="ModelLimits.MaxLayerWidth"/>, at most <see cref="ModelLimits.MaxHiddenLayers"/> of
+    /// them, and the whole model at most <see cref="ModelLimits.MaxParameters"/> parameters.
+    /// </summary>
     public DenseAutoencoderBuilder WithHiddenLayers(params int[] widths) => Set(Spec with { Layers = widths?.ToArray()! });
 }
 
@@ -149,6 +176,8 @@ public sealed class ConvolutionalAutoencoderBuilder : AutoencoderBuilder<Convolu
     /// <summary>
     /// Output channels of the encoder's strided convolutions before the code layer (default 32, 64): each has stride 2
     /// and the code layer stride 1, so 1 or 2 entries give a 14 x 14 or 7 x 7 code map; the decoder mirrors them.
+    /// Each count is 1 to <see cref="ModelLimits.MaxChannels"/>, and the whole model at most
+    /// <see cref="ModelLimits.MaxParameters"/> parameters.
     /// </summary>
     public ConvolutionalAutoencoderBuilder WithChannels(params int[] channels) => Set(Spec with { Layers = channels?.ToArray()! });
 }
@@ -161,7 +190,11 @@ public sealed class VariationalAutoencoderBuilder : AutoencoderBuilder<Variation
     {
     }
 
-    /// <summary>Widths of the encoder's hidden layers from the input side (default 256, 128); the decoder mirrors them.</summary>
+    /// <summary>
+    /// Widths of the encoder's hidden layers from the input side (default 256, 128); the decoder mirrors them. Each
+    /// width is 1 to <see cref="ModelLimits.MaxLayerWidth"/>, at most <see cref="ModelLimits.MaxHiddenLayers"/> of
+    /// them, and the whole model at most <see cref="ModelLimits.MaxParameters"/> parameters.
+    /// </summary>
     public VariationalAutoencoderBuilder WithHiddenLayers(params int[] widths) => Set(Spec with { Layers = widths?.ToArray()! });
 
     /// <summary>Weight of the KL term in the training loss (default 1).</summary>
@@ -189,7 +222,11 @@ public sealed class LatentClassifierBuilder
         return this;
     }
 
-    /// <summary>Widths of the head's hidden layers (default one layer of 128, making two dense layers in all).</summary>
+    /// <summary>
+    /// Widths of the head's hidden layers (default one layer of 128, making two dense layers in all): each 1 to
+    /// <see cref="ModelLimits.MaxLayerWidth"/>, at most <see cref="ModelLimits.MaxHiddenLayers"/> of them, and the head
+    /// at most <see cref="ModelLimits.MaxParameters"/> parameters.
+    /// </summary>
     public LatentClassifierBuilder WithHiddenLayers(params int[] widths)
     {
         spec = spec with { HiddenLayers = widths?.ToArray()! };
@@ -270,45 +307,15 @@ public sealed class LatentClassifierBuilder
     /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter.</exception>
     public LatentClassifier Build()
     {
-        if (!Enum.IsDefined(spec.Head))
+        AutoencoderFactory.ValidateClassifier(spec, autoencoder.LatentSize);
+        AutoencoderFactory.ValidateTraining(training);
+        if (spec.EncoderLearningRate is not null)
         {
-            throw new ArgumentException($"Unknown classifier head {spec.Head}.", "head");
-        }
-
-        if (spec.HiddenLayers is null || spec.HiddenLayers.Length == 0)
-        {
-            throw new ArgumentException("A latent classifier needs at least one hidden layer (no layers given).", "widths");
-        }
-
-        var bad = Array.FindIndex(spec.HiddenLayers, w => w <= 0);
-        if (bad >= 0)
-        {
-            throw new ArgumentException($"Every hidden layer width must be at least 1; entry {bad} is {spec.HiddenLayers[bad]}.", "widths");
-        }
-
-        if (!Enum.IsDefined(spec.Activation))
-        {
-            throw new ArgumentException($"Unknown activation {spec.Activation}.", "activation");
-        }
-
-        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
-        {
-            throw new ArgumentException($"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", "probability");
-        }
-
-        if (spec.EncoderLearningRate is { } encoderRate)
-        {
-            if (!(encoderRate > 0) || double.IsInfinity(encoderRate))
-            {
-                throw new ArgumentException($"The encoder learning rate must be a finite number above 0; got {encoderRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}.", "encoderLearningRate");
-            }
-
             if (autoencoder is not AutoencoderBase encoder)
             {
                 throw new ArgumentException("Only LatentKit's own autoencoders can be fine-tuned (the raw-pixel baseline has no encoder to train).", "encoderLearningRate");
             }
 
-            AutoencoderFactory.ValidateTraining(training);
             var copy = encoder.Clone();
             try
             {
@@ -321,7 +328,6 @@ public sealed class LatentClassifierBuilder
             }
         }
 
-        AutoencoderFactory.ValidateTraining(training);
         return new LatentClassifier(autoencoder, spec, training, ownsAutoencoder: false, applySeed: true);
     }
 }

@@ -6,12 +6,17 @@ using TorchSharp;
 
 namespace LatentKit.Building;
 
-/// <summary>Validates architectures and creates the concrete autoencoders (used by the builders and by loading).</summary>
+/// <summary>
+/// The one place of every architecture and training-defaults rule, used by the builders' <c>Build</c> and by loading a
+/// model file (which turns the <see cref="ArgumentException"/> into a <see cref="Persistence.ModelFileException"/>
+/// naming the manifest field), and the one place that creates the concrete autoencoders.
+/// </summary>
 internal static class AutoencoderFactory
 {
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the builder parameter and the bad value.</summary>
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the builder parameter and the bad value; allocates nothing.</summary>
     public static void Validate(AutoencoderSpec spec)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         if (!Enum.IsDefined(spec.Kind))
         {
             throw new ArgumentException($"Unknown autoencoder kind {spec.Kind}.", "kind");
@@ -22,15 +27,28 @@ internal static class AutoencoderFactory
             throw new ArgumentException($"The latent size must be at least 1; got {spec.LatentSize}.", "latentSize");
         }
 
-        var layersParameter = spec.Kind == AutoencoderKind.Convolutional ? "channels" : "widths";
-        var what = spec.Kind == AutoencoderKind.Convolutional ? "channel count" : "hidden layer width";
+        if (spec.LatentSize > ModelLimits.MaxLatentSize)
+        {
+            throw new ArgumentException($"The latent size must be at most {ModelLimits.MaxLatentSize} (ModelLimits.MaxLatentSize); got {spec.LatentSize}.", "latentSize");
+        }
+
+        var convolutional = spec.Kind == AutoencoderKind.Convolutional;
+        var layersParameter = convolutional ? "channels" : "widths";
+        var what = convolutional ? "channel count" : "hidden layer width";
+        var maxWidth = convolutional ? ModelLimits.MaxChannels : ModelLimits.MaxLayerWidth;
+        var maxWidthName = convolutional ? nameof(ModelLimits.MaxChannels) : nameof(ModelLimits.MaxLayerWidth);
         if (spec.Layers is null || spec.Layers.Length == 0)
         {
             throw new ArgumentException(
-                spec.Kind == AutoencoderKind.Convolutional
+                convolutional
                     ? "A convolutional autoencoder needs at least one encoder channel count (no layers given)."
                     : "An autoencoder needs at least one hidden layer (no layers given).",
                 layersParameter);
+        }
+
+        if (spec.Layers.Length > ModelLimits.MaxHiddenLayers)
+        {
+            throw new ArgumentException($"At most {ModelLimits.MaxHiddenLayers} layers are allowed (ModelLimits.MaxHiddenLayers); got {spec.Layers.Length}.", layersParameter);
         }
 
         for (var i = 0; i < spec.Layers.Length; i++)
@@ -38,6 +56,11 @@ internal static class AutoencoderFactory
             if (spec.Layers[i] <= 0)
             {
                 throw new ArgumentException($"Every {what} must be at least 1; entry {i} is {spec.Layers[i]}.", layersParameter);
+            }
+
+            if (spec.Layers[i] > maxWidth)
+            {
+                throw new ArgumentException($"Every {what} must be at most {maxWidth} (ModelLimits.{maxWidthName}); entry {i} is {spec.Layers[i]}.", layersParameter);
             }
         }
 
@@ -65,7 +88,7 @@ internal static class AutoencoderFactory
             throw new ArgumentException($"The denoising mask fraction must be in [0, 1); got {spec.DenoisingMaskFraction.ToString(CultureInfo.InvariantCulture)}.", "maskFraction");
         }
 
-        if (spec.Kind == AutoencoderKind.Convolutional)
+        if (convolutional)
         {
             var strided = spec.Layers.Length;
             if (MnistDataset.ImageHeight % (1 << Math.Min(strided, 30)) != 0)
@@ -83,27 +106,177 @@ internal static class AutoencoderFactory
                     "latentSize");
             }
         }
+
+        var parameters = Layout(spec).Values;
+        if (parameters > ModelLimits.MaxParameters)
+        {
+            throw new ArgumentException(
+                $"Latent size {spec.LatentSize} with {(convolutional ? "channels" : "hidden widths")} [{string.Join(", ", spec.Layers)}] makes {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.",
+                layersParameter);
+        }
     }
 
-    /// <summary>Validates the learning rate, then the rest of the training defaults.</summary>
+    /// <summary>
+    /// Throws an <see cref="ArgumentException"/> naming the classifier builder's parameter and the bad value, for a
+    /// head on codes of <paramref name="latentSize"/> values; allocates nothing.
+    /// </summary>
+    public static void ValidateClassifier(ClassifierSpec spec, int latentSize)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Enum.IsDefined(spec.Head))
+        {
+            throw new ArgumentException($"Unknown classifier head {spec.Head}.", "head");
+        }
+
+        if (spec.HiddenLayers is null || spec.HiddenLayers.Length == 0)
+        {
+            throw new ArgumentException("A latent classifier needs at least one hidden layer (no layers given).", "widths");
+        }
+
+        if (spec.HiddenLayers.Length > ModelLimits.MaxHiddenLayers)
+        {
+            throw new ArgumentException($"At most {ModelLimits.MaxHiddenLayers} hidden layers are allowed (ModelLimits.MaxHiddenLayers); got {spec.HiddenLayers.Length}.", "widths");
+        }
+
+        for (var i = 0; i < spec.HiddenLayers.Length; i++)
+        {
+            if (spec.HiddenLayers[i] <= 0)
+            {
+                throw new ArgumentException($"Every hidden layer width must be at least 1; entry {i} is {spec.HiddenLayers[i]}.", "widths");
+            }
+
+            if (spec.HiddenLayers[i] > ModelLimits.MaxLayerWidth)
+            {
+                throw new ArgumentException($"Every hidden layer width must be at most {ModelLimits.MaxLayerWidth} (ModelLimits.MaxLayerWidth); entry {i} is {spec.HiddenLayers[i]}.", "widths");
+            }
+        }
+
+        CheckEnum(spec.Activation, "activation");
+        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
+        {
+            throw new ArgumentException($"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(CultureInfo.InvariantCulture)}.", "probability");
+        }
+
+        if (spec.EncoderLearningRate is { } encoderRate)
+        {
+            // The encoder's learning rate follows the one learning-rate rule of TrainingOptions.
+            Rethrow(() => new TrainingOptions { LearningRate = encoderRate }.Validate(), p => p == nameof(TrainingOptions.LearningRate) ? "encoderLearningRate" : p);
+        }
+
+        var parameters = ClassifierLayout(spec, latentSize).Values;
+        if (parameters > ModelLimits.MaxParameters)
+        {
+            throw new ArgumentException(
+                $"Hidden widths [{string.Join(", ", spec.HiddenLayers)}] on a latent of {latentSize} make {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.",
+                "widths");
+        }
+    }
+
+    /// <summary>
+    /// Validates training defaults given to a builder with <see cref="TrainingOptions.Validate"/> (the one place of
+    /// the training rules); the learning rate, weight decay and optimizer are reported under the builder methods'
+    /// parameter names (<c>learningRate</c>, <c>weightDecay</c>, <c>optimizer</c>), the rest under the property names.
+    /// </summary>
     public static void ValidateTraining(TrainingOptions options)
     {
-        if (!(options.LearningRate > 0) || double.IsInfinity(options.LearningRate))
+        ArgumentNullException.ThrowIfNull(options);
+        Rethrow(options.Validate, p => p switch
         {
-            throw new ArgumentException($"The learning rate must be a finite number above 0; got {options.LearningRate.ToString(CultureInfo.InvariantCulture)}.", "learningRate");
+            nameof(TrainingOptions.LearningRate) => "learningRate",
+            nameof(TrainingOptions.WeightDecay) => "weightDecay",
+            nameof(TrainingOptions.Optimizer) => "optimizer",
+            _ => p,
+        });
+    }
+
+    /// <summary>The message of <paramref name="e"/> without the " (Parameter 'x')" suffix .NET appends.</summary>
+    public static string RuleMessage(ArgumentException e)
+    {
+        var message = e.Message;
+        var suffix = e.ParamName is null ? null : $" (Parameter '{e.ParamName}')";
+        return suffix is not null && message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
+    }
+
+    /// <summary>
+    /// The tensors (weights and buffers) an autoencoder of <paramref name="spec"/> holds: how many, and how many
+    /// float32 values in all. Computed from the spec alone, before anything is allocated. <paramref name="spec"/> must
+    /// have passed the per-field checks of <see cref="Validate"/> (widths at least 1 and bounded).
+    /// </summary>
+    public static WeightsLayout Layout(AutoencoderSpec spec)
+    {
+        var layers = spec.Layers;
+        long latent = spec.LatentSize;
+        switch (spec.Kind)
+        {
+            case AutoencoderKind.Convolutional:
+            {
+                long side = MnistDataset.ImageHeight >> layers.Length;
+                var latentChannels = latent / (side * side);
+                var layout = Conv(1, layers[0]) + Conv(layers[^1], latentChannels) + Conv(latentChannels, layers[^1]) + Conv(layers[0], 1);
+                for (var i = 1; i < layers.Length; i++)
+                {
+                    layout += Conv(layers[i - 1], layers[i]) + Conv(layers[i], layers[i - 1]);
+                }
+
+                return layout;
+            }
+
+            case AutoencoderKind.Variational:
+                return Mlp([MnistDataset.PixelsPerImage, .. layers]) + Linear(layers[^1], latent) + Linear(layers[^1], latent)
+                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), MnistDataset.PixelsPerImage]);
+            default:
+                return Mlp([MnistDataset.PixelsPerImage, .. layers, latent])
+                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), MnistDataset.PixelsPerImage]);
+        }
+    }
+
+    /// <summary>The tensors of a classifier head of <paramref name="spec"/> on codes of <paramref name="latentSize"/> values (batch norm adds its running statistics and an int64 step count per hidden layer).</summary>
+    public static WeightsLayout ClassifierLayout(ClassifierSpec spec, int latentSize)
+    {
+        var layout = Mlp([latentSize, .. spec.HiddenLayers.Select(w => (long)w), MnistDataset.ClassCount]);
+        if (spec.BatchNorm)
+        {
+            foreach (var width in spec.HiddenLayers)
+            {
+                // weight, bias, running_mean, running_var (float32) and num_batches_tracked (an int64 scalar: two float32s' worth).
+                layout += new WeightsLayout(5, (4L * width) + 2);
+            }
         }
 
-        if (!(options.WeightDecay >= 0) || double.IsInfinity(options.WeightDecay))
+        return layout;
+    }
+
+    private static WeightsLayout Linear(long inputs, long outputs) => new(2, (inputs * outputs) + outputs);
+
+    private static WeightsLayout Conv(long inputs, long outputs) => new(2, (inputs * outputs * 9) + outputs);
+
+    private static WeightsLayout Mlp(long[] widths)
+    {
+        var layout = default(WeightsLayout);
+        for (var i = 0; i + 1 < widths.Length; i++)
         {
-            throw new ArgumentException($"The weight decay must be a finite number of at least 0; got {options.WeightDecay.ToString(CultureInfo.InvariantCulture)}.", "weightDecay");
+            layout += Linear(widths[i], widths[i + 1]);
         }
 
-        if (!Enum.IsDefined(options.Optimizer))
-        {
-            throw new ArgumentException($"Unknown optimizer {options.Optimizer}.", "optimizer");
-        }
+        return layout;
+    }
 
-        options.Validate();
+    private static void Rethrow(Action validate, Func<string?, string?> parameter)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e)
+        {
+            var name = parameter(e.ParamName);
+            if (name == e.ParamName)
+            {
+                throw;
+            }
+
+            throw new ArgumentException(RuleMessage(e), name, e);
+        }
     }
 
     /// <summary>Creates the concrete model on the CPU; <paramref name="applySeed"/> seeds TorchSharp's generator with the spec's seed first.</summary>
@@ -126,4 +299,19 @@ internal static class AutoencoderFactory
             throw new ArgumentException($"Unknown {typeof(T).Name} value {value}.", parameter);
         }
     }
+}
+
+/// <summary>How many tensors a network holds and how many float32 values (or their equivalent in bytes / 4) they hold in all.</summary>
+internal readonly record struct WeightsLayout(int Tensors, long Values)
+{
+    /// <summary>Most bytes TorchSharp's <c>Module.save</c> writes per tensor besides its data: name, type and shape.</summary>
+    public const int MaxBytesPerTensorHeader = 256;
+
+    /// <summary>The fewest bytes a saved state of this layout can take: the tensors' data.</summary>
+    public long MinBytes => Values * sizeof(float);
+
+    /// <summary>The most bytes a saved state of this layout can take: data, a header per tensor and the count.</summary>
+    public long MaxBytes => MinBytes + 16 + ((long)Tensors * MaxBytesPerTensorHeader);
+
+    public static WeightsLayout operator +(WeightsLayout a, WeightsLayout b) => new(a.Tensors + b.Tensors, a.Values + b.Values);
 }

@@ -9,7 +9,19 @@ using Reduction = TorchSharp.torch.nn.Reduction;
 
 namespace LatentKit.Models;
 
-/// <summary>What every autoencoder shares: shape checks, encode/decode plumbing, loss, evaluation, training and saving.</summary>
+/// <summary>
+/// What every autoencoder shares: shape checks, encode/decode plumbing, loss, evaluation, training and saving.
+/// <para>
+/// Threads: <see cref="Encode"/>, <see cref="Decode"/>, <see cref="Reconstruct"/>, <see cref="EncodeDataset"/>,
+/// <see cref="Evaluate"/> and <see cref="Save"/> (and a VAE's <c>EncodeDistribution</c> and <c>Sample</c>) may be
+/// called on one model from several threads at once: they take the model's lock, so they run one after another and give
+/// the same results as on one thread. <see cref="Train"/> holds the lock for the whole run; any call on the same model
+/// while it trains (from another thread or from a progress callback) throws an <see cref="InvalidOperationException"/>
+/// at once instead of waiting, and a <see cref="Train"/> that finds an inference call running waits for it. Different
+/// models are independent, except that <see cref="TrainingOptions.Threads"/> sets TorchSharp's process-wide thread
+/// count. <see cref="Dispose"/> must not run concurrently with any other call.
+/// </para>
+/// </summary>
 public abstract class AutoencoderBase : IAutoencoder, ITrainable
 {
     private const float ClampEpsilon = 1e-7f;
@@ -19,6 +31,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     {
         Spec = spec;
         DefaultTraining = defaultTraining;
+        Guard = new ModelGuard(() => $"This {Kind} autoencoder (latent {LatentSize})");
     }
 
     /// <inheritdoc />
@@ -65,6 +78,9 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     internal AutoencoderSpec Spec { get; }
 
+    /// <summary>The model's lock: inference calls serialise on it, training holds it and refuses other calls.</summary>
+    internal ModelGuard Guard { get; }
+
     /// <summary>All weights, as one module (saved, loaded and snapshotted together).</summary>
     internal abstract nn.Module Network { get; }
 
@@ -84,6 +100,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     public Tensor Encode(Tensor images)
     {
         ThrowIfDisposed();
+        using var use = Guard.EnterUse();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Network.eval();
@@ -101,6 +118,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
             throw new ArgumentException($"Codes must be shaped N x {LatentSize}; got [{string.Join(", ", codes.shape)}].", nameof(codes));
         }
 
+        using var use = Guard.EnterUse();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Network.eval();
@@ -112,6 +130,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     public Tensor Reconstruct(Tensor images)
     {
         ThrowIfDisposed();
+        using var use = Guard.EnterUse();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Network.eval();
@@ -125,6 +144,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        using var use = Guard.EnterUse();
         using var data = TrainingData.FromImages(dataset, withLabels: false);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -146,6 +166,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         ArgumentNullException.ThrowIfNull(training);
         options ??= DefaultTraining;
         options.Validate();
+        using var run = Guard.EnterTraining();
         var (trainPart, validationPart) = SplitValidation(training, options);
         using var trainData = TrainingData.FromImages(trainPart, withLabels: false);
         using var validationData = validationPart is null ? null : TrainingData.FromImages(validationPart, withLabels: false);
@@ -158,6 +179,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        using var use = Guard.EnterUse();
         using var tensors = TrainingData.FromImages(data, withLabels: false);
         using var noGrad = no_grad();
         Network.eval();
@@ -181,6 +203,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     public void Save(string path)
     {
         ThrowIfDisposed();
+        using var use = Guard.EnterUse();
         ModelFile.SaveAutoencoder(this, path);
     }
 
@@ -281,6 +304,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     internal AutoencoderBase Clone()
     {
         ThrowIfDisposed();
+        using var use = Guard.EnterUse();
         var copy = Building.AutoencoderFactory.Create(Spec, DefaultTraining, applySeed: false);
         copy.MoveTo(Device);
         using var noGrad = no_grad();
@@ -325,4 +349,74 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     void ITrainable.MoveTo(Device device) => MoveTo(device);
 
     void ITrainable.SetTrainingMode(bool training) => Network.train(training);
+}
+
+/// <summary>
+/// A model's lock. Inference calls (<see cref="EnterUse"/>) take it in turn; a training run (<see cref="EnterTraining"/>)
+/// holds it for the whole run, and any other call on the model meanwhile, from any thread (including the training
+/// thread's own progress callbacks), is refused with an <see cref="InvalidOperationException"/> within a few
+/// milliseconds rather than left waiting for minutes.
+/// </summary>
+internal sealed class ModelGuard(Func<string> describe)
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
+    private readonly object sync = new();
+    private volatile bool training;
+
+    /// <summary>Takes the lock for one inference call; throws while the model trains.</summary>
+    public Scope EnterUse()
+    {
+        Enter();
+        return new Scope(this, endsTraining: false);
+    }
+
+    /// <summary>Takes the lock for a training run (after any running inference call) and marks the model as training.</summary>
+    public Scope EnterTraining()
+    {
+        Enter();
+        training = true;
+        return new Scope(this, endsTraining: true);
+    }
+
+    private void Enter()
+    {
+        while (true)
+        {
+            ThrowIfTraining();
+            if (Monitor.TryEnter(sync, Poll))
+            {
+                if (training)
+                {
+                    // Only the training thread itself can get here (the lock is re-entrant): a call from a progress callback.
+                    Monitor.Exit(sync);
+                    ThrowIfTraining();
+                }
+
+                return;
+            }
+        }
+    }
+
+    private void ThrowIfTraining()
+    {
+        if (training)
+        {
+            throw new InvalidOperationException($"{describe()} is being trained; wait until Train returns before using it (a model is not used while it trains, and is not trained twice at once).");
+        }
+    }
+
+    /// <summary>Releases the lock (and ends the training mark) on dispose.</summary>
+    public readonly struct Scope(ModelGuard guard, bool endsTraining) : IDisposable
+    {
+        /// <summary>Releases the lock.</summary>
+        public void Dispose()
+        {
+            if (endsTraining)
+            {
+                guard.training = false;
+            }
+
+            Monitor.Exit(guard.sync);
+        }
+    }
 }

@@ -12,6 +12,11 @@ namespace LatentKit.Models;
 /// (<c>N x 1 x 28 x 28</c>) float tensors with pixels in [0, 1]; any other shape is rejected with an
 /// <see cref="ArgumentException"/> that names it. Returned tensors belong to the caller (dispose them, or create them
 /// inside a <see cref="torch.NewDisposeScope"/>). Build one with <see cref="Building.Autoencoders"/>.
+/// <para>
+/// Threads (LatentKit's autoencoders): the inference methods and <see cref="Save"/> may be called on one model from
+/// several threads at once and run one after another under the model's lock; while <see cref="Train"/> runs, every other
+/// call on the model throws an <see cref="InvalidOperationException"/>. <see cref="IDisposable.Dispose"/> must not overlap any call.
+/// </para>
 /// </summary>
 public interface IAutoencoder : IDisposable
 {
@@ -51,6 +56,11 @@ public interface IAutoencoder : IDisposable
     /// <param name="logger">Receives one line per epoch.</param>
     /// <param name="cancellationToken">Stops training at the next batch; the model stays usable and the history holds the epochs so far.</param>
     /// <returns>Per-epoch losses, times and throughput.</returns>
+    /// <remarks>
+    /// <see cref="TrainingOptions.Threads"/> sets TorchSharp's thread count, which is process-wide: it applies to the
+    /// whole process while the run lasts, and concurrent runs with different values overwrite each other's setting.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The model is already being trained (on another thread, or from this run's progress callback).</exception>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the weights were restored to those at the start of the epoch, which are finite.</exception>
     TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);

@@ -41,6 +41,13 @@ internal sealed record ClassifierSpec
 /// encoder together with the head, end to end on images; <see cref="Autoencoder"/> is then the copy, and the
 /// autoencoder given to <see cref="For"/> is never changed.
 /// </para>
+/// <para>
+/// Threads: <see cref="Predict"/>, <see cref="PredictProbabilities"/>, <see cref="Evaluate"/> and <see cref="Save"/>
+/// may be called on one classifier from several threads at once; they take the classifier's lock (and the
+/// autoencoder's, for encoding) and run one after another. <see cref="Train"/> holds the lock for the whole run, and a
+/// call on the classifier meanwhile throws an <see cref="InvalidOperationException"/>; so does a prediction while its
+/// autoencoder is being trained. <see cref="Dispose"/> must not run concurrently with any other call.
+/// </para>
 /// </summary>
 public sealed class LatentClassifier : IDisposable, ITrainable
 {
@@ -53,6 +60,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     {
         Autoencoder = autoencoder;
         Spec = spec;
+        Guard = new ModelGuard(() => $"This latent classifier ({spec.Head})");
         DefaultTraining = defaultTraining;
         this.ownsAutoencoder = ownsAutoencoder;
         head = NetworkParts.SeededConstruction(
@@ -103,6 +111,9 @@ public sealed class LatentClassifier : IDisposable, ITrainable
 
     internal ClassifierSpec Spec { get; }
 
+    /// <summary>The classifier's lock: inference calls serialise on it, training holds it and refuses other calls.</summary>
+    internal ModelGuard Guard { get; }
+
     /// <summary>The head's layers (tests count them).</summary>
     internal nn.Module<Tensor, Tensor> Head => head;
 
@@ -130,7 +141,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     public static LatentClassifierBuilder ForPixels() => new(new PixelEncoder());
 
     /// <summary>Loads a classifier, with the autoencoder it runs on, from a file written by <see cref="Save"/>.</summary>
-    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged, holds an autoencoder only, or its weights do not match its architecture.</exception>
+    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged (including a manifest field the builders would refuse, named in the message), of a newer format, holds an autoencoder only, or its weights do not match its architecture. Nothing stays allocated.</exception>
     public static LatentClassifier Load(string path) => ModelFile.LoadClassifier(path);
 
     /// <summary>
@@ -152,6 +163,8 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         ArgumentNullException.ThrowIfNull(training);
         options ??= DefaultTraining;
         options.Validate();
+        using var run = Guard.EnterTraining();
+        using var encoderRun = fineTuned is null ? (ModelGuard.Scope?)null : ((AutoencoderBase)Autoencoder).Guard.EnterTraining();
         var (trainPart, validationPart) = AutoencoderBase.SplitValidation(training, options);
         if (fineTuned is not null)
         {
@@ -169,6 +182,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     public Tensor PredictProbabilities(Tensor images)
     {
         ThrowIfDisposed();
+        using var use = Guard.EnterUse();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         head.eval();
@@ -183,6 +197,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     public int[] Predict(Tensor images)
     {
         ThrowIfDisposed();
+        using var use = Guard.EnterUse();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         head.eval();
@@ -196,6 +211,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        using var use = Guard.EnterUse();
         var confusion = new int[MnistDataset.ClassCount, MnistDataset.ClassCount];
         using var codes = Autoencoder.EncodeDataset(data, batchSize);
         using var noGrad = no_grad();
@@ -223,6 +239,8 @@ public sealed class LatentClassifier : IDisposable, ITrainable
             throw new NotSupportedException("Only classifiers on LatentKit's own autoencoders can be saved.");
         }
 
+        using var use = Guard.EnterUse();
+        using var encoderUse = ((AutoencoderBase)Autoencoder).Guard.EnterUse();
         ModelFile.SaveClassifier(this, path);
     }
 

@@ -65,6 +65,7 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
     public (Tensor Mean, Tensor LogVariance) EncodeDistribution(Tensor images)
     {
         ThrowIfDisposed();
+        using var use = Guard.EnterUse();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Network.eval();

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LatentKit.Building;
 using LatentKit.Models;
 using LatentKit.Training;
 using TorchSharp;
@@ -16,7 +17,12 @@ public static class AutoencoderFile
     /// (<see cref="DenseAutoencoder"/>, <see cref="ConvolutionalAutoencoder"/> or <see cref="VariationalAutoencoder"/>)
     /// from the file alone. The model is on the CPU.
     /// </summary>
-    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged, holds another kind of model, or its weights do not match its architecture.</exception>
+    /// <remarks>
+    /// Every manifest field is checked with the builders' rules and <see cref="Building.ModelLimits"/> before anything
+    /// is allocated, and the weights are read (up to the size the architecture implies) and verified before the
+    /// network is created.
+    /// </remarks>
+    /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged (including a manifest field the builders would refuse, named in the message), of a newer format, holds another kind of model, or its weights do not match its architecture.</exception>
     public static IAutoencoder Load(string path) => ModelFile.LoadAutoencoder(path);
 }
 
@@ -34,6 +40,9 @@ internal static class ModelFile
     public const string AutoencoderWeightsEntry = "autoencoder.weights";
     public const string ClassifierWeightsEntry = "classifier.weights";
     public const string ClassifierKind = nameof(LatentClassifier);
+
+    /// <summary>The largest manifest read (LatentKit writes about 1 KB); a larger one is damaged and is not read.</summary>
+    public const int MaxManifestBytes = 1 << 20;
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -85,7 +94,9 @@ internal static class ModelFile
             throw new ModelFileException(path, ModelFileError.WrongKind, $"'{path}' is a LatentClassifier file, not an autoencoder file: load it with LatentClassifier.Load.");
         }
 
-        return RestoreAutoencoder(path, archive, manifest);
+        var (spec, training) = CheckAutoencoder(path, manifest);
+        var weights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, AutoencoderFactory.Layout(spec));
+        return RestoreAutoencoder(path, spec, training, weights);
     }
 
     public static LatentClassifier LoadClassifier(string path)
@@ -96,61 +107,101 @@ internal static class ModelFile
             throw new ModelFileException(path, ModelFileError.WrongKind, $"'{path}' is a {manifest.Kind} file, not a LatentClassifier file: load it with AutoencoderFile.Load.");
         }
 
-        if (manifest.Classifier is null)
-        {
-            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest has no classifier architecture.");
-        }
+        // Everything in the manifest is checked, and both weights entries read and verified, before any weights are
+        // allocated: what is allocated is then no larger than what the file holds.
+        var (spec, training) = CheckAutoencoder(path, manifest);
+        var classifierSpec = manifest.Classifier
+            ?? throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest has no classifier architecture.");
+        CheckField(path, "classifier", () => AutoencoderFactory.ValidateClassifier(classifierSpec, spec.LatentSize), ClassifierFields);
+        var classifierTraining = CheckTraining(path, "classifierTraining", manifest.ClassifierTraining);
+        var autoencoderWeights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, AutoencoderFactory.Layout(spec));
+        var headWeights = ReadWeights(path, archive, manifest, ClassifierWeightsEntry, AutoencoderFactory.ClassifierLayout(classifierSpec, spec.LatentSize));
 
-        var autoencoder = RestoreAutoencoder(path, archive, manifest);
+        AutoencoderBase? autoencoder = null;
+        LatentClassifier? classifier = null;
         try
         {
-            var classifier = new LatentClassifier(autoencoder, manifest.Classifier, manifest.ClassifierTraining?.ToOptions() ?? new TrainingOptions(), ownsAutoencoder: true, applySeed: false);
-            try
-            {
-                LoadWeights(path, archive, manifest, ClassifierWeightsEntry, classifier.Head, $"classifier head ({manifest.Classifier.Head}, hidden [{string.Join(", ", manifest.Classifier.HiddenLayers)}])");
-            }
-            catch
-            {
-                classifier.Dispose();
-                throw;
-            }
-
+            autoencoder = RestoreAutoencoder(path, spec, training, autoencoderWeights);
+            classifier = new LatentClassifier(autoencoder, classifierSpec, classifierTraining, ownsAutoencoder: true, applySeed: false);
+            LoadWeights(path, ClassifierWeightsEntry, headWeights, classifier.Head, $"classifier head ({classifierSpec.Head}, hidden [{string.Join(", ", classifierSpec.HiddenLayers)}])");
             return classifier;
         }
-        catch (ModelFileException)
+        catch
         {
-            autoencoder.Dispose();
+            // The classifier owns the autoencoder; before it exists the autoencoder is disposed on its own.
+            if (classifier is not null)
+            {
+                classifier.Dispose();
+            }
+            else
+            {
+                autoencoder?.Dispose();
+            }
+
             throw;
         }
     }
 
-    private static AutoencoderBase RestoreAutoencoder(string path, ZipArchive archive, Manifest manifest)
+    /// <summary>Checks the autoencoder part of the manifest (architecture, kind, training defaults) with the builders' rules.</summary>
+    private static (AutoencoderSpec Spec, TrainingOptions Training) CheckAutoencoder(string path, Manifest manifest)
     {
-        if (manifest.Autoencoder is null)
-        {
-            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest has no autoencoder architecture.");
-        }
-
-        var spec = manifest.Autoencoder;
+        var spec = manifest.Autoencoder
+            ?? throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest has no autoencoder architecture.");
+        CheckField(path, "autoencoder", () => AutoencoderFactory.Validate(spec), AutoencoderFields);
         if (manifest.Kind != ClassifierKind && manifest.Kind != KindName(spec.Kind))
         {
             throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: its manifest says kind '{manifest.Kind}' but describes a {spec.Kind} autoencoder.");
         }
 
-        AutoencoderBase model;
+        return (spec, CheckTraining(path, "autoencoderTraining", manifest.AutoencoderTraining));
+    }
+
+    /// <summary>The stored training defaults (TrainingOptions' own defaults when absent), checked by <see cref="TrainingOptions.Validate"/>.</summary>
+    private static TrainingOptions CheckTraining(string path, string section, TrainingSettings? settings)
+    {
+        var options = settings?.ToOptions() ?? new TrainingOptions();
+        CheckField(path, section, options.Validate, static p => p is null ? null : JsonNamingPolicy.CamelCase.ConvertName(p));
+        return options;
+    }
+
+    /// <summary>Runs a builder rule on a manifest section; a broken rule becomes <see cref="ModelFileError.Damaged"/> naming the manifest field.</summary>
+    private static void CheckField(string path, string section, Action validate, Func<string?, string?> field)
+    {
         try
         {
-            Building.AutoencoderFactory.Validate(spec);
-            model = Building.AutoencoderFactory.Create(spec, manifest.AutoencoderTraining?.ToOptions() ?? new TrainingOptions(), applySeed: false);
+            validate();
         }
         catch (ArgumentException e)
         {
-            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: its manifest describes an invalid architecture ({e.Message})", e);
+            var name = field(e.ParamName);
+            var where = name is null ? section : $"{section}.{name}";
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: its manifest field '{where}' is invalid: {AutoencoderFactory.RuleMessage(e)}", e);
         }
+    }
 
+    /// <summary>Builder parameter names of the autoencoder rules to manifest fields.</summary>
+    private static string? AutoencoderFields(string? parameter) => parameter switch
+    {
+        "widths" or "channels" => "layers",
+        "noiseStd" => "denoisingNoiseStd",
+        "maskFraction" => "denoisingMaskFraction",
+        _ => parameter,
+    };
+
+    /// <summary>Builder parameter names of the classifier rules to manifest fields.</summary>
+    private static string? ClassifierFields(string? parameter) => parameter switch
+    {
+        "widths" => "hiddenLayers",
+        "probability" => "dropout",
+        _ => parameter,
+    };
+
+    private static AutoencoderBase RestoreAutoencoder(string path, AutoencoderSpec spec, TrainingOptions training, byte[] weights)
+    {
+        var model = AutoencoderFactory.Create(spec, training, applySeed: false);
         try
         {
-            LoadWeights(path, archive, manifest, AutoencoderWeightsEntry, model.Network, $"{spec.Kind} autoencoder (latent {spec.LatentSize}, layers [{string.Join(", ", spec.Layers)}])");
+            LoadWeights(path, AutoencoderWeightsEntry, weights, model.Network, $"{spec.Kind} autoencoder (latent {spec.LatentSize}, layers [{string.Join(", ", spec.Layers)}])");
         }
         catch
         {
@@ -189,38 +240,25 @@ internal static class ModelFile
         try
         {
             archive = ZipFile.OpenRead(path);
+            try
+            {
+                // The central directory may be read lazily; read it here, where its errors are reported as damage.
+                _ = archive.Entries.Count;
+            }
+            catch
+            {
+                archive.Dispose();
+                throw;
+            }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or NotSupportedException)
         {
             throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its archive directory cannot be read ({e.Message}).", e);
         }
 
         try
         {
-            var entry = archive.GetEntry(ManifestEntry)
-                ?? throw new ModelFileException(path, ModelFileError.NotAModelFile, $"'{path}' is not a LatentKit model file: the archive has no {ManifestEntry}.");
-            Manifest? parsed;
-            try
-            {
-                using var stream = entry.Open();
-                parsed = JsonSerializer.Deserialize<Manifest>(stream, Json);
-            }
-            catch (Exception e) when (e is JsonException or InvalidDataException or IOException)
-            {
-                throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest cannot be read ({e.Message}).", e);
-            }
-
-            if (parsed is null || parsed.Format != FormatName)
-            {
-                throw new ModelFileException(path, ModelFileError.NotAModelFile, $"'{path}' is not a LatentKit model file: its manifest is not a '{FormatName}' manifest.");
-            }
-
-            if (parsed.FormatVersion > FormatVersion || parsed.FormatVersion < 1)
-            {
-                throw new ModelFileException(path, ModelFileError.UnsupportedVersion, $"'{path}' uses LatentKit model format {parsed.FormatVersion} (written by LatentKit {parsed.LatentKitVersion}); this LatentKit {LatentKitInfo.Version} reads format {FormatVersion}.");
-            }
-
-            manifest = parsed;
+            manifest = ReadManifest(path, archive);
             return archive;
         }
         catch
@@ -230,33 +268,132 @@ internal static class ModelFile
         }
     }
 
-    private static void LoadWeights(string path, ZipArchive archive, Manifest manifest, string entryName, torch.nn.Module module, string description)
+    /// <summary>
+    /// Reads the manifest (at most <see cref="MaxManifestBytes"/>), checks the format name and version on the raw JSON,
+    /// and only then reads it into the typed manifest, so a newer file with values this version does not know (an
+    /// activation or optimizer name) is reported as <see cref="ModelFileError.UnsupportedVersion"/>, not as damaged.
+    /// </summary>
+    private static Manifest ReadManifest(string path, ZipArchive archive)
     {
-        var expected = manifest.Weights?.FirstOrDefault(w => w.Entry == entryName);
+        var entry = archive.GetEntry(ManifestEntry)
+            ?? throw new ModelFileException(path, ModelFileError.NotAModelFile, $"'{path}' is not a LatentKit model file: the archive has no {ManifestEntry}.");
+        if (entry.Length > MaxManifestBytes)
+        {
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: its {ManifestEntry} is {entry.Length} bytes, more than the {MaxManifestBytes} a LatentKit manifest can be.");
+        }
+
+        var bytes = ReadEntry(path, entry, ManifestEntry, MaxManifestBytes);
+        string? format;
+        int version;
+        string? writtenBy;
+        try
+        {
+            using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
+            var root = document.RootElement;
+            format = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            if (format != FormatName)
+            {
+                throw new ModelFileException(path, ModelFileError.NotAModelFile, $"'{path}' is not a LatentKit model file: its manifest is not a '{FormatName}' manifest.");
+            }
+
+            version = root.TryGetProperty("formatVersion", out var v) ? v.GetInt32() : 0;
+            writtenBy = root.TryGetProperty("latentKitVersion", out var w) && w.ValueKind == JsonValueKind.String ? w.GetString() : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest cannot be read ({e.Message}).", e);
+        }
+
+        if (version > FormatVersion || version < 1)
+        {
+            throw new ModelFileException(path, ModelFileError.UnsupportedVersion, $"'{path}' uses LatentKit model format {version} (written by LatentKit {writtenBy ?? "unknown"}); this LatentKit {LatentKitInfo.Version} reads format {FormatVersion}.");
+        }
+
+        Manifest? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<Manifest>(bytes, Json);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest cannot be read ({e.Message}).", e);
+        }
+
+        return parsed ?? throw new ModelFileException(path, ModelFileError.NotAModelFile, $"'{path}' is not a LatentKit model file: its manifest is not a '{FormatName}' manifest.");
+    }
+
+    /// <summary>
+    /// Reads and verifies a weights entry: its size in the manifest must fit the architecture (the weights of
+    /// <paramref name="layout"/> plus TorchSharp's headers) and equal the entry's size, before a byte is read; then at
+    /// most that many bytes are read and their SHA-256 compared with the manifest.
+    /// </summary>
+    private static byte[] ReadWeights(string path, ZipArchive archive, Manifest manifest, string entryName, WeightsLayout layout)
+    {
+        if (manifest.Weights is null || Array.Exists(manifest.Weights, w => w is null))
+        {
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: its manifest field 'weights' is {(manifest.Weights is null ? "missing" : "holding an empty entry")}.");
+        }
+
+        var expected = manifest.Weights.FirstOrDefault(w => w.Entry == entryName);
         var entry = archive.GetEntry(entryName);
         if (expected is null || entry is null)
         {
             throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the weights entry '{entryName}' is missing.");
         }
 
-        byte[] bytes;
-        try
+        if (expected.Bytes < layout.MinBytes || expected.Bytes > layout.MaxBytes)
         {
-            using var stream = entry.Open();
-            using var memory = new MemoryStream();
-            stream.CopyTo(memory);
-            bytes = memory.ToArray();
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the weights entry '{entryName}' cannot be read ({e.Message}).", e);
+            throw new ModelFileException(path, ModelFileError.WeightsMismatch, $"'{path}': the weights in '{entryName}' do not match the architecture in its manifest: the manifest gives {expected.Bytes} bytes, and its architecture ({layout.Values} values in {layout.Tensors} tensors) takes {layout.MinBytes} to {layout.MaxBytes}.");
         }
 
-        if (bytes.LongLength != expected.Bytes || Convert.ToHexString(SHA256.HashData(bytes)) != expected.Sha256)
+        if (entry.Length != expected.Bytes)
+        {
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the weights entry '{entryName}' is {entry.Length} bytes but its manifest gives {expected.Bytes}.");
+        }
+
+        var bytes = ReadEntry(path, entry, entryName, expected.Bytes);
+        if (bytes.LongLength != expected.Bytes || !string.Equals(Convert.ToHexString(SHA256.HashData(bytes)), expected.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the weights entry '{entryName}' does not match the size and checksum in its manifest.");
         }
 
+        return bytes;
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes of an entry; an entry that holds more is damaged (its header lied), and reading stops there.</summary>
+    private static byte[] ReadEntry(string path, ZipArchiveEntry entry, string entryName, long limit)
+    {
+        try
+        {
+            using var stream = entry.Open();
+            using var memory = new MemoryStream((int)Math.Min(Math.Max(entry.Length, 0), Math.Min(limit, 1 << 20)));
+            var buffer = new byte[81920];
+            while (true)
+            {
+                var room = (int)Math.Min(buffer.Length, limit + 1 - memory.Length);
+                var read = stream.Read(buffer, 0, room);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                memory.Write(buffer, 0, read);
+                if (memory.Length > limit)
+                {
+                    throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: the entry '{entryName}' holds more than the {limit} bytes it should; reading stopped there.");
+                }
+            }
+
+            return memory.ToArray();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException)
+        {
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the entry '{entryName}' cannot be read ({e.Message}).", e);
+        }
+    }
+
+    private static void LoadWeights(string path, string entryName, byte[] bytes, torch.nn.Module module, string description)
+    {
         try
         {
             using var noGrad = torch.no_grad();
@@ -357,7 +494,10 @@ internal static class ModelFile
         public WeightsEntry[]? Weights { get; init; }
     }
 
-    /// <summary>The serialisable part of <see cref="TrainingOptions"/> (no device, no validation dataset).</summary>
+    /// <summary>
+    /// The serialisable part of <see cref="TrainingOptions"/> (no device, no validation dataset, no progress interval).
+    /// The schedule settings are absent from files written before they were stored, and then take their defaults.
+    /// </summary>
     internal sealed record TrainingSettings(
         int Epochs,
         int BatchSize,
@@ -368,10 +508,15 @@ internal static class ModelFile
         int Seed,
         int? Threads,
         double? ValidationFraction,
-        int? EarlyStoppingPatience)
+        int? EarlyStoppingPatience,
+        LearningRateSchedule? LearningRateSchedule = null,
+        int? LearningRateStepEpochs = null,
+        double? LearningRateStepFactor = null)
     {
+        private static readonly TrainingOptions Defaults = new();
+
         public static TrainingSettings From(TrainingOptions o) =>
-            new(o.Epochs, o.BatchSize, o.LearningRate, o.Optimizer, o.Momentum, o.WeightDecay, o.Seed, o.Threads, o.ValidationFraction, o.ValidationSet is null ? o.EarlyStoppingPatience : null);
+            new(o.Epochs, o.BatchSize, o.LearningRate, o.Optimizer, o.Momentum, o.WeightDecay, o.Seed, o.Threads, o.ValidationFraction, o.ValidationSet is null ? o.EarlyStoppingPatience : null, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateStepFactor);
 
         public TrainingOptions ToOptions() => new()
         {
@@ -385,6 +530,9 @@ internal static class ModelFile
             Threads = Threads,
             ValidationFraction = ValidationFraction,
             EarlyStoppingPatience = EarlyStoppingPatience,
+            LearningRateSchedule = LearningRateSchedule ?? Defaults.LearningRateSchedule,
+            LearningRateStepEpochs = LearningRateStepEpochs ?? Defaults.LearningRateStepEpochs,
+            LearningRateStepFactor = LearningRateStepFactor ?? Defaults.LearningRateStepFactor,
         };
     }
 }

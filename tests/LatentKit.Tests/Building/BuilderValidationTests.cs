@@ -26,6 +26,15 @@ public class BuilderValidationTests
         { "bce without sigmoid", () => Autoencoders.Dense().WithOutputActivation(OutputActivation.Identity).Build(), "outputActivation", "*Identity*" },
         { "unknown activation", () => Autoencoders.Dense().WithActivation((Activation)99).Build(), "activation", "*99*" },
         { "negative kl weight", () => Autoencoders.Variational().WithKlWeight(-0.5).Build(), "klWeight", "*-0.5*" },
+        { "latent size 1e9", () => Autoencoders.Dense().WithLatentSize(1_000_000_000).Build(), "latentSize", "*at most 65536*got 1000000000*" },
+        { "latent size above the limit", () => Autoencoders.Dense().WithHiddenLayers(8).WithLatentSize(70_000).Build(), "latentSize", "*at most 65536*got 70000*" },
+        { "vae latent size above the limit", () => Autoencoders.Variational().WithHiddenLayers(8).WithLatentSize(65_537).Build(), "latentSize", "*65537*" },
+        { "conv latent size above the limit", () => Autoencoders.Convolutional().WithChannels(4).WithLatentSize(196 * 400).Build(), "latentSize", "*at most 65536*got 78400*" },
+        { "hidden width above the limit", () => Autoencoders.Dense().WithHiddenLayers(8, 1_000_000_000).Build(), "widths", "*at most 65536*entry 1 is 1000000000*" },
+        { "conv channels above the limit", () => Autoencoders.Convolutional().WithChannels(8, 5000).Build(), "channels", "*at most 4096*entry 1 is 5000*" },
+        { "too many hidden layers", () => Autoencoders.Variational().WithHiddenLayers(Enumerable.Repeat(4, 65).ToArray()).Build(), "widths", "*64*65*" },
+        { "too many parameters", () => Autoencoders.Dense().WithHiddenLayers(30_000, 1_000).WithLatentSize(10).Build(), "widths", "*107,*parameters*100,000,000*" },
+        { "too many parameters, huge", () => Autoencoders.Variational().WithHiddenLayers(65_536, 65_536, 65_536).Build(), "widths", "*parameters*" },
         { "bad training defaults", () => Autoencoders.Dense().WithTrainingDefaults(new TrainingOptions { BatchSize = 0 }).Build(), "BatchSize", "*BatchSize = 0*" },
     };
 
@@ -42,6 +51,10 @@ public class BuilderValidationTests
     {
         using var mse = Autoencoders.Dense().WithOutputActivation(OutputActivation.Identity).WithLoss(ReconstructionLoss.MeanSquaredError).WithActivation(Activation.GELU).Build();
         mse.OutputActivation.Should().Be(OutputActivation.Identity);
+        mse.Loss.Should().Be(ReconstructionLoss.MeanSquaredError);
+        mse.Activation.Should().Be(Activation.GELU);
+        using var atTheLimits = Autoencoders.Dense().WithHiddenLayers(8).WithLatentSize(65_536).Build();
+        atTheLimits.LatentSize.Should().Be(ModelLimits.MaxLatentSize, "the limits themselves are allowed");
         using var wide = Autoencoders.Convolutional().WithChannels(8).WithLatentSize(2 * 196).Build();
         wide.MapSide.Should().Be(14);
         wide.LatentChannels.Should().Be(2);
@@ -60,6 +73,18 @@ public class BuilderValidationTests
         lr.Should().Throw<ArgumentException>().Where(e => e.ParamName == "learningRate").WithMessage("*-1*");
         var head = () => LatentClassifier.For(autoencoder).WithHead((ClassifierHead)7).Build();
         head.Should().Throw<ArgumentException>().Where(e => e.ParamName == "head");
+        var dropout = () => LatentClassifier.For(autoencoder).WithDropout(1.5).Build();
+        dropout.Should().Throw<ArgumentException>().Where(e => e.ParamName == "probability").WithMessage("*1.5*");
+        var activation = () => LatentClassifier.For(autoencoder).WithActivation((Activation)99).Build();
+        activation.Should().Throw<ArgumentException>().Where(e => e.ParamName == "activation").WithMessage("*99*");
+        var wide = () => LatentClassifier.For(autoencoder).WithHiddenLayers(16, 70_000).Build();
+        wide.Should().Throw<ArgumentException>().Where(e => e.ParamName == "widths").WithMessage("*at most 65536*entry 1 is 70000*");
+        var huge = () => LatentClassifier.For(autoencoder).WithHiddenLayers(65_536, 65_536).Build();
+        huge.Should().Throw<ArgumentException>().Where(e => e.ParamName == "widths").WithMessage("*parameters*");
+        var encoderRate = () => LatentClassifier.For(autoencoder).WithFineTuning(-0.5).Build();
+        encoderRate.Should().Throw<ArgumentException>().Where(e => e.ParamName == "encoderLearningRate").WithMessage("*-0.5*");
+        var encoderRateNaN = () => LatentClassifier.For(autoencoder).WithFineTuning(double.NaN).Build();
+        encoderRateNaN.Should().Throw<ArgumentException>().Where(e => e.ParamName == "encoderLearningRate").WithMessage("*NaN*");
     }
 
     public static TheoryData<TrainingOptions, string> InvalidOptions => new()

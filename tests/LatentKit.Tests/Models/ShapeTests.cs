@@ -55,7 +55,8 @@ public class ShapeTests
     [Fact]
     public void The_variational_autoencoder_gives_a_distribution_and_seeded_samples()
     {
-        using var model = (IVariationalAutoencoder)SmallModels.Build(AutoencoderKind.Variational);
+        using var model = Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithKlWeight(0.3).WithSeed(1).Build();
+        using var defaultWeight = Autoencoders.Variational().WithHiddenLayers(8).WithLatentSize(2).Build();
         using var scope = NewDisposeScope();
         var images = Synthetic.Digits(5).ImagesToTensor(ImageLayout.Image);
 
@@ -69,7 +70,18 @@ public class ShapeTests
         var other = SmallModels.Values(model.Sample(4, seed: 4));
         first.Should().HaveCount(4 * 784).And.Equal(again).And.OnlyContain(v => v >= 0 && v <= 1);
         other.Should().NotEqual(first);
-        model.KlWeight.Should().Be(1.0);
+        model.KlWeight.Should().Be(0.3);
+        defaultWeight.KlWeight.Should().Be(1.0, "the documented default");
+
+        // The weight scales the KL term of the loss: same weights (same seed), KL weight 0.3 against 0.
+        using var noKl = Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithKlWeight(0).WithSeed(1).Build();
+        var data = Synthetic.Digits(12);
+        var x = data.ImagesToTensor();
+        var weighted = model.ComputeLoss(x, null).item<float>();
+        var unweighted = noKl.ComputeLoss(x, null).item<float>();
+        var kl = model.Evaluate(data).KlDivergence!.Value;
+        kl.Should().BeGreaterThan(0);
+        ((double)weighted - unweighted).Should().BeApproximately(0.3 * kl, 1e-3 + (1e-4 * kl));
     }
 
     [Theory]

@@ -16,23 +16,53 @@ public sealed class ModelFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
+    /// <summary>Training defaults that differ from <see cref="TrainingOptions"/>' defaults in every stored setting.</summary>
+    private static readonly TrainingOptions NonDefaultTraining = new()
+    {
+        Epochs = 7,
+        BatchSize = 33,
+        LearningRate = 0.004,
+        Optimizer = OptimizerKind.RmsProp,
+        Momentum = 0.5,
+        WeightDecay = 1e-4,
+        LearningRateSchedule = LearningRateSchedule.Step,
+        LearningRateStepEpochs = 3,
+        LearningRateStepFactor = 0.5,
+        Seed = 9,
+        Threads = 1,
+        ValidationFraction = 0.2,
+        EarlyStoppingPatience = 2,
+    };
+
+    public static TheoryData<AutoencoderKind, Type> Kinds => new()
+    {
+        { AutoencoderKind.Dense, typeof(DenseAutoencoder) },
+        { AutoencoderKind.Convolutional, typeof(ConvolutionalAutoencoder) },
+        { AutoencoderKind.Variational, typeof(VariationalAutoencoder) },
+    };
+
     [Theory]
-    [InlineData(AutoencoderKind.Dense, typeof(DenseAutoencoder))]
-    [InlineData(AutoencoderKind.Convolutional, typeof(ConvolutionalAutoencoder))]
-    [InlineData(AutoencoderKind.Variational, typeof(VariationalAutoencoder))]
-    public void An_autoencoder_round_trips_to_the_same_concrete_type_and_outputs(AutoencoderKind kind, Type type)
+    [MemberData(nameof(Kinds))]
+    public void An_autoencoder_round_trips_to_the_same_concrete_type_settings_and_outputs(AutoencoderKind kind, Type type)
     {
         var data = Synthetic.Digits(64);
-        using var model = SmallModels.Build(kind);
+        using var model = NonDefault(kind);
         model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 32, Threads = 1 });
         var path = Path.Combine(folder, "nested", "model.lkm");
         model.Save(path);
 
-        using var loaded = AutoencoderFile.Load(path);
+        using var loaded = (AutoencoderBase)AutoencoderFile.Load(path);
         loaded.Should().BeOfType(type);
         loaded.LatentSize.Should().Be(model.LatentSize);
         loaded.InputShape.Should().Equal(model.InputShape);
-        loaded.DefaultTraining.Should().Be(model.DefaultTraining);
+        loaded.Layers.Should().Equal(model.Layers);
+        loaded.Activation.Should().Be(model.Activation).And.NotBe(Activation.ReLU);
+        loaded.LatentActivation.Should().Be(model.LatentActivation);
+        loaded.OutputActivation.Should().Be(model.OutputActivation);
+        loaded.Loss.Should().Be(model.Loss);
+        loaded.DenoisingNoiseStd.Should().Be(0.2);
+        loaded.DenoisingMaskFraction.Should().Be(0.1);
+        loaded.DefaultTraining.Should().Be(NonDefaultTraining).And.NotBe(new TrainingOptions());
         using var scope = NewDisposeScope();
         var images = data.ImagesToTensor(0, 10);
         SmallModels.Values(loaded.Encode(images)).Should().Equal(SmallModels.Values(model.Encode(images)));
@@ -40,7 +70,7 @@ public sealed class ModelFileTests : IDisposable
         if (loaded is IVariationalAutoencoder vae)
         {
             SmallModels.Values(vae.Sample(3, 1)).Should().Equal(SmallModels.Values(((IVariationalAutoencoder)model).Sample(3, 1)));
-            vae.KlWeight.Should().Be(1);
+            vae.KlWeight.Should().Be(0.25);
         }
 
         Directory.GetFiles(Path.GetDirectoryName(path)!).Should().Equal([path], "the temporary file was renamed");
@@ -90,7 +120,7 @@ public sealed class ModelFileTests : IDisposable
     {
         var data = Synthetic.Digits(100);
         using var autoencoder = SmallModels.Build(kind);
-        using var classifier = LatentClassifier.For(autoencoder).WithHead(head).WithHiddenLayers(32).WithSeed(4).Build();
+        using var classifier = LatentClassifier.For(autoencoder).WithHead(head).WithHiddenLayers(32).WithActivation(Activation.SiLU).WithDropout(0.25).WithBatchNorm().WithTrainingDefaults(NonDefaultTraining).WithSeed(4).Build();
         classifier.Train(data, new TrainingOptions { Epochs = 2, BatchSize = 25, Threads = 1 });
         var path = Path.Combine(folder, "classifier.lkm");
         classifier.Save(path);
@@ -98,6 +128,10 @@ public sealed class ModelFileTests : IDisposable
         using var loaded = LatentClassifier.Load(path);
         loaded.HeadKind.Should().Be(head);
         loaded.HiddenLayers.Should().Equal(32);
+        loaded.Activation.Should().Be(Activation.SiLU);
+        loaded.Dropout.Should().Be(0.25);
+        loaded.BatchNorm.Should().BeTrue();
+        loaded.DefaultTraining.Should().Be(NonDefaultTraining);
         loaded.Autoencoder.GetType().Should().Be(autoencoder.GetType());
         using var scope = NewDisposeScope();
         var images = data.ImagesToTensor(0, 20);
@@ -225,6 +259,16 @@ public sealed class ModelFileTests : IDisposable
 
         Expect(() => AutoencoderFile.Load(forged), ModelFileError.WeightsMismatch, "do not match the architecture");
     }
+
+    private static AutoencoderBase NonDefault(AutoencoderKind kind) => kind switch
+    {
+        AutoencoderKind.Dense => Autoencoders.Dense().WithHiddenLayers(64, 32).WithLatentSize(16).WithActivation(Activation.Tanh).WithLatentActivation(Activation.Sigmoid)
+            .WithDenoising(0.2, 0.1).WithTrainingDefaults(NonDefaultTraining).WithSeed(1).Build(),
+        AutoencoderKind.Convolutional => Autoencoders.Convolutional().WithChannels(4, 8).WithLatentSize(98).WithActivation(Activation.ELU).WithOutputActivation(OutputActivation.Identity)
+            .WithLoss(ReconstructionLoss.MeanSquaredError).WithDenoising(0.2, 0.1).WithTrainingDefaults(NonDefaultTraining).WithSeed(1).Build(),
+        _ => Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithActivation(Activation.LeakyReLU).WithKlWeight(0.25)
+            .WithDenoising(0.2, 0.1).WithTrainingDefaults(NonDefaultTraining).WithSeed(1).Build(),
+    };
 
     private static void Expect(Action load, ModelFileError error, string messagePart)
     {
