@@ -3,6 +3,7 @@ using LatentKit.Samples.Common.Results;
 using LatentKit.Samples.ResultTable;
 using LatentKit.Samples.ResultTable.CommandLine;
 using LatentKit.Samples.ResultTable.Report;
+using LatentKit.Samples.Tests.Support;
 using LatentKit.Tests.Support;
 using Spectre.Console.Testing;
 using Xunit.Abstractions;
@@ -14,9 +15,6 @@ namespace LatentKit.Samples.Tests.ResultTable;
 /// </summary>
 public class ResultTableRunnerTests(ITestOutputHelper log)
 {
-    /// <summary>Chance on ten balanced digits.</summary>
-    private const double Chance = 0.1;
-
     [Fact]
     public async Task A_quick_run_writes_the_results_the_pictures_and_the_models_and_prints_the_table()
     {
@@ -44,7 +42,7 @@ public class ResultTableRunnerTests(ITestOutputHelper log)
         document.Settings.Quick.Should().BeTrue();
         document.Environment.ProcessorCount.Should().BePositive();
         document.Scenarios.Select(s => s.Scenario).Should().Equal(1, 4);
-        var meanImage = MeanImageBinaryCrossEntropy(train, test);
+        var meanImage = Baselines.MeanImageBinaryCrossEntropy(train, test);
         foreach (var outcome in document.Scenarios)
         {
             log.WriteLine($"scenario {outcome.Scenario}: BCE {outcome.AutoencoderLoss:F4} (mean image {meanImage:F4}), accuracy {outcome.ClassifierAccuracy:F4}");
@@ -53,7 +51,7 @@ public class ResultTableRunnerTests(ITestOutputHelper log)
             outcome.AutoencoderEpochs.Should().Be(QuickRunEpochs);
             outcome.AutoencoderLoss.Should().BeGreaterThan(0).And.BeLessThan(meanImage - 0.1, "scenario {0} must reconstruct better than the mean image", outcome.Scenario);
             outcome.MeanSquaredError.Should().BeInRange(0, 1);
-            outcome.ClassifierAccuracy.Should().BeGreaterThan(Chance + 0.8, "scenario {0}'s classifier must learn the synthetic digits (chance 0.1)", outcome.Scenario);
+            outcome.ClassifierAccuracy.Should().BeGreaterThan(Baselines.Chance + 0.8, "scenario {0}'s classifier must learn the synthetic digits (chance 0.1)", outcome.Scenario);
             AssertConfusionMatrix(outcome);
             outcome.AutoencoderEpochLog!.Should().HaveCount(QuickRunEpochs).And.OnlyContain(e => e.TestLoss != null);
             outcome.Files.Should().OnlyContain(f => File.Exists(Path.Combine(output.Path, f)));
@@ -149,37 +147,5 @@ public class ResultTableRunnerTests(ITestOutputHelper log)
         }
 
         outcome.ClassifierAccuracy.Should().BeApproximately(diagonal / (double)ResultTableSettings.QuickTestImages, 1e-9);
-    }
-
-    /// <summary>Mean per-pixel BCE of <paramref name="test"/> against the mean image of <paramref name="train"/>: what a model that learned nothing about its input gets.</summary>
-    private static double MeanImageBinaryCrossEntropy(MnistDataset train, MnistDataset test)
-    {
-        var mean = new double[MnistDataset.PixelsPerImage];
-        for (var i = 0; i < train.Count; i++)
-        {
-            var image = train.GetImage(i);
-            for (var p = 0; p < mean.Length; p++)
-            {
-                mean[p] += image[p] / 255.0;
-            }
-        }
-
-        for (var p = 0; p < mean.Length; p++)
-        {
-            mean[p] = Math.Clamp(mean[p] / train.Count, 1e-7, 1 - 1e-7);
-        }
-
-        var total = 0.0;
-        for (var i = 0; i < test.Count; i++)
-        {
-            var image = test.GetImage(i);
-            for (var p = 0; p < mean.Length; p++)
-            {
-                var x = image[p] / 255.0;
-                total -= (x * Math.Log(mean[p])) + ((1 - x) * Math.Log(1 - mean[p]));
-            }
-        }
-
-        return total / ((double)test.Count * MnistDataset.PixelsPerImage);
     }
 }
