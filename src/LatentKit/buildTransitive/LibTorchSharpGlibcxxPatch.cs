@@ -510,7 +510,7 @@ namespace LatentKit.Build
     /// <summary>
     /// Unix permission bits through <c>File.GetUnixFileMode</c>/<c>File.SetUnixFileMode</c> (.NET 7 or newer), found by
     /// reflection because an inline task compiles against netstandard2.0, which lacks them. The task only runs on Linux,
-    /// where MSBuild runs on .NET 8 or newer.
+    /// where MSBuild runs on .NET 8 or newer. On Windows (where the tests also run the patcher) there are none to keep.
     /// </summary>
     internal static class UnixFileModes
     {
@@ -519,9 +519,14 @@ namespace LatentKit.Build
         private static readonly System.Reflection.MethodInfo? SetMethod =
             ModeType == null ? null : typeof(File).GetMethod("SetUnixFileMode", new[] { typeof(string), ModeType });
 
-        /// <summary>The permission bits of the file (following a symbolic link).</summary>
-        public static object Get(string path)
+        /// <summary>The permission bits of the file (following a symbolic link), or <see langword="null"/> on Windows.</summary>
+        public static object? Get(string path)
         {
+            if (System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
+            {
+                return null;
+            }
+
             if (GetMethod == null || SetMethod == null)
             {
                 throw new PlatformNotSupportedException("this MSBuild runs on a .NET without File.GetUnixFileMode (.NET 7 or newer is needed to keep the library's permissions)");
@@ -530,8 +535,14 @@ namespace LatentKit.Build
             return Invoke(GetMethod, path);
         }
 
-        /// <summary>Gives the file the permission bits <paramref name="mode"/> from <see cref="Get"/>.</summary>
-        public static void Set(string path, object mode) => Invoke(SetMethod!, path, mode);
+        /// <summary>Gives the file the permission bits <paramref name="mode"/> from <see cref="Get"/> (nothing for <see langword="null"/>).</summary>
+        public static void Set(string path, object? mode)
+        {
+            if (mode != null)
+            {
+                Invoke(SetMethod!, path, mode);
+            }
+        }
 
         private static object Invoke(System.Reflection.MethodInfo method, params object[] arguments)
         {
