@@ -56,12 +56,18 @@ public class LabelEfficiencyStudyTests(ITestOutputHelper output)
     [Fact]
     public void The_same_settings_give_the_same_accuracies()
     {
+        // Few steps at the default rate leave the accuracies mid-range (measured 0.700 and 0.800 for seeds 7 and 8), where
+        // any difference in the images drawn, the initial weights or the batch order shows; saturated at 1.0 they could
+        // not tell a reproducible run from one that is not.
         var pool = Synthetic.Digits(100);
-        var test = Synthetic.Digits(30, seed: 3);
-        var options = Tiny with { LabelsPerClass = [3], Seeds = [7] };
+        var test = Synthetic.Digits(200, seed: 3);
+        var options = Tiny with { LabelsPerClass = [3], Seeds = [7, 8], TrainingSteps = 15, Training = Tiny.Training with { LearningRate = 1e-3 } };
         var first = LabelEfficiencyStudy.Run(pool, test, [], options);
         var second = LabelEfficiencyStudy.Run(pool, test, [], options);
-        first.Trials.Select(t => t.Accuracy).Should().Equal(second.Trials.Select(t => t.Accuracy));
+        var accuracies = first.Trials.Select(t => t.Accuracy).ToArray();
+        accuracies.Should().OnlyContain(a => a > Chance + 0.2 && a < 0.95, "mid-range figures, sensitive to the run");
+        accuracies.Distinct().Should().HaveCount(2, "another seed gives another figure");
+        second.Trials.Select(t => t.Accuracy).Should().Equal(accuracies);
     }
 
     [Fact]
