@@ -150,6 +150,9 @@ check_patched() {
     if command -v readelf >/dev/null; then
         readelf -V "$so" | grep -F 'Name: GLIBCXX_3.4.32  Flags: WEAK' >/dev/null || fail "readelf: GLIBCXX_3.4.32 is not weak in $so"
     fi
+    local leftovers
+    leftovers="$(find "$(dirname "$so")" -maxdepth 1 -name 'libLibTorchSharp.so.latentkit-*.tmp')"
+    [[ -z "$leftovers" ]] || fail "the patch step left temporary files: $leftovers"
     echo "patched: $so"
 }
 check_cache_untouched() {

@@ -31,13 +31,16 @@ internal static class ThroughputBenchmark
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public static int Run(ThroughputSettings settings)
+    public static int Run(ThroughputSettings settings) =>
+        Run(settings, () => MnistDataset.Load(MnistSplit.Train, new MnistLoadOptions { DataDirectory = settings.DataDirectory }));
+
+    /// <summary>Runs the benchmark on the first <see cref="ThroughputSettings.TrainCount"/> images of what <paramref name="loadTrain"/> gives (the smoke test gives synthetic digits).</summary>
+    public static int Run(ThroughputSettings settings, Func<MnistDataset> loadTrain)
     {
         torch.set_num_threads(settings.Threads);
         var started = DateTimeOffset.UtcNow;
         var total = Stopwatch.StartNew();
-        var loadOptions = new MnistLoadOptions { DataDirectory = settings.DataDirectory };
-        var train = MnistDataset.Load(MnistSplit.Train, loadOptions).Take(settings.TrainCount);
+        var train = loadTrain().Take(settings.TrainCount);
         Console.WriteLine($"{train.Count} training images, {settings.Threads} TorchSharp threads, {settings.Rounds} alternating rounds");
 
         var rows = new List<ThroughputRow>();

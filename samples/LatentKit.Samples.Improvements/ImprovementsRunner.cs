@@ -34,7 +34,10 @@ internal sealed record HeadConfig(string Name, ClassifierHead Kind, int[] Hidden
 }
 
 /// <summary>Runs the studies and writes the results.</summary>
-internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiConsole console)
+/// <param name="settings">What to run.</param>
+/// <param name="console">Where progress and results are shown.</param>
+/// <param name="loadMnist">Loads a split with the run's options (default: MnistDataset.Load); the smoke test gives synthetic digits.</param>
+internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiConsole console, Func<MnistSplit, MnistLoadOptions, MnistDataset>? loadMnist = null)
 {
     private const int Seed = ReferenceScenarios.Seed;
     private readonly Dictionary<string, IAutoencoder> autoencoders = [];
@@ -63,8 +66,9 @@ internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiCon
                 load.DataDirectory = dir;
             }
 
-            train = MnistDataset.Load(MnistSplit.Train, load);
-            test = MnistDataset.Load(MnistSplit.Test, load);
+            var loader = loadMnist ?? ((split, options) => MnistDataset.Load(split, options));
+            train = loader(MnistSplit.Train, load);
+            test = loader(MnistSplit.Test, load);
             if (settings.Quick)
             {
                 train = train.TakePerClass(60, Seed);

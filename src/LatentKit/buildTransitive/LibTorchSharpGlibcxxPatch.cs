@@ -22,6 +22,13 @@ namespace LatentKit.Build
         [Required]
         public ITaskItem[] Files { get; set; } = Array.Empty<ITaskItem>();
 
+        /// <summary>
+        /// Creates the temporary file that becomes the patched copy (given its path). Internal, so not a task
+        /// parameter: tests replace it to make the folder fail as a read-only one does, which permission bits cannot
+        /// show when the tests run as root.
+        /// </summary>
+        internal Func<string, Stream>? CreateTemporaryFile { get; set; }
+
         /// <inheritdoc />
         public override bool Execute()
         {
@@ -31,7 +38,9 @@ namespace LatentKit.Build
                 GlibcxxPatchResult result;
                 try
                 {
-                    result = GlibcxxMarkerPatcher.PatchFile(path);
+                    result = CreateTemporaryFile == null
+                        ? GlibcxxMarkerPatcher.PatchFile(path)
+                        : GlibcxxMarkerPatcher.PatchFile(path, CreateTemporaryFile);
                 }
                 catch (Exception e)
                 {
@@ -157,11 +166,20 @@ namespace LatentKit.Build
         }
 
         /// <summary>
-        /// Patches a file in place, atomically: the edited copy is written beside it and renamed over it, so a reader
-        /// sees the old file or the new one, never a partial one. A file that needs no change is not written.
+        /// Patches a file in place, atomically. The file is read once; that image is analysed, and the same image, with
+        /// its one flags byte changed, is written to a temporary file beside the original (with the original's Unix
+        /// permissions), flushed to disk and renamed over the original, so a reader sees the old file or the new one,
+        /// never a partial one. A file that needs no change is not written.
         /// </summary>
-        public static GlibcxxPatchResult PatchFile(string path)
+        public static GlibcxxPatchResult PatchFile(string path) => PatchFile(path, CreateTemporaryFile);
+
+        /// <summary>
+        /// <see cref="PatchFile(string)"/>, creating the temporary file with <paramref name="createTemporaryFile"/>
+        /// (given the temporary file's path; it must create a new file and return a stream that writes it).
+        /// </summary>
+        internal static GlibcxxPatchResult PatchFile(string path, Func<string, Stream> createTemporaryFile)
         {
+            // The one read: everything below analyses and writes this image, never the file again.
             var image = File.ReadAllBytes(path);
             var result = Patch(image);
             if (result.Outcome != GlibcxxPatchOutcome.Patched)
@@ -169,44 +187,33 @@ namespace LatentKit.Build
                 return result;
             }
 
+            var mode = UnixFileModes.Get(path);
             var temporary = path + ".latentkit-" + Guid.NewGuid().ToString("N") + ".tmp";
+            var created = false;
             try
             {
-                // File.Copy keeps the Unix permission bits (the library must stay readable and executable). It also
-                // follows a symbolic link, and the rename below replaces the link (or breaks a hard link), so a copy
-                // that MSBuild linked to the NuGet cache is never written through.
-                File.Copy(path, temporary, true);
-
-                // A read-only original gives a read-only copy: make it writable for the edit, then read-only again.
-                var attributes = File.GetAttributes(temporary);
-                var readOnly = (attributes & FileAttributes.ReadOnly) != 0;
-                if (readOnly)
+                using (var stream = createTemporaryFile(temporary))
                 {
-                    File.SetAttributes(temporary, attributes & ~FileAttributes.ReadOnly);
-                }
-
-                using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
-                {
-                    if (stream.Length != image.Length)
+                    created = true;
+                    stream.Write(image, 0, image.Length);
+                    if (stream is FileStream file)
                     {
-                        throw new IOException("the file changed while it was being patched");
+                        file.Flush(true);
                     }
-
-                    stream.Position = result.FlagsOffset;
-                    stream.WriteByte(image[result.FlagsOffset]);
-                    stream.Flush(true);
                 }
 
-                if (readOnly)
-                {
-                    File.SetAttributes(temporary, attributes);
-                }
+                // Permissions last: a read-only original gives a read-only copy, which must be written first.
+                UnixFileModes.Set(temporary, mode);
 
+                // A rename: it replaces a symbolic link (or breaks a hard link) rather than writing through it, so a copy
+                // that MSBuild linked to the NuGet cache never changes the cache.
                 File.Replace(temporary, path, null);
+                created = false;
             }
             finally
             {
-                if (File.Exists(temporary))
+                // Only the file this call named and created: never anything else in the folder.
+                if (created && File.Exists(temporary))
                 {
                     File.Delete(temporary);
                 }
@@ -217,6 +224,8 @@ namespace LatentKit.Build
                 "marked the requirement of " + VersionName + " weak (only the unrelocated marker _ZSt21ios_base_library_initv is bound to it).",
                 result.FlagsOffset);
         }
+
+        private static Stream CreateTemporaryFile(string path) => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
 
         private static GlibcxxPatchResult AnalyzeCore(byte[] image)
         {
@@ -494,6 +503,57 @@ namespace LatentKit.Build
             public ElfFormatException(string message)
                 : base(message)
             {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Unix permission bits through <c>File.GetUnixFileMode</c>/<c>File.SetUnixFileMode</c> (.NET 7 or newer), found by
+    /// reflection because an inline task compiles against netstandard2.0, which lacks them. The task only runs on Linux,
+    /// where MSBuild runs on .NET 8 or newer. On Windows (where the tests also run the patcher) there are none to keep.
+    /// </summary>
+    internal static class UnixFileModes
+    {
+        private static readonly Type? ModeType = Type.GetType("System.IO.UnixFileMode");
+        private static readonly System.Reflection.MethodInfo? GetMethod = typeof(File).GetMethod("GetUnixFileMode", new[] { typeof(string) });
+        private static readonly System.Reflection.MethodInfo? SetMethod =
+            ModeType == null ? null : typeof(File).GetMethod("SetUnixFileMode", new[] { typeof(string), ModeType });
+
+        /// <summary>The permission bits of the file (following a symbolic link), or <see langword="null"/> on Windows.</summary>
+        public static object? Get(string path)
+        {
+            if (System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
+            {
+                return null;
+            }
+
+            if (GetMethod == null || SetMethod == null)
+            {
+                throw new PlatformNotSupportedException("this MSBuild runs on a .NET without File.GetUnixFileMode (.NET 7 or newer is needed to keep the library's permissions)");
+            }
+
+            return Invoke(GetMethod, path);
+        }
+
+        /// <summary>Gives the file the permission bits <paramref name="mode"/> from <see cref="Get"/> (nothing for <see langword="null"/>).</summary>
+        public static void Set(string path, object? mode)
+        {
+            if (mode != null)
+            {
+                Invoke(SetMethod!, path, mode);
+            }
+        }
+
+        private static object Invoke(System.Reflection.MethodInfo method, params object[] arguments)
+        {
+            try
+            {
+                return method.Invoke(null, arguments)!;
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException != null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+                throw;
             }
         }
     }
