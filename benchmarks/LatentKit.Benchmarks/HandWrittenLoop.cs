@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using LatentKit.Data;
-using LatentKit.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

@@ -1,9 +1,7 @@
+using LatentKit;
 using System.CommandLine;
 using System.Diagnostics;
 using LatentKit.Benchmarks;
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

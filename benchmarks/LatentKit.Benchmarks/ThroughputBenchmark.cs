@@ -3,9 +3,6 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Models;
 using TorchSharp;
 
 namespace LatentKit.Benchmarks;

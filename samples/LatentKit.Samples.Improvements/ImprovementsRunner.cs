@@ -1,12 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Models;
 using LatentKit.Samples.Common.Imaging;
 using LatentKit.Samples.Common.Results;
 using LatentKit.Studies;
-using LatentKit.Training;
 using Spectre.Console;
 using TorchSharp;
 

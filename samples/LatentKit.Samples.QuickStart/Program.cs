@@ -1,4 +1,4 @@
-using LatentKit.Data;
+using LatentKit;
 using LatentKit.Samples.QuickStart;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,3 @@
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Models;
-using LatentKit.Training;
 using Microsoft.Extensions.Logging;
 
 namespace LatentKit.Samples.QuickStart;

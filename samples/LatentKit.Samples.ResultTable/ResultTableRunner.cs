@@ -1,14 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Models;
 using LatentKit.Samples.Common.Results;
 using LatentKit.Samples.ResultTable.CommandLine;
 using LatentKit.Samples.ResultTable.ConsoleUi;
 using LatentKit.Samples.ResultTable.Report;
-using LatentKit.Training;
 using Spectre.Console;
 using TorchSharp;
 

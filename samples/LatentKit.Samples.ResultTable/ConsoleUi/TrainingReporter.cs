@@ -1,5 +1,4 @@
 using System.Globalization;
-using LatentKit.Training;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 

@@ -1,10 +1,7 @@
-using LatentKit.Data;
-using LatentKit.Models;
 using LatentKit.Samples.Common.Analysis;
 using LatentKit.Samples.Common.Imaging;
 using LatentKit.Samples.Common.Plotting;
 using LatentKit.Samples.Common.Results;
-using LatentKit.Training;
 using TorchSharp;
 
 namespace LatentKit.Samples.ResultTable.Report;

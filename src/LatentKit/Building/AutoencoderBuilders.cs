@@ -1,8 +1,6 @@
-using LatentKit.Models;
-using LatentKit.Training;
 using TorchSharp;
 
-namespace LatentKit.Building;
+namespace LatentKit;
 
 /// <summary>Entry points of the fluent autoencoder builders.</summary>
 public static class Autoencoders
@@ -20,7 +18,7 @@ public static class Autoencoders
 /// <summary>
 /// The largest models LatentKit builds or loads. Every builder's <c>Build</c> and every model-file load checks them
 /// before allocating any weights, so a mistyped size is a clear <see cref="ArgumentException"/> (or, in a file, a
-/// <see cref="Persistence.ModelFileException"/>) instead of an allocation of gigabytes.
+/// <see cref="LatentKit.ModelFileException"/>) instead of an allocation of gigabytes.
 /// </summary>
 public static class ModelLimits
 {

@@ -1,14 +1,11 @@
 using System.Globalization;
-using LatentKit.Data;
-using LatentKit.Models;
-using LatentKit.Training;
 using TorchSharp;
 
-namespace LatentKit.Building;
+namespace LatentKit;
 
 /// <summary>
 /// The one place of every architecture and training-defaults rule, used by the builders' <c>Build</c> and by loading a
-/// model file (which turns the <see cref="ArgumentException"/> into a <see cref="Persistence.ModelFileException"/>
+/// model file (which turns the <see cref="ArgumentException"/> into a <see cref="LatentKit.ModelFileException"/>
 /// naming the manifest field), and the one place that creates the concrete autoencoders.
 /// </summary>
 internal static class AutoencoderFactory

@@ -1,9 +1,6 @@
-using LatentKit.Data;
-using LatentKit.Models;
-using LatentKit.Training;
 using Microsoft.Extensions.Logging;
 
-namespace LatentKit.Building;
+namespace LatentKit;
 
 /// <summary>
 /// One of the four reference scenarios (the study LatentKit reproduces): the autoencoder and classifier builders, the

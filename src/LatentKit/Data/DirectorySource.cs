@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// A source that copies the files from a folder, where each may be raw or gzip-compressed (<c>name</c> or
@@ -8,7 +8,7 @@ namespace LatentKit.Data;
 /// larger than the file can be is not copied: when the cache fetches a file, the limit is that file's known size plus
 /// gzip's overhead (0.1% and 64 KiB); otherwise that of the largest IDX file LatentKit reads.
 /// </summary>
-public sealed class DirectorySource : IMnistSource, ISizeLimitedMnistSource
+internal sealed class DirectorySource : IMnistSource, ISizeLimitedMnistSource
 {
     /// <summary>Creates a source for the files in <paramref name="directory"/>.</summary>
     public DirectorySource(string directory)

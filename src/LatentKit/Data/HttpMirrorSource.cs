@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// A source that downloads <c>&lt;base URI&gt;&lt;file name&gt;.gz</c> over HTTP(S), reporting the bytes received.
@@ -11,7 +11,7 @@ namespace LatentKit.Data;
 /// when the cache fetches a file, the limit is that file's known size plus gzip's overhead (0.1% and 64 KiB);
 /// otherwise that of the largest IDX file LatentKit reads.
 /// </summary>
-public sealed class HttpMirrorSource : IMnistSource, ISizeLimitedMnistSource
+internal sealed class HttpMirrorSource : IMnistSource, ISizeLimitedMnistSource
 {
     private const int BufferSize = 1 << 16;
     private const long ProgressStep = 256 * 1024;

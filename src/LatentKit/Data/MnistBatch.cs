@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// One batch of images and labels as TorchSharp tensors. The batch owns its tensors: dispose it (or create it inside a

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// A folder of verified, uncompressed MNIST-format files. A file enters it only after it was checked (size and SHA-256
@@ -16,7 +16,7 @@ namespace LatentKit.Data;
 /// <c>latentkit-&lt;32 hex digits&gt;-&lt;file name&gt;.download.tmp</c> (or <c>.raw.tmp</c>); left-overs of that
 /// pattern are deleted under the lock, and no other file in the folder is ever touched.
 /// </summary>
-public sealed partial class MnistCache
+internal sealed partial class MnistCache
 {
     /// <summary>Name of the lock file in the cache folder; it stays there (deleting a lock file races with its users).</summary>
     public const string LockFileName = ".lock";

@@ -1,4 +1,4 @@
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>Training-set augmentation: shifted copies of the images.</summary>
 public sealed partial class MnistDataset

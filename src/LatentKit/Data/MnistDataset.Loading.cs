@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>Loading MNIST and other MNIST-format datasets from IDX files.</summary>
 public sealed partial class MnistDataset

@@ -1,6 +1,6 @@
 using TorchSharp;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// An MNIST-format dataset held in memory: 28 x 28 grey-scale images as bytes (784 bytes per image, 47 MB for the

@@ -1,4 +1,4 @@
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>Progress of fetching one MNIST file from one source.</summary>
 /// <param name="Source">The source's name (see <see cref="IMnistSource.Name"/>).</param>

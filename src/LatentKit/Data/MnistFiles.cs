@@ -1,4 +1,4 @@
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>The size and SHA-256 of one uncompressed MNIST-format file, used to verify it.</summary>
 /// <param name="FileName">The standard file name, for example <c>train-images-idx3-ubyte</c>.</param>

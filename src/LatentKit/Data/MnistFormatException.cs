@@ -1,4 +1,4 @@
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// A file is not a valid MNIST-format (IDX) file: wrong magic number, wrong image size, truncated or too long payload,

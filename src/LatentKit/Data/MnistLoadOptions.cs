@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// Where <see cref="MnistDataset.Load"/> looks for the MNIST files, in this order: <see cref="DataDirectory"/> (read in

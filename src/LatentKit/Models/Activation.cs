@@ -1,4 +1,4 @@
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>An activation function between the layers of an encoder, a decoder or a classifier head.</summary>
 public enum Activation

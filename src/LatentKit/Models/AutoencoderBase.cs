@@ -1,13 +1,10 @@
-using LatentKit.Data;
-using LatentKit.Persistence;
-using LatentKit.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 using Reduction = TorchSharp.torch.nn.Reduction;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>
 /// What every autoencoder shares: shape checks, encode/decode plumbing, loss, evaluation, training and saving.
@@ -305,7 +302,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     {
         ThrowIfDisposed();
         using var use = Guard.EnterUse();
-        var copy = Building.AutoencoderFactory.Create(Spec, DefaultTraining, applySeed: false);
+        var copy = AutoencoderFactory.Create(Spec, DefaultTraining, applySeed: false);
         copy.MoveTo(Device);
         using var noGrad = no_grad();
         var source = Network.state_dict();

@@ -1,4 +1,4 @@
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>The kinds of autoencoder LatentKit builds.</summary>
 public enum AutoencoderKind

@@ -1,9 +1,7 @@
-using LatentKit.Data;
-using LatentKit.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>
 /// A convolutional autoencoder with strided convolutions (no pooling). With encoder channels <c>c1, c2</c> (the
@@ -13,7 +11,7 @@ namespace LatentKit.Models;
 /// activation. Each strided layer halves the side, so the code is a map of side 28 / 2^k (k = number of channel
 /// entries, 1 or 2) with <c>LatentSize / side²</c> channels. No layer runs at the full 28 x 28 resolution with many
 /// channels, which keeps an epoch short on a CPU. Build one with
-/// <see cref="Building.Autoencoders.Convolutional"/>.
+/// <see cref="LatentKit.Autoencoders.Convolutional"/>.
 /// </summary>
 public sealed class ConvolutionalAutoencoder : AutoencoderBase
 {

@@ -1,16 +1,14 @@
-using LatentKit.Data;
-using LatentKit.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>
 /// A fully connected autoencoder. Encoder: 784 → hidden widths (each followed by the activation) → latent (linear
 /// unless a latent activation is set). Decoder: the mirror, latent → hidden widths reversed (each followed by the
 /// activation) → 784 → output activation. The reference scenarios 1 and 3 use hidden widths 256, 128 and a latent
 /// of 49: three learned layers in the encoder and three in the decoder. Build one with
-/// <see cref="Building.Autoencoders.Dense"/>.
+/// <see cref="LatentKit.Autoencoders.Dense"/>.
 /// </summary>
 public sealed class DenseAutoencoder : AutoencoderBase
 {

@@ -1,17 +1,15 @@
-using LatentKit.Data;
-using LatentKit.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>
 /// An autoencoder for 28 x 28 grey-scale images: an encoder that maps images to latent codes and a decoder that maps
 /// codes back to images. Every method that takes images accepts both flat (<c>N x 784</c>) and image-shaped
 /// (<c>N x 1 x 28 x 28</c>) float tensors with pixels in [0, 1]; any other shape is rejected with an
 /// <see cref="ArgumentException"/> that names it. Returned tensors belong to the caller (dispose them, or create them
-/// inside a <see cref="torch.NewDisposeScope"/>). Build one with <see cref="Building.Autoencoders"/>.
+/// inside a <see cref="torch.NewDisposeScope"/>). Build one with <see cref="LatentKit.Autoencoders"/>.
 /// <para>
 /// Threads (LatentKit's autoencoders): the inference methods and <see cref="Save"/> may be called on one model from
 /// several threads at once and run one after another under the model's lock; while <see cref="Train"/> runs, every other
@@ -70,7 +68,7 @@ public interface IAutoencoder : IDisposable
 
     /// <summary>
     /// Writes the model to one file (weights, architecture, options and LatentKit version), atomically: a temporary
-    /// file in the same folder, then a rename. Load it with <see cref="Persistence.AutoencoderFile.Load"/>.
+    /// file in the same folder, then a rename. Load it with <see cref="LatentKit.AutoencoderFile.Load"/>.
     /// </summary>
     void Save(string path);
 }

@@ -1,13 +1,9 @@
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Persistence;
-using LatentKit.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>The architecture of a classifier head; stored in the manifest of a saved classifier.</summary>
 internal sealed record ClassifierSpec

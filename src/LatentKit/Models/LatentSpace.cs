@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>Walks in an autoencoder's latent space.</summary>
 public static class LatentSpace

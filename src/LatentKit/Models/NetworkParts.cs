@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>Small helpers shared by the networks.</summary>
 internal static class NetworkParts

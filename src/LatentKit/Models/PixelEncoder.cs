@@ -1,10 +1,8 @@
-using LatentKit.Data;
-using LatentKit.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>
 /// The identity "encoder" behind <see cref="LatentClassifier.ForPixels"/>: the code of an image is its 784 pixels in

@@ -1,4 +1,4 @@
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>How well an autoencoder reconstructs a dataset.</summary>
 /// <param name="BinaryCrossEntropy">Mean per-pixel binary cross-entropy between images and reconstructions.</param>

@@ -1,11 +1,9 @@
-using LatentKit.Data;
-using LatentKit.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 using Reduction = TorchSharp.torch.nn.Reduction;
 
-namespace LatentKit.Models;
+namespace LatentKit;
 
 /// <summary>
 /// A fully connected variational autoencoder. Encoder: 784 → hidden widths (each followed by the activation), then
@@ -15,7 +13,7 @@ namespace LatentKit.Models;
 /// <see cref="KlWeight"/> times the KL divergence from the standard normal prior, with the reparameterisation trick;
 /// <see cref="AutoencoderBase.Evaluate"/> reports the per-pixel BCE and the KL per image separately.
 /// <see cref="IAutoencoder.Encode"/>, <see cref="IAutoencoder.Reconstruct"/> and evaluation use the mean (no sampling).
-/// Build one with <see cref="Building.Autoencoders.Variational"/>.
+/// Build one with <see cref="LatentKit.Autoencoders.Variational"/>.
 /// </summary>
 public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoencoder
 {

@@ -2,12 +2,9 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LatentKit.Building;
-using LatentKit.Models;
-using LatentKit.Training;
 using TorchSharp;
 
-namespace LatentKit.Persistence;
+namespace LatentKit;
 
 /// <summary>Loads autoencoders saved with <see cref="IAutoencoder.Save"/>.</summary>
 public static class AutoencoderFile
@@ -18,7 +15,7 @@ public static class AutoencoderFile
     /// from the file alone. The model is on the CPU.
     /// </summary>
     /// <remarks>
-    /// Every manifest field is checked with the builders' rules and <see cref="Building.ModelLimits"/> before anything
+    /// Every manifest field is checked with the builders' rules and <see cref="LatentKit.ModelLimits"/> before anything
     /// is allocated, and the weights are read (up to the size the architecture implies) and verified before the
     /// network is created.
     /// </remarks>

@@ -1,4 +1,4 @@
-namespace LatentKit.Persistence;
+namespace LatentKit;
 
 /// <summary>Why a model file could not be loaded.</summary>
 public enum ModelFileError

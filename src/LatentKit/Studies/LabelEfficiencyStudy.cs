@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using LatentKit.Data;
-using LatentKit.Models;
-using LatentKit.Training;
 
 namespace LatentKit.Studies;
 

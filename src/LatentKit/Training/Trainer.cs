@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using LatentKit.Data;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LatentKit.Training;
+namespace LatentKit;
 
 /// <summary>A model the <see cref="Trainer"/> can train: its network, how a raw batch becomes input, and its loss.</summary>
 internal interface ITrainable

@@ -1,7 +1,6 @@
-using LatentKit.Data;
 using TorchSharp;
 
-namespace LatentKit.Training;
+namespace LatentKit;
 
 /// <summary>The optimizer that updates the weights.</summary>
 public enum OptimizerKind
@@ -71,13 +70,13 @@ public sealed record TrainingOptions
     /// <summary>L2 weight decay (decoupled for <see cref="OptimizerKind.AdamW"/>), from 0 to <see cref="MaxCoefficient"/>. Default 0.</summary>
     public double WeightDecay { get; init; }
 
-    /// <summary>How the learning rate changes over the run. Default <see cref="Training.LearningRateSchedule.None"/>.</summary>
+    /// <summary>How the learning rate changes over the run. Default <see cref="LatentKit.LearningRateSchedule.None"/>.</summary>
     public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.None;
 
-    /// <summary>For <see cref="Training.LearningRateSchedule.Step"/>: epochs between two decays. Default 10.</summary>
+    /// <summary>For <see cref="LatentKit.LearningRateSchedule.Step"/>: epochs between two decays. Default 10.</summary>
     public int LearningRateStepEpochs { get; init; } = 10;
 
-    /// <summary>For <see cref="Training.LearningRateSchedule.Step"/>: the factor applied at each decay, in (0, 1]. Default 0.1.</summary>
+    /// <summary>For <see cref="LatentKit.LearningRateSchedule.Step"/>: the factor applied at each decay, in (0, 1]. Default 0.1.</summary>
     public double LearningRateStepFactor { get; init; } = 0.1;
 
     /// <summary>

@@ -1,4 +1,4 @@
-namespace LatentKit.Training;
+namespace LatentKit;
 
 /// <summary>A progress report during training, sent through <see cref="IProgress{T}"/>.</summary>
 /// <param name="Epoch">The current epoch, from 1.</param>

@@ -1,4 +1,3 @@
-using LatentKit.Data;
 using LatentKit.Samples.Common.Results;
 using LatentKit.Samples.ResultTable;
 using LatentKit.Samples.ResultTable.CommandLine;
@@ -74,7 +73,7 @@ public class ResultTableRunnerTests(ITestOutputHelper log)
         File.Exists(output.File(ScenarioPictures.SamplesFile(1))).Should().BeFalse("only the VAE samples from a prior");
         File.Exists(Path.Combine(output.Path, "models", "scenario-1-autoencoder.lkm")).Should().BeTrue();
         File.Exists(Path.Combine(output.Path, "models", "scenario-4-classifier.lkm")).Should().BeTrue();
-        using (var loadedModel = LatentKit.Models.LatentClassifier.Load(Path.Combine(output.Path, "models", "scenario-4-classifier.lkm")))
+        using (var loadedModel = LatentClassifier.Load(Path.Combine(output.Path, "models", "scenario-4-classifier.lkm")))
         {
             loadedModel.Autoencoder.LatentSize.Should().Be(49);
         }

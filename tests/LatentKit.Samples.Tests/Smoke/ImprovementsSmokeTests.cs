@@ -1,5 +1,4 @@
 using System.Text.Json;
-using LatentKit.Data;
 using LatentKit.Samples.Improvements;
 using LatentKit.Samples.Tests.Support;
 using LatentKit.Tests.Support;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using LatentKit.Models;
 using LatentKit.Samples.QuickStart;
 using LatentKit.Samples.Tests.Support;
 using LatentKit.Tests.Support;

@@ -1,4 +1,3 @@
-using LatentKit.Data;
 
 namespace LatentKit.Samples.Tests.Support;
 

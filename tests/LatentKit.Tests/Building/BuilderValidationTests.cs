@@ -1,7 +1,4 @@
-using LatentKit.Building;
-using LatentKit.Models;
 using LatentKit.Tests.Support;
-using LatentKit.Training;
 
 namespace LatentKit.Tests.Building;
 

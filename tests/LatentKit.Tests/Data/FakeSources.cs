@@ -1,4 +1,3 @@
-using LatentKit.Data;
 using Microsoft.Extensions.Logging;
 
 namespace LatentKit.Tests.Data;

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Compression;
-using LatentKit.Data;
 using Xunit.Abstractions;
 
 namespace LatentKit.Tests.Data;

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
-using LatentKit.Data;
 
 namespace LatentKit.Tests.Data;
 

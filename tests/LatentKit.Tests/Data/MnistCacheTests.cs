@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using LatentKit.Data;
 using LatentKit.Tests.Support;
 
 namespace LatentKit.Tests.Data;

@@ -1,4 +1,3 @@
-using LatentKit.Data;
 using static TorchSharp.torch;
 
 namespace LatentKit.Tests.Data;

@@ -1,4 +1,3 @@
-using LatentKit.Data;
 using LatentKit.Tests.Support;
 using Xunit.Abstractions;
 

@@ -3,7 +3,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
-using LatentKit.Data;
 using LatentKit.Tests.Support;
 
 namespace LatentKit.Tests.Data;

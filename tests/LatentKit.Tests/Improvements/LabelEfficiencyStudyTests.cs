@@ -1,7 +1,5 @@
 using LatentKit.Studies;
-using LatentKit.Models;
 using LatentKit.Tests.Support;
-using LatentKit.Training;
 using Xunit.Abstractions;
 
 namespace LatentKit.Tests.Improvements;

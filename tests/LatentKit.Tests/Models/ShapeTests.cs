@@ -1,6 +1,3 @@
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Models;
 using LatentKit.Tests.Support;
 using static TorchSharp.torch;
 

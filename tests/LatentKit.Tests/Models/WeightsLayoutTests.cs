@@ -1,5 +1,3 @@
-using LatentKit.Building;
-using LatentKit.Models;
 using static TorchSharp.torch;
 
 namespace LatentKit.Tests.Models;

@@ -1,10 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
-using LatentKit.Building;
-using LatentKit.Models;
-using LatentKit.Persistence;
 using LatentKit.Tests.Support;
-using LatentKit.Training;
 using TorchSharp;
 
 namespace LatentKit.Tests.Persistence;

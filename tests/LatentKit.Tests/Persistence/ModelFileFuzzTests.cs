@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.Json.Nodes;
-using LatentKit.Building;
-using LatentKit.Models;
-using LatentKit.Persistence;
 using LatentKit.Tests.Support;
 using Xunit.Abstractions;
 using static TorchSharp.torch;

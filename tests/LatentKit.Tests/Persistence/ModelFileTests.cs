@@ -1,11 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using LatentKit.Building;
-using LatentKit.Models;
-using LatentKit.Persistence;
 using LatentKit.Tests.Support;
-using LatentKit.Training;
 using static TorchSharp.torch;
 
 namespace LatentKit.Tests.Persistence;

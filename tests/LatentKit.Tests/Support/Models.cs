@@ -1,5 +1,3 @@
-using LatentKit.Building;
-using LatentKit.Models;
 
 namespace LatentKit.Tests.Support;
 

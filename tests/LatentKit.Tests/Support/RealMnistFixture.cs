@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using LatentKit.Data;
 
 namespace LatentKit.Tests.Support;
 

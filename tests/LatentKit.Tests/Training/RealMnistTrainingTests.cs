@@ -1,9 +1,4 @@
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Models;
-using LatentKit.Persistence;
 using LatentKit.Tests.Support;
-using LatentKit.Training;
 using Xunit.Abstractions;
 
 namespace LatentKit.Tests.Training;

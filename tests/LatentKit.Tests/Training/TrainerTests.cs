@@ -1,8 +1,4 @@
-using LatentKit.Building;
-using LatentKit.Data;
-using LatentKit.Models;
 using LatentKit.Tests.Support;
-using LatentKit.Training;
 using static TorchSharp.torch;
 
 namespace LatentKit.Tests.Training;

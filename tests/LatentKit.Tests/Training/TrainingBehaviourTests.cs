@@ -1,7 +1,4 @@
-using LatentKit.Building;
-using LatentKit.Models;
 using LatentKit.Tests.Support;
-using LatentKit.Training;
 using static TorchSharp.torch;
 
 namespace LatentKit.Tests.Training;
@@ -11,7 +8,7 @@ public class TrainingBehaviourTests
 {
     private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Seed = 5 };
 
-    private static readonly Lazy<LatentKit.Data.MnistDataset> Digits = new(() => Synthetic.Digits(128));
+    private static readonly Lazy<MnistDataset> Digits = new(() => Synthetic.Digits(128));
 
     private static float[] Weights(IAutoencoder model) =>
         ((AutoencoderBase)model).Network.parameters().SelectMany(p => SmallModels.Values(p.detach())).ToArray();
