@@ -43,7 +43,7 @@ public interface IAutoencoder : IDisposable
     Tensor Reconstruct(Tensor images);
 
     /// <summary>The latent codes of every image of <paramref name="dataset"/>, as one <c>N x LatentSize</c> tensor on the CPU.</summary>
-    Tensor EncodeDataset(MnistDataset dataset, int batchSize = 1000);
+    Tensor EncodeDataset(Dataset dataset, int batchSize = 1000);
 
     /// <summary>
     /// Trains the autoencoder on <paramref name="training"/>.
@@ -61,10 +61,10 @@ public interface IAutoencoder : IDisposable
     /// <exception cref="InvalidOperationException">The model is already being trained (on another thread, or from this run's progress callback).</exception>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the weights were restored to those at the start of the epoch, which are finite.</exception>
-    TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);
+    TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);
 
     /// <summary>Mean per-pixel binary cross-entropy and squared error of the reconstructions of <paramref name="data"/> (and the KL term for a VAE).</summary>
-    ReconstructionMetrics Evaluate(MnistDataset data, int batchSize = 1000);
+    ReconstructionMetrics Evaluate(Dataset data, int batchSize = 1000);
 
     /// <summary>
     /// Writes the model to one file (weights, architecture, options and LatentKit version), atomically: a temporary
