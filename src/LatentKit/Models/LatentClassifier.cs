@@ -237,9 +237,10 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     /// Checks that <paramref name="data"/> has labels of at most the head's 10 classes (phase A: the head has 10
     /// outputs) and samples the autoencoder takes.
     /// </summary>
-    private static void CheckData(Dataset data, string parameterName)
+    private void CheckData(Dataset data, string parameterName)
     {
         data.RequireLabels(parameterName);
+        (Autoencoder as AutoencoderBase)?.CheckShape(data, parameterName);
         if (data.ClassCount > MnistDataset.ClassCount)
         {
             throw new ArgumentException(
