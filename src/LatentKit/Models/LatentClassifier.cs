@@ -151,7 +151,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     /// <param name="progress">Receives progress during each epoch.</param>
     /// <param name="logger">Receives one line per epoch.</param>
     /// <param name="cancellationToken">Stops training at the next batch.</param>
-    /// <exception cref="ArgumentException">An option is out of range, or the head has batch norm and the batch size or the training set is a single image.</exception>
+    /// <exception cref="ArgumentException">An option is out of range; the head has batch norm and the batch size or the training set is a single image; or the dataset has no labels, more than 10 classes, or samples of another shape than the autoencoder's input.</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the trained weights were restored to those at the start of the epoch, which are finite.</exception>
     public TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
@@ -208,6 +208,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     }
 
     /// <summary>Accuracy, confusion matrix and per-class recall on <paramref name="data"/>.</summary>
+    /// <exception cref="ArgumentException">The dataset has no labels, more than 10 classes, or samples of another shape than the autoencoder's input.</exception>
     public ClassificationMetrics Evaluate(Dataset data, int batchSize = 1000)
     {
         ThrowIfDisposed();

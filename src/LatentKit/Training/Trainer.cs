@@ -78,8 +78,8 @@ internal sealed class TrainingData : IDisposable
     public (Tensor Inputs, Tensor? Targets) ReadRange(int start, int count, Device? device = null) =>
         (Inputs.narrow(0, start, count), device is null ? Targets?.narrow(0, start, count) : Targets?.narrow(0, start, count).to(device));
 
-    /// <summary>Raw rows as float32: bytes scaled by 1/255, floats as they are (<paramref name="raw"/> already on the target device).</summary>
-    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to(ScalarType.Float32).div_(255f) : raw.to(ScalarType.Float32);
+    /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
+    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(255f) : raw.to_type(ScalarType.Float32, copy: true);
 
     public void Dispose()
     {
@@ -201,7 +201,7 @@ internal static class Trainer
                 var batchesDone = 0;
                 model.SetTrainingMode(true);
 
-                var order = Dataset.ShuffledIndices(training.Count, shuffleRandom.Next());
+                var order = MnistDataset.ShuffledIndices(training.Count, shuffleRandom.Next());
                 using var permutation = torch.tensor(Array.ConvertAll(order, i => (long)i));
                 for (var batch = 0; batch < totalBatches; batch++)
                 {

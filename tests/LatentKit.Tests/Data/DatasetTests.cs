@@ -339,4 +339,19 @@ public sealed class DatasetTests
         Assert.Throws<ArgumentException>(() => classifier.Evaluate(colour)).ParamName.Should().Be("data");
         Assert.Throws<ArgumentException>(() => classifier.Train(manyClasses, Quick)).Message.Should().Contain("Dataset 'twelve classes' has 12 classes, but the classifier's head has 10 outputs");
     }
+
+    [Fact]
+    public void The_raw_pixel_encoder_returns_its_own_copy_of_byte_and_float_samples()
+    {
+        var bytes = Dataset.FromImages(Enumerable.Range(0, 784 * 2).Select(i => (byte)(i % 256)).ToArray(), 1, 28, 28);
+        var floats = Dataset.FromFeatures(Enumerable.Range(0, 784 * 2).Select(i => (i % 256) / 255f).ToArray(), 784, SampleRange.ZeroToOne);
+        using var classifier = LatentClassifier.ForPixels().WithSeed(1).Build();
+
+        using var fromBytes = classifier.Autoencoder.EncodeDataset(bytes);
+        using var fromFloats = classifier.Autoencoder.EncodeDataset(floats);
+
+        fromFloats.shape.Should().Equal(2, 784);
+        fromFloats.data<float>().ToArray().Should().Equal(fromBytes.data<float>().ToArray());
+        fromFloats[1, 3].item<float>().Should().BeApproximately(((784 + 3) % 256) / 255f, 1e-7f);
+    }
 }
