@@ -354,4 +354,15 @@ public sealed class DatasetTests
         fromFloats.data<float>().ToArray().Should().Equal(fromBytes.data<float>().ToArray());
         fromFloats[1, 3].item<float>().Should().BeApproximately(((784 + 3) % 256) / 255f, 1e-7f);
     }
+
+    [Fact]
+    public void The_label_efficiency_study_refuses_an_unlabelled_pool()
+    {
+        var digits = Synthetic.Digits(20);
+        var unlabelled = Dataset.FromImages(digits.Pixels.Span, 1, 28, 28, "pool without labels");
+
+        var error = Assert.Throws<ArgumentException>(() => LatentKit.Studies.LabelEfficiencyStudy.Run(unlabelled, digits, []));
+        error.ParamName.Should().Be("labelled");
+        error.Message.Should().Contain("Dataset 'pool without labels' has no labels");
+    }
 }
