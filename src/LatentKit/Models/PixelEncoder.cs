@@ -49,7 +49,7 @@ internal sealed class PixelEncoder : IAutoencoder
         return dataset.ImagesToTensor();
     }
 
-    public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default) =>
+    public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("The raw-pixel encoder has no weights to train.");
 
     public ReconstructionMetrics Evaluate(MnistDataset data, int batchSize = 1000) => new(0, 0, null, data.Count);

@@ -117,7 +117,8 @@ public static class LabelEfficiencyStudy
     /// <param name="encoders">Named trained autoencoders whose codes are classified.</param>
     /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
     /// <param name="progress">Receives one report per trial.</param>
-    /// <param name="cancellationToken">Stops between trials.</param>
+    /// <param name="cancellationToken">Stops between trials or at a trial's next training batch.</param>
+    /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; no result is returned.</exception>
     /// <exception cref="ArgumentException">A setting is out of range, a name repeats, or the pool has too few images of a digit.</exception>
     public static LabelEfficiencyResult Run(
         MnistDataset labelled,
@@ -161,7 +162,14 @@ public static class LabelEfficiencyStudy
                 var training = options.Training with { Epochs = epochs, Seed = seed };
                 foreach (var (name, encoder) in representations)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        throw new TrainingCanceledException(
+                            new TrainingHistory([], bestEpoch: null, stopReason: null),
+                            $"The label-efficiency study was cancelled after {trials.Count} of {total} trials; no result is returned.",
+                            cancellationToken);
+                    }
+
                     var watch = Stopwatch.StartNew();
                     var builder = (encoder is null ? LatentClassifier.ForPixels() : LatentClassifier.For(encoder))
                         .WithHiddenLayers([.. options.HiddenLayers])

@@ -106,17 +106,25 @@ internal static class Trainer
     /// <see cref="TrainingDivergedException"/> is thrown. One snapshot, one pass over the weights and one small
     /// forward pass per epoch cost far less than checks at every step.
     /// </para>
+    /// <para>
+    /// After each epoch the run's callbacks get an <see cref="EpochSummary"/> (training loss, and validation loss when
+    /// there is validation data: figures the loop computes anyway, so callbacks cost nothing extra); a callback may stop
+    /// training, scale the learning rate from the next epoch, or remember weights that are restored at the end.
+    /// Cancellation throws <see cref="TrainingCanceledException"/> with the epochs run so far.
+    /// </para>
     /// </summary>
     public static TrainingHistory Train(
         ITrainable model,
         TrainingData training,
         TrainingData? validation,
         TrainingOptions options,
-        IProgress<TrainingProgress>? progress,
-        ILogger? logger,
+        TrainingRun run,
         CancellationToken cancellationToken)
     {
         options.Validate();
+        run.Validate();
+        var progress = run.Progress;
+        var logger = run.Logger;
         if (training.Count == 0)
         {
             throw new ArgumentException($"Cannot train {model.DisplayName} on an empty dataset.", nameof(training));
@@ -144,13 +152,13 @@ internal static class Trainer
             throw new ArgumentException($"{model.DisplayName} holds a non-finite weight ({Format(broken)}) before training; build or load it again.", nameof(model));
         }
 
-        var previousThreads = options.Threads is null ? (int?)null : torch.get_num_threads();
-        if (options.Threads is { } threads)
+        var previousThreads = run.Threads is null ? (int?)null : torch.get_num_threads();
+        if (run.Threads is { } threads)
         {
             torch.set_num_threads(threads);
         }
 
-        if (options.Device is { } device)
+        if (run.Device is { } device)
         {
             model.MoveTo(device);
         }
@@ -160,9 +168,13 @@ internal static class Trainer
         Dictionary<string, Tensor>? epochStart = null;
         double bestLoss = double.PositiveInfinity;
         int? bestEpoch = null;
-        var epochsWithoutImprovement = 0;
-        var stoppedEarly = false;
         var cancelled = false;
+        var control = new TrainingControl(() =>
+        {
+            DisposeAll(best);
+            best = Snapshot(model.Network);
+        });
+        var appliedFactor = 1.0;
 
         // The run's own generators: batch order (managed) and sampling noise (native), both from the seed and
         // independent of TorchSharp's global generator, which other threads may use.
@@ -182,6 +194,11 @@ internal static class Trainer
 
         try
         {
+            foreach (var callback in run.Callbacks)
+            {
+                callback.OnTrainingBegin();
+            }
+
             for (var epoch = 1; epoch <= options.Epochs && !cancelled; epoch++)
             {
                 DisposeAll(epochStart);
@@ -212,9 +229,9 @@ internal static class Trainer
                         var indices = permutation.narrow(0, start, count);
                         var inputs = model.PrepareInputs(training.Inputs.index_select(0, indices));
                         var targets = training.Targets?.index_select(0, indices).to(model.Device);
-                        if (options.LearningRateSchedule != LearningRateSchedule.None)
+                        if (options.LearningRateSchedule != LearningRateSchedule.None || appliedFactor != 1.0)
                         {
-                            var factor = options.LearningRateFactor(epoch, batch, totalBatches);
+                            var factor = options.LearningRateFactor(epoch, batch, totalBatches) * appliedFactor;
                             for (var i = 0; i < optimizers.Length; i++)
                             {
                                 foreach (var group in optimizers[i].ParamGroups)
@@ -249,7 +266,7 @@ internal static class Trainer
                     if (progress is not null)
                     {
                         var elapsed = epochWatch.Elapsed;
-                        if (lastReport is null || batchesDone == totalBatches || elapsed - lastReport.Value >= options.ProgressInterval)
+                        if (lastReport is null || batchesDone == totalBatches || elapsed - lastReport.Value >= run.ProgressInterval)
                         {
                             lastReport = elapsed;
                             progress.Report(new TrainingProgress(epoch, options.Epochs, batchesDone, totalBatches, lossSum / seen, seen / Math.Max(elapsed.TotalSeconds, 1e-9)));
@@ -287,16 +304,6 @@ internal static class Trainer
                     {
                         bestLoss = validationLoss.Value;
                         bestEpoch = epoch;
-                        epochsWithoutImprovement = 0;
-                        if (options.EarlyStoppingPatience is not null)
-                        {
-                            DisposeAll(best);
-                            best = Snapshot(model.Network);
-                        }
-                    }
-                    else
-                    {
-                        epochsWithoutImprovement++;
                     }
                 }
 
@@ -313,12 +320,41 @@ internal static class Trainer
                     result.ImagesPerSecond,
                     cancelled ? " (cancelled)" : string.Empty);
 
-                if (options.EarlyStoppingPatience is { } patience && epochsWithoutImprovement >= patience && epoch < options.Epochs)
+                if (cancelled || run.Callbacks.Count == 0)
                 {
-                    stoppedEarly = true;
-                    logger?.LogInformation("{Model}: early stopping after epoch {Epoch}, keeping the weights of epoch {BestEpoch}", model.DisplayName, epoch, bestEpoch);
+                    continue;
+                }
+
+                var metrics = new Dictionary<string, double> { [Metric.Loss] = result.TrainingLoss };
+                if (validationLoss is { } v)
+                {
+                    metrics[Metric.ValidationLoss] = v;
+                }
+
+                var summary = new EpochSummary(epoch, options.Epochs, metrics, appliedFactor, epochWatch.Elapsed);
+                foreach (var callback in run.Callbacks)
+                {
+                    callback.OnEpochEnd(summary, control);
+                }
+
+                appliedFactor = control.LearningRateFactor;
+                if (control.StopRequested)
+                {
+                    if (epoch < options.Epochs)
+                    {
+                        logger?.LogInformation("{Model}: stopped after epoch {Epoch}: {Reason}", model.DisplayName, epoch, control.StopReason);
+                    }
+
                     break;
                 }
+            }
+
+            if (cancelled)
+            {
+                throw new TrainingCanceledException(
+                    new TrainingHistory(epochs, bestEpoch, stopReason: null),
+                    $"Training {model.DisplayName} was cancelled after {epochs.Count(e => e.Completed)} of {options.Epochs} epochs; the exception's History holds the epochs run so far.",
+                    cancellationToken);
             }
 
             if (best is not null)
@@ -342,7 +378,8 @@ internal static class Trainer
             }
         }
 
-        return new TrainingHistory(epochs, bestEpoch, stoppedEarly, cancelled);
+        var stopped = control.StopRequested && epochs.Count < options.Epochs ? control.StopReason : null;
+        return new TrainingHistory(epochs, bestEpoch, stopped);
     }
 
     /// <summary>Mean loss of <paramref name="model"/> on <paramref name="data"/> (its first <paramref name="limit"/> samples) in evaluation mode, without gradients.</summary>
