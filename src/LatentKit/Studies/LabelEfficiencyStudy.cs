@@ -117,6 +117,7 @@ public static class LabelEfficiencyStudy
     /// <param name="encoders">Named trained autoencoders whose codes are classified.</param>
     /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
     /// <param name="progress">Receives one report per trial.</param>
+    /// <param name="run">How each trial's classifier trains (threads, device, callbacks); <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Stops between trials or at a trial's next training batch.</param>
     /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; no result is returned.</exception>
     /// <exception cref="ArgumentException">A setting is out of range, a name repeats, or the pool has too few images of a digit.</exception>
@@ -126,6 +127,7 @@ public static class LabelEfficiencyStudy
         IReadOnlyList<(string Name, IAutoencoder Autoencoder)> encoders,
         LabelEfficiencyOptions? options = null,
         IProgress<LabelEfficiencyProgress>? progress = null,
+        TrainingRun? run = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(labelled);
@@ -177,7 +179,7 @@ public static class LabelEfficiencyStudy
                         .WithSeed(seed)
                         .WithTrainingDefaults(training);
                     using var classifier = builder.Build();
-                    classifier.Train(sample, training, cancellationToken: cancellationToken);
+                    classifier.Train(sample, training, run, cancellationToken);
                     var accuracy = classifier.Evaluate(test).Accuracy;
                     var trial = new LabelEfficiencyTrial(name, count, seed, accuracy, epochs, watch.Elapsed);
                     trials.Add(trial);

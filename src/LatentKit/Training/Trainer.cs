@@ -147,6 +147,8 @@ internal static class Trainer
             }
         }
 
+        CheckMonitoredMetrics(run, validation is not null);
+
         if (FirstNonFinite(model.Network) is { } broken)
         {
             throw new ArgumentException($"{model.DisplayName} holds a non-finite weight ({Format(broken)}) before training; build or load it again.", nameof(model));
@@ -380,6 +382,30 @@ internal static class Trainer
 
         var stopped = control.StopRequested && epochs.Count < options.Epochs ? control.StopReason : null;
         return new TrainingHistory(epochs, bestEpoch, stopped);
+    }
+
+    /// <summary>
+    /// Refuses, before training, a built-in callback that monitors a metric this run will not have (such as
+    /// <see cref="Metric.ValidationLoss"/> without validation data), instead of failing after the first epoch.
+    /// </summary>
+    private static void CheckMonitoredMetrics(TrainingRun run, bool hasValidation)
+    {
+        string[] available = hasValidation ? [Metric.Loss, Metric.ValidationLoss] : [Metric.Loss];
+        foreach (var callback in run.Callbacks)
+        {
+            var (name, monitor) = callback switch
+            {
+                EarlyStopping e => (nameof(EarlyStopping), e.Monitor),
+                ReduceLearningRateOnPlateau r => (nameof(ReduceLearningRateOnPlateau), r.Monitor),
+                _ => (null, null),
+            };
+            if (monitor is not null && !available.Contains(monitor))
+            {
+                throw new ArgumentException(
+                    $"TrainingRun.Callbacks: {name} monitors '{monitor}', but this run has: {string.Join(", ", available)}. For '{Metric.ValidationLoss}' set TrainingOptions.ValidationFraction or TrainingRun.ValidationSet.",
+                    nameof(TrainingRun.Callbacks));
+            }
+        }
     }
 
     /// <summary>Mean loss of <paramref name="model"/> on <paramref name="data"/> (its first <paramref name="limit"/> samples) in evaluation mode, without gradients.</summary>

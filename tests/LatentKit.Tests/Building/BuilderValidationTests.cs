@@ -92,10 +92,7 @@ public class BuilderValidationTests
         { new TrainingOptions { LearningRate = double.NaN }, nameof(TrainingOptions.LearningRate) },
         { new TrainingOptions { WeightDecay = -1 }, nameof(TrainingOptions.WeightDecay) },
         { new TrainingOptions { Momentum = -1 }, nameof(TrainingOptions.Momentum) },
-        { new TrainingOptions { Threads = 0 }, nameof(TrainingOptions.Threads) },
         { new TrainingOptions { ValidationFraction = 1.0 }, nameof(TrainingOptions.ValidationFraction) },
-        { new TrainingOptions { EarlyStoppingPatience = 2 }, nameof(TrainingOptions.EarlyStoppingPatience) },
-        { new TrainingOptions { EarlyStoppingPatience = 0, ValidationFraction = 0.1 }, nameof(TrainingOptions.EarlyStoppingPatience) },
     };
 
     [Theory]
@@ -104,6 +101,56 @@ public class BuilderValidationTests
     {
         var act = () => options.Validate();
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == property).WithMessage($"*{property}*");
+    }
+
+    public static TheoryData<TrainingRun, string, string> InvalidRuns => new()
+    {
+        { new TrainingRun { Threads = 0 }, nameof(TrainingRun.Threads), "TrainingRun.Threads = 0 must be at least 1*" },
+        { new TrainingRun { Threads = TrainingRun.MaxThreads + 1 }, nameof(TrainingRun.Threads), "*at most 1024*" },
+        { new TrainingRun { ProgressInterval = TimeSpan.FromSeconds(-1) }, nameof(TrainingRun.ProgressInterval), "*must not be negative*" },
+        { new TrainingRun { ValidationSet = Synthetic.Digits(0) }, nameof(TrainingRun.ValidationSet), "*is empty*" },
+        { new TrainingRun { Callbacks = [null!] }, nameof(TrainingRun.Callbacks), "*must not hold null (at index 0)*" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidRuns))]
+    public void Training_run_validation_names_the_property(TrainingRun run, string property, string message)
+    {
+        var act = run.Validate;
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == property).WithMessage(message);
+    }
+
+    public static TheoryData<string, string, string> InvalidCallbackSettings => new()
+    {
+        { "patience", "patience", "EarlyStopping patience = 0 must be at least 1*" },
+        { "minDelta", "minDelta", "EarlyStopping minDelta = -1 must be a finite number of at least 0*" },
+        { "monitor", "monitor", "EarlyStopping monitor = ' ' must name a metric*" },
+        { "factor", "factor", "ReduceLearningRateOnPlateau factor = 1 must be above 0 and below 1*" },
+        { "minLearningRateFactor", "minLearningRateFactor", "ReduceLearningRateOnPlateau minLearningRateFactor = 0 must be above 0 and at most 1*" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidCallbackSettings))]
+    public void Callback_settings_are_checked_when_made(string setting, string parameter, string message)
+    {
+        Action act = setting switch
+        {
+            "patience" => () => _ = new EarlyStopping(patience: 0),
+            "minDelta" => () => _ = new EarlyStopping(minDelta: -1),
+            "monitor" => () => _ = new EarlyStopping(monitor: " "),
+            "factor" => () => _ = new ReduceLearningRateOnPlateau(factor: 1),
+            _ => () => _ = new ReduceLearningRateOnPlateau(minLearningRateFactor: 0),
+        };
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == parameter).WithMessage(message);
+    }
+
+    [Fact]
+    public void Early_stopping_on_the_validation_loss_without_validation_data_is_refused_before_training()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var act = () => model.Train(Synthetic.Digits(20), new TrainingOptions { Epochs = 1 }, new TrainingRun { Threads = 1, Callbacks = [new EarlyStopping(patience: 2)] });
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == nameof(TrainingRun.Callbacks))
+            .WithMessage("*EarlyStopping monitors 'val_loss'*this run has: loss*ValidationFraction or TrainingRun.ValidationSet*");
     }
 
     [Fact]
