@@ -25,8 +25,9 @@ public enum MetricMode
 /// <summary>The figures of one finished epoch, given to every <see cref="ITrainingCallback"/>.</summary>
 public sealed class EpochSummary
 {
-    internal EpochSummary(int epoch, int totalEpochs, IReadOnlyDictionary<string, double> metrics, double learningRateFactor, TimeSpan duration)
+    internal EpochSummary(int epoch, int totalEpochs, IReadOnlyDictionary<string, double> metrics, double learningRateFactor, TimeSpan duration, double samplesPerSecond)
     {
+        SamplesPerSecond = samplesPerSecond;
         Epoch = epoch;
         TotalEpochs = totalEpochs;
         Metrics = metrics;
@@ -48,6 +49,9 @@ public sealed class EpochSummary
 
     /// <summary>Wall time of the epoch (training and validation).</summary>
     public TimeSpan Duration { get; }
+
+    /// <summary>Training samples per second of the epoch's training part (validation excluded), as in <see cref="EpochResult.ImagesPerSecond"/>.</summary>
+    public double SamplesPerSecond { get; }
 
     /// <summary>The figure called <paramref name="metric"/>.</summary>
     /// <exception cref="KeyNotFoundException">This run has no such figure (for example <see cref="Metric.ValidationLoss"/> without validation data); the message lists those it has.</exception>

@@ -333,7 +333,7 @@ internal static class Trainer
                     metrics[Metric.ValidationLoss] = v;
                 }
 
-                var summary = new EpochSummary(epoch, options.Epochs, metrics, appliedFactor, epochWatch.Elapsed);
+                var summary = new EpochSummary(epoch, options.Epochs, metrics, appliedFactor, result.Duration, result.ImagesPerSecond);
                 foreach (var callback in run.Callbacks)
                 {
                     callback.OnEpochEnd(summary, control);
