@@ -162,9 +162,8 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(training);
         options ??= DefaultTraining;
-        options.Validate();
         run ??= new TrainingRun();
-        run.Validate();
+        Trainer.ValidateSettings(options, run);
         using var trainingScope = Guard.EnterTraining();
         var (trainPart, validationPart) = SplitValidation(training, options, run);
         using var trainData = TrainingData.FromImages(trainPart, withLabels: false);

@@ -58,7 +58,7 @@ public interface IAutoencoder : IDisposable
     /// whole process while the run lasts, and concurrent runs with different values overwrite each other's setting.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The model is already being trained (on another thread, or from this run's progress callback).</exception>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">Settings of the options or the run are out of range: a <see cref="LatentKitValidationException"/> listing every one.</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the weights were restored to those at the start of the epoch, which are finite.</exception>
     /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; the exception's history holds the epochs run so far.</exception>
     TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default);

@@ -150,7 +150,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     /// <param name="options">Training settings; <see langword="null"/> uses <see cref="DefaultTraining"/>.</param>
     /// <param name="run">Where and how to train (device, threads, progress, logger, validation set, callbacks); <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Stops training at the next batch with a <see cref="TrainingCanceledException"/> carrying the epochs run so far; the model stays usable.</param>
-    /// <exception cref="ArgumentException">An option is out of range, or the head has batch norm and the batch size or the training set is a single image.</exception>
+    /// <exception cref="ArgumentException">Settings of the options or the run are out of range (a <see cref="LatentKitValidationException"/> listing every one), or the head has batch norm and the batch size or the training set is a single image.</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the trained weights were restored to those at the start of the epoch, which are finite.</exception>
     /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; the exception's history holds the epochs run so far.</exception>
     public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default)
@@ -158,9 +158,8 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(training);
         options ??= DefaultTraining;
-        options.Validate();
         run ??= new TrainingRun();
-        run.Validate();
+        Trainer.ValidateSettings(options, run);
         using var trainingScope = Guard.EnterTraining();
         using var encoderRun = fineTuned is null ? (ModelGuard.Scope?)null : ((AutoencoderBase)Autoencoder).Guard.EnterTraining();
         var (trainPart, validationPart) = AutoencoderBase.SplitValidation(training, options, run);

@@ -132,13 +132,15 @@ public sealed class EarlyStopping : ITrainingCallback
     /// <param name="minDelta">The smallest change that counts as improvement, at least 0.</param>
     /// <param name="mode">Whether smaller (<see cref="MetricMode.Min"/>) or larger values are better.</param>
     /// <param name="restoreBestWeights">Restore the weights of the best epoch when training ends.</param>
-    /// <exception cref="ArgumentException">A setting is out of range (named in <see cref="ArgumentException.ParamName"/>).</exception>
+    /// <exception cref="LatentKitValidationException">Settings are out of range: every one is listed in <see cref="LatentKitValidationException.Errors"/>; <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public EarlyStopping(string monitor = Metric.ValidationLoss, int patience = 3, double minDelta = 0, MetricMode mode = MetricMode.Min, bool restoreBestWeights = true)
     {
-        CallbackRules.CheckMonitor(nameof(EarlyStopping), monitor);
-        CallbackRules.CheckAtLeastOne(nameof(EarlyStopping), nameof(patience), patience);
-        CallbackRules.CheckMinDelta(nameof(EarlyStopping), minDelta);
-        CallbackRules.CheckMode(nameof(EarlyStopping), mode);
+        var errors = new ValidationErrors();
+        CallbackRules.CheckMonitor(errors, nameof(EarlyStopping), monitor);
+        CallbackRules.CheckAtLeastOne(errors, nameof(EarlyStopping), nameof(patience), patience);
+        CallbackRules.CheckMinDelta(errors, nameof(EarlyStopping), minDelta);
+        CallbackRules.CheckMode(errors, nameof(EarlyStopping), mode);
+        errors.ThrowIfAny();
         Monitor = monitor;
         Patience = patience;
         MinDelta = minDelta;
@@ -214,23 +216,25 @@ public sealed class ReduceLearningRateOnPlateau : ITrainingCallback
     /// <param name="minDelta">The smallest change that counts as improvement, at least 0.</param>
     /// <param name="minLearningRateFactor">The smallest overall factor (relative to the options' learning rate), above 0 and at most 1.</param>
     /// <param name="mode">Whether smaller or larger values are better.</param>
-    /// <exception cref="ArgumentException">A setting is out of range (named in <see cref="ArgumentException.ParamName"/>).</exception>
+    /// <exception cref="LatentKitValidationException">Settings are out of range: every one is listed in <see cref="LatentKitValidationException.Errors"/>; <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public ReduceLearningRateOnPlateau(string monitor = Metric.ValidationLoss, double factor = 0.1, int patience = 2, double minDelta = 0, double minLearningRateFactor = 1e-3, MetricMode mode = MetricMode.Min)
     {
-        CallbackRules.CheckMonitor(nameof(ReduceLearningRateOnPlateau), monitor);
+        var errors = new ValidationErrors();
+        CallbackRules.CheckMonitor(errors, nameof(ReduceLearningRateOnPlateau), monitor);
         if (!(factor > 0 && factor < 1))
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"ReduceLearningRateOnPlateau factor = {factor} must be above 0 and below 1."), nameof(factor));
+            errors.Add(nameof(factor), factor, string.Create(CultureInfo.InvariantCulture, $"ReduceLearningRateOnPlateau factor = {factor} must be above 0 and below 1."));
         }
 
-        CallbackRules.CheckAtLeastOne(nameof(ReduceLearningRateOnPlateau), nameof(patience), patience);
-        CallbackRules.CheckMinDelta(nameof(ReduceLearningRateOnPlateau), minDelta);
+        CallbackRules.CheckAtLeastOne(errors, nameof(ReduceLearningRateOnPlateau), nameof(patience), patience);
+        CallbackRules.CheckMinDelta(errors, nameof(ReduceLearningRateOnPlateau), minDelta);
         if (!(minLearningRateFactor > 0 && minLearningRateFactor <= 1))
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"ReduceLearningRateOnPlateau minLearningRateFactor = {minLearningRateFactor} must be above 0 and at most 1."), nameof(minLearningRateFactor));
+            errors.Add(nameof(minLearningRateFactor), minLearningRateFactor, string.Create(CultureInfo.InvariantCulture, $"ReduceLearningRateOnPlateau minLearningRateFactor = {minLearningRateFactor} must be above 0 and at most 1."));
         }
 
-        CallbackRules.CheckMode(nameof(ReduceLearningRateOnPlateau), mode);
+        CallbackRules.CheckMode(errors, nameof(ReduceLearningRateOnPlateau), mode);
+        errors.ThrowIfAny();
         Monitor = monitor;
         Factor = factor;
         Patience = patience;
@@ -288,35 +292,35 @@ public sealed class ReduceLearningRateOnPlateau : ITrainingCallback
 /// <summary>The settings rules the built-in callbacks share.</summary>
 internal static class CallbackRules
 {
-    public static void CheckMonitor(string callback, string monitor)
+    public static void CheckMonitor(ValidationErrors errors, string callback, string monitor)
     {
         if (string.IsNullOrWhiteSpace(monitor))
         {
-            throw new ArgumentException($"{callback} monitor = '{monitor}' must name a metric (see Metric, e.g. \"{Metric.ValidationLoss}\").", nameof(monitor));
+            errors.Add(nameof(monitor), monitor, $"{callback} monitor = '{monitor}' must name a metric (see Metric, e.g. \"{Metric.ValidationLoss}\").");
         }
     }
 
-    public static void CheckAtLeastOne(string callback, string name, int value)
+    public static void CheckAtLeastOne(ValidationErrors errors, string callback, string name, int value)
     {
         if (value < 1)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{callback} {name} = {value} must be at least 1."), name);
+            errors.Add(name, value, string.Create(CultureInfo.InvariantCulture, $"{callback} {name} = {value} must be at least 1."));
         }
     }
 
-    public static void CheckMinDelta(string callback, double minDelta)
+    public static void CheckMinDelta(ValidationErrors errors, string callback, double minDelta)
     {
         if (!(minDelta >= 0 && double.IsFinite(minDelta)))
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{callback} minDelta = {minDelta} must be a finite number of at least 0."), nameof(minDelta));
+            errors.Add(nameof(minDelta), minDelta, string.Create(CultureInfo.InvariantCulture, $"{callback} minDelta = {minDelta} must be a finite number of at least 0."));
         }
     }
 
-    public static void CheckMode(string callback, MetricMode mode)
+    public static void CheckMode(ValidationErrors errors, string callback, MetricMode mode)
     {
         if (!Enum.IsDefined(mode))
         {
-            throw new ArgumentException($"{callback} mode = {mode} is not a known mode.", nameof(mode));
+            errors.Add(nameof(mode), mode, $"{callback} mode = {mode} is not a known mode.");
         }
     }
 

@@ -121,8 +121,7 @@ internal static class Trainer
         TrainingRun run,
         CancellationToken cancellationToken)
     {
-        options.Validate();
-        run.Validate();
+        ValidateSettings(options, run);
         var progress = run.Progress;
         var logger = run.Logger;
         if (training.Count == 0)
@@ -384,6 +383,15 @@ internal static class Trainer
         return new TrainingHistory(epochs, bestEpoch, stopped);
     }
 
+    /// <summary>Checks the options and the run together: one <see cref="LatentKitValidationException"/> lists every invalid setting of both.</summary>
+    public static void ValidateSettings(TrainingOptions options, TrainingRun run)
+    {
+        var errors = new ValidationErrors();
+        errors.AddFrom(options.Validate);
+        errors.AddFrom(run.Validate);
+        errors.ThrowIfAny();
+    }
+
     /// <summary>
     /// Refuses, before training, a built-in callback that monitors a metric this run will not have (such as
     /// <see cref="Metric.ValidationLoss"/> without validation data), instead of failing after the first epoch.
@@ -401,9 +409,10 @@ internal static class Trainer
             };
             if (monitor is not null && !available.Contains(monitor))
             {
-                throw new ArgumentException(
-                    $"TrainingRun.Callbacks: {name} monitors '{monitor}', but this run has: {string.Join(", ", available)}. For '{Metric.ValidationLoss}' set TrainingOptions.ValidationFraction or TrainingRun.ValidationSet.",
-                    nameof(TrainingRun.Callbacks));
+                throw new LatentKitValidationException([new ValidationError(
+                    nameof(TrainingRun.Callbacks),
+                    monitor,
+                    $"TrainingRun.Callbacks: {name} monitors '{monitor}', but this run has: {string.Join(", ", available)}. For '{Metric.ValidationLoss}' set TrainingOptions.ValidationFraction or TrainingRun.ValidationSet.")]);
             }
         }
     }

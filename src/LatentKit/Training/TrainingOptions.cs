@@ -105,62 +105,63 @@ public sealed record TrainingOptions
     };
 
     /// <summary>Checks every setting.</summary>
-    /// <exception cref="ArgumentException">A setting is out of range; <see cref="ArgumentException.ParamName"/> names the property and the message gives the value.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are out of range: its <see cref="LatentKitValidationException.Errors"/> lists every one (property, value, rule); <see cref="ArgumentException.ParamName"/> names the first and the message gives the values.</exception>
     public void Validate()
     {
+        var errors = new ValidationErrors();
         if (Epochs <= 0)
         {
-            throw Bad(nameof(Epochs), Epochs, "must be at least 1");
+            Bad(errors, nameof(Epochs), Epochs, "must be at least 1");
         }
 
         if (BatchSize <= 0)
         {
-            throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
+            Bad(errors, nameof(BatchSize), BatchSize, "must be at least 1");
         }
 
         if (!(LearningRate > 0 && LearningRate <= MaxCoefficient))
         {
-            throw Bad(nameof(LearningRate), LearningRate, "must be a number above 0 and at most 3.4028235E+38 (the largest float)");
+            Bad(errors, nameof(LearningRate), LearningRate, "must be a number above 0 and at most 3.4028235E+38 (the largest float)");
         }
 
         if (!Enum.IsDefined(Optimizer))
         {
-            throw Bad(nameof(Optimizer), Optimizer, "is not a known optimizer");
+            Bad(errors, nameof(Optimizer), Optimizer, "is not a known optimizer");
         }
 
         if (!(Momentum >= 0 && Momentum <= MaxCoefficient))
         {
-            throw Bad(nameof(Momentum), Momentum, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
+            Bad(errors, nameof(Momentum), Momentum, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
         }
 
         if (!(WeightDecay >= 0 && WeightDecay <= MaxCoefficient))
         {
-            throw Bad(nameof(WeightDecay), WeightDecay, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
+            Bad(errors, nameof(WeightDecay), WeightDecay, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
         }
 
         if (!Enum.IsDefined(LearningRateSchedule))
         {
-            throw Bad(nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");
+            Bad(errors, nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");
         }
 
         if (LearningRateStepEpochs <= 0)
         {
-            throw Bad(nameof(LearningRateStepEpochs), LearningRateStepEpochs, "must be at least 1");
+            Bad(errors, nameof(LearningRateStepEpochs), LearningRateStepEpochs, "must be at least 1");
         }
 
         if (!(LearningRateStepFactor > 0 && LearningRateStepFactor <= 1))
         {
-            throw Bad(nameof(LearningRateStepFactor), LearningRateStepFactor, "must be above 0 and at most 1");
+            Bad(errors, nameof(LearningRateStepFactor), LearningRateStepFactor, "must be above 0 and at most 1");
         }
 
         if (ValidationFraction is { } fraction && !(fraction > 0 && fraction < 1))
         {
-            throw Bad(nameof(ValidationFraction), fraction, "must be between 0 and 1 (exclusive)");
+            Bad(errors, nameof(ValidationFraction), fraction, "must be between 0 and 1 (exclusive)");
         }
+
+        errors.ThrowIfAny();
     }
 
-    private static ArgumentException Bad(string property, object value, string rule) =>
-        new($"TrainingOptions.{property} = {Format(value)} {rule}.", property);
-
-    private static string Format(object value) => value is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : value.ToString() ?? "null";
+    private static void Bad(ValidationErrors errors, string property, object value, string rule) =>
+        errors.Add(property, value, $"TrainingOptions.{property} = {ValidationErrors.Format(value)} {rule}.");
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 
@@ -49,40 +48,44 @@ public sealed record TrainingRun
     public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
 
     /// <summary>Checks every setting.</summary>
-    /// <exception cref="ArgumentException">A setting is out of range; <see cref="ArgumentException.ParamName"/> names the property and the message gives the value.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are out of range: its <see cref="LatentKitValidationException.Errors"/> lists every one (property, value, rule); <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public void Validate()
     {
+        var errors = new ValidationErrors();
         if (Threads is { } threads && !(threads >= 1 && threads <= MaxThreads))
         {
-            throw Bad(nameof(Threads), threads, $"must be at least 1 and at most {MaxThreads} (or null for TorchSharp's default)");
+            Bad(errors, nameof(Threads), threads, $"must be at least 1 and at most {MaxThreads} (or null for TorchSharp's default)");
         }
 
         if (ValidationSet is { Count: 0 })
         {
-            throw Bad(nameof(ValidationSet), ValidationSet.Name, "is empty");
+            Bad(errors, nameof(ValidationSet), ValidationSet.Name, "is empty");
         }
 
         if (ProgressInterval < TimeSpan.Zero)
         {
-            throw Bad(nameof(ProgressInterval), ProgressInterval, "must not be negative");
+            Bad(errors, nameof(ProgressInterval), ProgressInterval, "must not be negative");
         }
 
         if (Callbacks is null)
         {
-            throw Bad(nameof(Callbacks), "null", "must be a list (empty for no callbacks)");
+            Bad(errors, nameof(Callbacks), "null", "must be a list (empty for no callbacks)");
         }
-
-        for (var i = 0; i < Callbacks.Count; i++)
+        else
         {
-            if (Callbacks[i] is null)
+            for (var i = 0; i < Callbacks.Count; i++)
             {
-                throw Bad(nameof(Callbacks), "null", $"must not hold null (at index {i})");
+                if (Callbacks[i] is null)
+                {
+                    Bad(errors, nameof(Callbacks), "null", $"must not hold null (at index {i})");
+                    break;
+                }
             }
         }
+
+        errors.ThrowIfAny();
     }
 
-    private static ArgumentException Bad(string property, object value, string rule) =>
-        new($"TrainingRun.{property} = {Format(value)} {rule}.", property);
-
-    private static string Format(object value) => value is IFormattable f ? f.ToString(null, CultureInfo.InvariantCulture) : value.ToString() ?? "null";
+    private static void Bad(ValidationErrors errors, string property, object value, string rule) =>
+        errors.Add(property, value, $"TrainingRun.{property} = {ValidationErrors.Format(value)} {rule}.");
 }

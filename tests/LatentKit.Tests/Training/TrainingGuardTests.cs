@@ -232,7 +232,7 @@ public class TrainingGuardTests
     public void Settings_above_their_bounds_are_rejected_by_validate(TrainingOptions options, string property, string message)
     {
         var act = options.Validate;
-        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == property).WithMessage($"TrainingOptions.{property} = {message}");
+        act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == property).WithMessage($"TrainingOptions.{property} = {message}");
     }
 
     [Fact]
