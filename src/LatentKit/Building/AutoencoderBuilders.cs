@@ -132,7 +132,7 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     /// <summary>
     /// Makes a denoising autoencoder: during training each input is corrupted (a <paramref name="maskFraction"/> of
     /// its pixels set to 0 at random, then Gaussian noise of standard deviation <paramref name="noiseStd"/> added and
-    /// the result clamped to [0, 1]) and the loss compares the reconstruction with the clean image. The noise comes
+    /// the result clamped to [0, 1], except for a standardised model, whose values have no range) and the loss compares the reconstruction with the clean image. The noise comes
     /// from the training run's own generator seeded by <see cref="TrainingOptions.Seed"/>, so runs are reproducible.
     /// Encoding, reconstruction and evaluation never add noise. <c>WithDenoising(0, 0)</c> turns it off.
     /// </summary>

@@ -281,7 +281,12 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
         if (Spec.DenoisingNoiseStd > 0)
         {
-            corrupted = (corrupted + (randn(inputs.shape, device: inputs.device, generator: noise) * Spec.DenoisingNoiseStd)).clamp(0, 1);
+            corrupted = corrupted + (randn(inputs.shape, device: inputs.device, generator: noise) * Spec.DenoisingNoiseStd);
+            if (Standardizer is null)
+            {
+                // Pixels stay pixels; standardised values have no range to clamp to.
+                corrupted = corrupted.clamp(0, 1);
+            }
         }
 
         return corrupted;
