@@ -29,6 +29,14 @@ internal static class AutoencoderFactory
             throw new ArgumentException($"The latent size must be at most {ModelLimits.MaxLatentSize} (ModelLimits.MaxLatentSize); got {spec.LatentSize}.", "latentSize");
         }
 
+        if (spec.Kind is AutoencoderKind.Custom or AutoencoderKind.CustomVariational)
+        {
+            // The user's modules are the architecture (checked by CustomNetwork.Check); every other field follows the
+            // same rules as a built-in model's, checked here on a stand-in dense spec with one tiny hidden layer.
+            Validate(spec with { Kind = AutoencoderKind.Dense, Layers = [1] });
+            return;
+        }
+
         var convolutional = spec.Kind == AutoencoderKind.Convolutional;
         var layersParameter = convolutional ? "channels" : "widths";
         var what = convolutional ? "channel count" : "hidden layer width";
@@ -284,6 +292,7 @@ internal static class AutoencoderFactory
             AutoencoderKind.Dense => new DenseAutoencoder(spec, training),
             AutoencoderKind.Convolutional => new ConvolutionalAutoencoder(spec, training),
             AutoencoderKind.Variational => new VariationalAutoencoder(spec, training),
+            AutoencoderKind.Custom or AutoencoderKind.CustomVariational => throw new NotSupportedException("A custom autoencoder cannot be rebuilt or copied by LatentKit (its modules are the user's): fine-tuning needs a built-in autoencoder, and loading needs AutoencoderFile.LoadCustom with freshly built modules."),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "Unknown autoencoder kind."),
         });
     }

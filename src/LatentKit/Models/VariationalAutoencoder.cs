@@ -12,10 +12,10 @@ namespace LatentKit;
 /// reversed → 784 → sigmoid. Training minimises, per image, the summed binary cross-entropy over the 784 pixels plus
 /// <see cref="KlWeight"/> times the KL divergence from the standard normal prior, with the reparameterisation trick;
 /// <see cref="AutoencoderBase.Evaluate"/> reports the per-pixel BCE and the KL per image separately.
-/// <see cref="IAutoencoder.Encode"/>, <see cref="IAutoencoder.Reconstruct"/> and evaluation use the mean (no sampling).
+/// <see cref="IAutoencoder.Encode(Tensor)"/>, <see cref="IAutoencoder.Reconstruct(Tensor)"/> and evaluation use the mean (no sampling).
 /// Build one with <see cref="LatentKit.Autoencoders.Variational"/>.
 /// </summary>
-public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoencoder
+public sealed partial class VariationalAutoencoder : AutoencoderBase, IVariationalAutoencoder
 {
     private static readonly long[] FlatShape = [MnistDataset.PixelsPerImage];
     private readonly nn.Module<Tensor, Tensor> encoderBody;
@@ -109,6 +109,6 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
     }
 
     /// <summary>KL(N(mean, exp(logVariance)) || N(0, I)) per image, summed over the latent dimensions.</summary>
-    private static Tensor KlPerImage(Tensor mean, Tensor logVariance) =>
+    internal static Tensor KlPerImage(Tensor mean, Tensor logVariance) =>
         (1 + logVariance - mean.pow(2) - logVariance.exp()).sum(1) * -0.5;
 }
