@@ -23,10 +23,17 @@ public sealed class ArrayInferenceTests
     private static void ShouldMatch(float[] actual, float[] expected)
     {
         actual.Should().HaveCount(expected.Length);
+        var (worst, at) = (0f, -1);
         for (var i = 0; i < expected.Length; i++)
         {
-            Math.Abs(actual[i] - expected[i]).Should().BeLessThanOrEqualTo(Tolerance, $"value {i} ({actual[i]} vs {expected[i]})");
+            var difference = Math.Abs(actual[i] - expected[i]);
+            if (!(difference <= worst))
+            {
+                (worst, at) = (difference, i);
+            }
         }
+
+        worst.Should().BeLessThanOrEqualTo(Tolerance, $"value {at} differs most ({(at < 0 ? "none" : $"{actual[at]} vs {expected[at]}")})");
     }
 
     [Theory]

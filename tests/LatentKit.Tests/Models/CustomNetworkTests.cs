@@ -65,14 +65,16 @@ public sealed class CustomNetworkTests : IDisposable
         return (Dataset.FromImages(pixels, 3, 8, 8, labels, 3), pixels);
     }
 
+    /// <summary>Builds modules from a seeded global generator, under the lock LatentKit's builders take for the same (tests run in parallel).</summary>
+    private static T Seeded<T>(int seed, Func<T> build) => NetworkParts.SeededConstruction<T>(seed, build);
+
     private static readonly TrainingOptions Quick = new() { Epochs = 2, BatchSize = 16, Threads = 1, LearningRate = 0.01 };
 
     [Fact]
     public void A_custom_autoencoder_trains_evaluates_saves_and_loads_into_fresh_modules_with_the_same_outputs()
     {
         var (data, pixels) = Images();
-        manual_seed(1);
-        using var model = Autoencoders.Custom(Encoder(Latent), Decoder(), Shape, Latent);
+        using var model = Seeded(1, () => Autoencoders.Custom(Encoder(Latent), Decoder(), Shape, Latent));
         model.Kind.Should().Be(AutoencoderKind.Custom);
         model.InputShape.Should().Equal(3L, 8L, 8L);
         var before = model.Evaluate(data).BinaryCrossEntropy;
@@ -84,8 +86,8 @@ public sealed class CustomNetworkTests : IDisposable
         var path = folder.Combine("custom.lkm");
         model.Save(path);
 
-        manual_seed(99);
-        using var loaded = AutoencoderFile.LoadCustom(path, Encoder(Latent), Decoder());
+        var (freshEncoder, freshDecoder) = Seeded(99, () => (Encoder(Latent), Decoder()));
+        using var loaded = AutoencoderFile.LoadCustom(path, freshEncoder, freshDecoder);
         loaded.Should().BeOfType<CustomAutoencoder>();
         loaded.LatentSize.Should().Be(Latent);
         loaded.InputShape.Should().Equal(model.InputShape);
@@ -101,8 +103,7 @@ public sealed class CustomNetworkTests : IDisposable
     public void A_custom_VAE_splits_the_encoder_output_into_mean_and_log_variance_and_round_trips()
     {
         var (data, pixels) = Images();
-        manual_seed(2);
-        using var model = Autoencoders.CustomVariational(Encoder(2 * Latent), Decoder(), Shape, Latent, klWeight: 0.5);
+        using var model = Seeded(2, () => Autoencoders.CustomVariational(Encoder(2 * Latent), Decoder(), Shape, Latent, klWeight: 0.5));
         model.Train(data, Quick).Epochs.Should().OnlyContain(e => double.IsFinite(e.TrainingLoss));
         using var images = tensor(pixels, [40, 3, 8, 8]);
         var (mean, logVariance) = model.EncodeDistribution(images);
@@ -236,8 +237,7 @@ public sealed class CustomNetworkTests : IDisposable
     public void A_classifier_on_a_custom_autoencoder_trains_saves_and_loads_with_the_modules()
     {
         var (data, pixels) = Images(60);
-        manual_seed(4);
-        using var model = Autoencoders.Custom(Encoder(Latent), Decoder(), Shape, Latent);
+        using var model = Seeded(4, () => Autoencoders.Custom(Encoder(Latent), Decoder(), Shape, Latent));
         model.Train(data, Quick);
         using var classifier = LatentClassifier.For(model).WithHiddenLayers(16).WithSeed(1).Build();
         classifier.Train(data, new TrainingOptions { Epochs = 3, BatchSize = 16, Threads = 1, LearningRate = 0.01 });
