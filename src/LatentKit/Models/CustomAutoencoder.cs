@@ -137,12 +137,17 @@ internal sealed class CustomNetwork
     /// <summary>The most dimensions of a sample: 3 (channels, height, width).</summary>
     public const int MaxInputDimensions = 3;
 
+    private readonly Lazy<nn.Module> network;
+
     private CustomNetwork(nn.Module<Tensor, Tensor> encoder, nn.Module<Tensor, Tensor> decoder, long[] inputShape)
     {
         Encoder = encoder;
         Decoder = decoder;
         InputShape = inputShape;
-        Network = new Network("CustomAutoencoder", ("encoder", encoder), ("decoder", decoder));
+
+        // Joined only when a model is made of them: a check that fails (or a load that refuses the modules) leaves the
+        // caller's modules untouched and owned by no other module.
+        network = new Lazy<nn.Module>(() => new Network("CustomAutoencoder", ("encoder", encoder), ("decoder", decoder)));
     }
 
     public nn.Module<Tensor, Tensor> Encoder { get; }
@@ -151,12 +156,36 @@ internal sealed class CustomNetwork
 
     public long[] InputShape { get; }
 
-    public nn.Module Network { get; }
+    public nn.Module Network => network.Value;
 
-    /// <summary>The input shape, the names, shapes and types of every weight and buffer, for the manifest.</summary>
+    /// <summary>
+    /// The input shape, the names (as in the joined module: <c>encoder.*</c>, <c>decoder.*</c>), shapes and types of
+    /// every weight and buffer, for the manifest.
+    /// </summary>
     public CustomNetworkSpec Describe() => new(
         [.. InputShape],
-        [.. Network.state_dict().Select(p => new CustomTensor(p.Key, [.. p.Value.shape], p.Value.dtype.ToString()))]);
+        [.. Tensors("encoder", Encoder).Concat(Tensors("decoder", Decoder))]);
+
+    /// <summary>Bytes of the tensors' data and of their names, as the saved weights hold them.</summary>
+    public (long DataBytes, long NameBytes, int Count) Size()
+    {
+        long data = 0, names = 0;
+        var count = 0;
+        foreach (var (prefix, module) in new[] { ("encoder", (nn.Module)Encoder), ("decoder", Decoder) })
+        {
+            foreach (var (name, tensor) in module.state_dict())
+            {
+                data += tensor.numel() * tensor.ElementSize;
+                names += System.Text.Encoding.UTF8.GetByteCount(name) + prefix.Length + 1;
+                count++;
+            }
+        }
+
+        return (data, names, count);
+    }
+
+    private static IEnumerable<CustomTensor> Tensors(string prefix, nn.Module module) =>
+        module.state_dict().Select(p => new CustomTensor($"{prefix}.{p.Key}", [.. p.Value.shape], p.Value.dtype.ToString()));
 
     /// <summary>
     /// Checks the modules and wraps them: the input shape has 1 to 3 positive dimensions; the modules are two different

@@ -58,8 +58,8 @@ public static partial class AutoencoderFile
 /// <summary>The user's modules a custom model is loaded into.</summary>
 internal sealed record CustomModules(nn.Module<Tensor, Tensor> Encoder, nn.Module<Tensor, Tensor> Decoder);
 
-/// <summary>A custom network checked against a file: the wrapped modules, their layout and the exact size of their saved weights.</summary>
-internal sealed record CustomLoad(CustomNetwork Parts, WeightsLayout Layout, long ExactBytes);
+/// <summary>A custom network checked against a file: the modules and the layout that bounds their saved weights.</summary>
+internal sealed record CustomLoad(CustomNetwork Parts, WeightsLayout Layout);
 
 internal static partial class ModelFile
 {
@@ -128,9 +128,11 @@ internal static partial class ModelFile
             throw Mismatch(path, $"the modules given have a parameter '{extra}' [{string.Join(", ", given[extra].Shape)}] that the file does not");
         }
 
-        var bytes = WeightsOf(parts.Network).LongLength;
-        var layout = new WeightsLayout(given.Count, (bytes + 3) / 4);
-        return new CustomLoad(parts, layout, bytes);
+        // The weights entry holds each tensor's data, name and a small header: a layout with the data's values and,
+        // besides one header per tensor, room for the names (in headers' worth) bounds what is read.
+        var (dataBytes, nameBytes, count) = parts.Size();
+        var layout = new WeightsLayout(count + (int)((nameBytes + WeightsLayout.MaxBytesPerTensorHeader - 1) / WeightsLayout.MaxBytesPerTensorHeader), (dataBytes + 3) / 4);
+        return new CustomLoad(parts, layout);
     }
 
     private static ModelFileException Mismatch(string path, string what) =>

@@ -95,7 +95,7 @@ internal static partial class ModelFile
 
         var (spec, training) = CheckAutoencoder(path, manifest);
         var custom = CheckCustom(path, manifest, spec, modules, "AutoencoderFile.LoadCustom(path, encoder, decoder)", "AutoencoderFile.Load(path)");
-        var weights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, custom?.Layout ?? AutoencoderFactory.Layout(spec), custom?.ExactBytes);
+        var weights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, custom?.Layout ?? AutoencoderFactory.Layout(spec));
         return RestoreAutoencoder(path, spec, training, weights, custom);
     }
 
@@ -115,7 +115,7 @@ internal static partial class ModelFile
             ?? throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest has no classifier architecture.");
         CheckField(path, "classifier", () => AutoencoderFactory.ValidateClassifier(classifierSpec, spec.LatentSize), ClassifierFields);
         var classifierTraining = CheckTraining(path, "classifierTraining", manifest.ClassifierTraining);
-        var autoencoderWeights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, custom?.Layout ?? AutoencoderFactory.Layout(spec), custom?.ExactBytes);
+        var autoencoderWeights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, custom?.Layout ?? AutoencoderFactory.Layout(spec));
         var headWeights = ReadWeights(path, archive, manifest, ClassifierWeightsEntry, AutoencoderFactory.ClassifierLayout(classifierSpec, spec.LatentSize));
 
         AutoencoderBase? autoencoder = null;
@@ -337,7 +337,7 @@ internal static partial class ModelFile
     /// <paramref name="layout"/> plus TorchSharp's headers) and equal the entry's size, before a byte is read; then at
     /// most that many bytes are read and their SHA-256 compared with the manifest.
     /// </summary>
-    private static byte[] ReadWeights(string path, ZipArchive archive, Manifest manifest, string entryName, WeightsLayout layout, long? exactBytes = null)
+    private static byte[] ReadWeights(string path, ZipArchive archive, Manifest manifest, string entryName, WeightsLayout layout)
     {
         if (manifest.Weights is null || Array.Exists(manifest.Weights, w => w is null))
         {
@@ -351,12 +351,7 @@ internal static partial class ModelFile
             throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the weights entry '{entryName}' is missing.");
         }
 
-        if (exactBytes is { } exact && expected.Bytes != exact)
-        {
-            throw new ModelFileException(path, ModelFileError.WeightsMismatch, $"'{path}': the weights in '{entryName}' do not match the modules given: the manifest gives {expected.Bytes} bytes, and the modules' weights ({layout.Values} values in {layout.Tensors} tensors) take {exact}.");
-        }
-
-        if (exactBytes is null && (expected.Bytes < layout.MinBytes || expected.Bytes > layout.MaxBytes))
+        if (expected.Bytes < layout.MinBytes || expected.Bytes > layout.MaxBytes)
         {
             throw new ModelFileException(path, ModelFileError.WeightsMismatch, $"'{path}': the weights in '{entryName}' do not match the architecture in its manifest: the manifest gives {expected.Bytes} bytes, and its architecture ({layout.Values} values in {layout.Tensors} tensors) takes {layout.MinBytes} to {layout.MaxBytes}.");
         }

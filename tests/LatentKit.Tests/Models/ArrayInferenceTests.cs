@@ -4,8 +4,7 @@ using static TorchSharp.torch;
 namespace LatentKit.Tests.Models;
 
 /// <summary>Inference from managed arrays: the same values as the tensor methods, batched, with checked inputs.</summary>
-// Not in parallel with the real-MNIST training tests: under full parallel load on 2 cores those hit a rare native
-// TorchSharp scalar error (seen on this branch's base too); these heavy classes share their collection instead.
+// Not in parallel with the real-MNIST training tests (the longest ones): these classes are heavy too, and the machine has 2 cores.
 [Collection(RealMnistFixture.Collection)]
 public sealed class ArrayInferenceTests
 {

@@ -5,8 +5,7 @@ using static TorchSharp.torch;
 namespace LatentKit.Tests.Models;
 
 /// <summary>User-written encoder and decoder modules: build checks, training, saving, loading, classifier, device.</summary>
-// Not in parallel with the real-MNIST training tests: under full parallel load on 2 cores those hit a rare native
-// TorchSharp scalar error (seen on this branch's base too); these heavy classes share their collection instead.
+// Not in parallel with the real-MNIST training tests (the longest ones): these classes are heavy too, and the machine has 2 cores.
 [Collection(RealMnistFixture.Collection)]
 public sealed class CustomNetworkTests : IDisposable
 {
@@ -17,7 +16,12 @@ public sealed class CustomNetworkTests : IDisposable
     public void Dispose() => folder.Dispose();
 
     /// <summary>A small convolutional encoder: 3 x 8 x 8 → conv 4 x 4 x 4 → flatten → linear to <paramref name="outputs"/>.</summary>
-    internal static nn.Module<Tensor, Tensor> Encoder(int outputs, int channels = 4, bool flatten = true)
+    internal static nn.Module<Tensor, Tensor> Encoder(int outputs, int channels = 4, bool flatten = true) => Locked(() => EncoderBody(outputs, channels, flatten));
+
+    /// <summary>A small decoder: code → linear 32 → ReLU → linear 192 → 3 x 8 x 8 logits.</summary>
+    internal static nn.Module<Tensor, Tensor> Decoder(int hidden = 32, bool unflatten = true) => Locked(() => DecoderBody(hidden, unflatten));
+
+    private static nn.Module<Tensor, Tensor> EncoderBody(int outputs, int channels, bool flatten)
     {
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>
         {
@@ -33,8 +37,7 @@ public sealed class CustomNetworkTests : IDisposable
         return nn.Sequential(layers.ToArray());
     }
 
-    /// <summary>A small decoder: code → linear 32 → ReLU → linear 192 → 3 x 8 x 8 logits.</summary>
-    internal static nn.Module<Tensor, Tensor> Decoder(int hidden = 32, bool unflatten = true)
+    private static nn.Module<Tensor, Tensor> DecoderBody(int hidden, bool unflatten)
     {
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>
         {
@@ -49,6 +52,13 @@ public sealed class CustomNetworkTests : IDisposable
 
         return nn.Sequential(layers.ToArray());
     }
+
+    /// <summary>
+    /// Runs <paramref name="build"/> under the lock LatentKit's builders hold while drawing initial weights from
+    /// TorchSharp's global generator: tests run in parallel, and a weight drawn here outside the lock could land inside
+    /// another test's seeded construction and make it unreproducible.
+    /// </summary>
+    internal static T Locked<T>(Func<T> build) => NetworkParts.SeededConstruction(null, build);
 
     /// <summary>40 colour 8 x 8 images in 3 classes: a bright channel per class plus seeded noise, values in [0, 1].</summary>
     internal static (Dataset Data, float[] Pixels) Images(int count = 40, int seed = 3)
@@ -176,8 +186,8 @@ public sealed class CustomNetworkTests : IDisposable
         var path = folder.Combine("custom.lkm");
         model.Save(path);
 
-        using var enc = encoder();
-        using var dec = decoder();
+        using var enc = Locked(encoder);
+        using var dec = Locked(decoder);
         var error = FluentActions.Invoking(() => AutoencoderFile.LoadCustom(path, enc, dec)).Should().Throw<ModelFileException>().Which;
         error.Error.Should().Be(ModelFileError.WeightsMismatch);
         error.Message.Should().Contain(message);
@@ -201,8 +211,8 @@ public sealed class CustomNetworkTests : IDisposable
     public void Building_checks_the_modules_on_one_zero_sample_and_names_the_shapes(string what, Func<nn.Module<Tensor, Tensor>> encoder, Func<nn.Module<Tensor, Tensor>> decoder, bool variational, string parameter, string message)
     {
         _ = what;
-        using var enc = encoder();
-        using var dec = decoder();
+        using var enc = Locked(encoder);
+        using var dec = Locked(decoder);
         var build = variational
             ? (Action)(() => Autoencoders.CustomVariational(enc, dec, Shape, Latent))
             : () => Autoencoders.Custom(enc, dec, Shape, Latent);
@@ -297,7 +307,8 @@ public sealed class CustomNetworkTests : IDisposable
     {
         using var dense = (AutoencoderBase)SmallModels.Build(AutoencoderKind.Dense);
         dense.Modules.named_children().Select(c => c.name).Should().Equal("encoder", "decoder");
-        using var images = rand(2, 784);
+        using var generator = new Generator(7);
+        using var images = rand([2, 784], generator: generator);
         using var viaModules = dense.Decoder.forward(dense.Encoder.forward(images)).sigmoid();
         using var viaModel = dense.Reconstruct(images);
         SmallModels.Values(viaModules).Should().Equal(SmallModels.Values(viaModel));
