@@ -1,0 +1,252 @@
+using LatentKit.Tests.Support;
+using SkiaSharp;
+
+namespace LatentKit.Imaging.Tests;
+
+public sealed class ImageFolderTests : IDisposable
+{
+    private static readonly string[] Classes = ["frog", "cat", "dog", "bird"];
+
+    private readonly TempDirectory temp = new();
+
+    public void Dispose() => temp.Dispose();
+
+    /// <summary>All samples as bytes (the dataset scales them to [0, 1]; * 255 and rounded gives the stored bytes back).</summary>
+    private static byte[] Bytes(Dataset data)
+    {
+        using var batch = data.GetBatches(data.Count).Single();
+        return batch.Samples.data<float>().ToArray().Select(v => (byte)Math.Round(v * 255)).ToArray();
+    }
+
+    private static long[] Labels(Dataset data)
+    {
+        using var batch = data.GetBatches(data.Count).Single();
+        return batch.Labels!.data<long>().ToArray();
+    }
+
+    /// <summary>4 classes of 3 x 32 x 32 colour PNGs (2 or 3 per class); returns the expected planar bytes in load order.</summary>
+    private byte[] WriteColourClasses(string root)
+    {
+        var expected = new List<byte>();
+        foreach (var name in Classes.Order(StringComparer.Ordinal))
+        {
+            var perClass = name == "cat" ? 3 : 2;
+            for (var i = 0; i < perClass; i++)
+            {
+                var seed = (Array.IndexOf(Classes, name) * 10) + i;
+                var planar = TestImages.Planar(3, 32, 32, seed);
+                TestImages.Write(Path.Combine(root, name, $"img{i}.png"), planar, 3, 32, 32);
+                expected.AddRange(planar);
+            }
+        }
+
+        return [.. expected];
+    }
+
+    [Fact]
+    public void Class_subfolders_load_as_labelled_colour_images_with_exact_png_pixels()
+    {
+        var root = temp.CreateSubdirectory("pets");
+        var expected = WriteColourClasses(root);
+        File.WriteAllText(Path.Combine(root, "cat", "notes.txt"), "ignored");
+        File.WriteAllText(Path.Combine(root, "README.md"), "ignored");
+
+        var data = ImageFolder.Load(root);
+
+        data.Count.Should().Be(9);
+        data.SampleShape.Should().Equal(3, 32, 32);
+        data.ValueRange.Should().Be(SampleRange.ZeroToOne);
+        data.ClassNames.Should().Equal("bird", "cat", "dog", "frog");
+        data.ClassCount.Should().Be(4);
+        data.CountPerClass().Should().Equal(2, 3, 2, 2);
+        Labels(data).Should().Equal(0, 0, 1, 1, 1, 2, 2, 3, 3);
+        data.Name.Should().Be(Path.GetFullPath(root));
+        Bytes(data).Should().Equal(expected);
+    }
+
+    [Fact]
+    public void A_flat_folder_loads_as_unlabelled_images_in_file_name_order()
+    {
+        var root = temp.CreateSubdirectory("flat");
+        var b = TestImages.Planar(3, 8, 6, 2);
+        var a = TestImages.Planar(3, 8, 6, 1);
+        TestImages.Write(Path.Combine(root, "b.PNG"), b, 3, 8, 6);
+        TestImages.Write(Path.Combine(root, "a.png"), a, 3, 8, 6);
+
+        var data = ImageFolder.Load(root);
+
+        data.HasLabels.Should().BeFalse();
+        data.ClassCount.Should().Be(0);
+        data.SampleShape.Should().Equal(3, 8, 6);
+        Bytes(data).Should().Equal([.. a, .. b]);
+    }
+
+    [Fact]
+    public void Grey_png_keeps_one_channel_and_converts_to_three_or_from_colour_by_luma()
+    {
+        var grey = temp.CreateSubdirectory("grey");
+        var planar = TestImages.Planar(1, 16, 16, 3);
+        TestImages.Write(Path.Combine(grey, "g.png"), planar, 1, 16, 16);
+        var colour = temp.CreateSubdirectory("colour");
+        var rgb = TestImages.Planar(3, 4, 4, 4);
+        TestImages.Write(Path.Combine(colour, "c.png"), rgb, 3, 4, 4);
+
+        var asIs = ImageFolder.Load(grey);
+        var asColour = ImageFolder.Load(grey, new ImageFolderOptions { Channels = 3 });
+        var asGrey = ImageFolder.Load(colour, new ImageFolderOptions { Channels = 1 });
+
+        asIs.SampleShape.Should().Equal(1, 16, 16);
+        Bytes(asIs).Should().Equal(planar);
+        asColour.SampleShape.Should().Equal(3, 16, 16);
+        Bytes(asColour).Should().Equal([.. planar, .. planar, .. planar]);
+        var luma = Enumerable.Range(0, 16).Select(i => (byte)(((299 * rgb[i]) + (587 * rgb[16 + i]) + (114 * rgb[32 + i]) + 500) / 1000));
+        Bytes(asGrey).Should().Equal(luma);
+    }
+
+    [Fact]
+    public void Png_with_alpha_keeps_four_channels_unpremultiplied()
+    {
+        var root = temp.CreateSubdirectory("alpha");
+        var planar = TestImages.Planar(4, 5, 7, 9);
+        TestImages.Write(Path.Combine(root, "a.png"), planar, 4, 5, 7);
+
+        var data = ImageFolder.Load(root);
+
+        data.SampleShape.Should().Equal(4, 5, 7);
+        Bytes(data).Should().Equal(planar);
+    }
+
+    [Fact]
+    public void Jpeg_images_load_close_to_their_colours()
+    {
+        var root = temp.CreateSubdirectory("jpeg");
+        TestImages.WriteSolid(Path.Combine(root, "red", "r.jpg"), 3, 12, 12, 200, SKEncodedImageFormat.Jpeg);
+        TestImages.WriteSolid(Path.Combine(root, "dark", "d.JPEG"), 3, 12, 12, 40, SKEncodedImageFormat.Jpeg);
+
+        var data = ImageFolder.Load(root);
+
+        data.ClassNames.Should().Equal("dark", "red");
+        var bytes = Bytes(data);
+        bytes[..432].Should().OnlyContain(v => Math.Abs(v - 40) <= 3);
+        bytes[432..].Should().OnlyContain(v => Math.Abs(v - 200) <= 3);
+    }
+
+    [Fact]
+    public void Width_and_height_resize_images_of_different_sizes()
+    {
+        var root = temp.CreateSubdirectory("sizes");
+        TestImages.WriteSolid(Path.Combine(root, "big.png"), 3, 40, 30, 90);
+        TestImages.WriteSolid(Path.Combine(root, "small.png"), 3, 10, 12, 170);
+
+        var data = ImageFolder.Load(root, new ImageFolderOptions { Width = 16, Height = 8 });
+
+        data.SampleShape.Should().Equal(3, 8, 16);
+        var bytes = Bytes(data);
+        bytes[..384].Should().OnlyContain(v => v == 90);
+        bytes[384..].Should().OnlyContain(v => v == 170);
+    }
+
+    [Fact]
+    public void Given_class_names_fix_the_label_order_and_allow_a_missing_class()
+    {
+        var root = temp.CreateSubdirectory("test-split");
+        TestImages.WriteSolid(Path.Combine(root, "dog", "d.png"), 3, 4, 4, 10);
+        TestImages.WriteSolid(Path.Combine(root, "bird", "b.png"), 3, 4, 4, 20);
+
+        var data = ImageFolder.Load(root, new ImageFolderOptions { ClassNames = Classes });
+
+        data.ClassNames.Should().Equal(Classes);
+        Labels(data).Should().Equal(2, 3);
+        data.CountPerClass().Should().Equal(0, 0, 1, 1);
+    }
+
+    [Fact]
+    public void A_loaded_folder_trains_an_autoencoder()
+    {
+        var root = temp.CreateSubdirectory("digits");
+        for (var i = 0; i < 8; i++)
+        {
+            TestImages.Write(Path.Combine(root, $"{i % 2}", $"{i}.png"), TestImages.Planar(1, 28, 28, i), 1, 28, 28);
+        }
+
+        var data = ImageFolder.Load(root);
+        using var model = Autoencoders.Dense().WithLatentSize(4).Build();
+        var history = model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 4, Threads = 1, Seed = 1, ValidationFraction = null });
+
+        history.Epochs.Should().ContainSingle().Which.TrainingLoss.Should().Match(l => double.IsFinite(l));
+    }
+
+    public static TheoryData<string, string, string> BadFolders => new()
+    {
+        // case, path of the culprit relative to the root ("" = the root), words of the message
+        { "corrupt", "a/broken.png", "cannot be decoded" },
+        { "empty-file", "a/zero.png", "is empty (0 bytes)" },
+        { "truncated", "a/cut.png", "truncated" },
+        { "webp", "a/really-webp.png", "is a Webp image, not PNG or JPEG" },
+        { "size", "b/odd.png", "is 8 x 9 pixels but the first image" },
+        { "channels", "b/grey.png", "has 1 channel (grey) but the first image" },
+        { "empty-root", "", "is empty" },
+        { "no-images", "", "holds no PNG or JPEG images (only other files" },
+        { "empty-class", "c", "class folder 'c' holds no PNG or JPEG images" },
+        { "mixed", "loose.png", "has class subfolders (a, b) and also images directly in it" },
+        { "nested", "a/deeper", "class folder 'a' holds a subfolder" },
+        { "unknown-class", "b", "class folder 'b' is not one of the ClassNames given (a)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFolders))]
+    public void A_bad_folder_throws_naming_the_image_or_folder_and_the_problem(string kind, string culprit, string words)
+    {
+        var root = temp.CreateSubdirectory(kind);
+        var options = new ImageFolderOptions();
+        if (kind is not ("empty-root" or "no-images"))
+        {
+            TestImages.WriteSolid(Path.Combine(root, "a", "0.png"), 3, 8, 9, 1);
+            TestImages.WriteSolid(Path.Combine(root, "b", "0.png"), 3, 8, 9, 2);
+        }
+
+        var target = Path.Combine(root, culprit);
+        switch (kind)
+        {
+            case "corrupt": File.WriteAllBytes(target, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]); break;
+            case "empty-file": File.WriteAllBytes(target, []); break;
+            case "truncated":
+                TestImages.Write(target, TestImages.Planar(3, 8, 9, 5), 3, 8, 9);
+                File.WriteAllBytes(target, File.ReadAllBytes(target)[..60]);
+                break;
+            case "webp": TestImages.WriteSolid(target, 3, 8, 9, 7, SKEncodedImageFormat.Webp); break;
+            case "size": TestImages.WriteSolid(target, 3, 9, 8, 3); break;
+            case "channels": TestImages.WriteSolid(target, 1, 8, 9, 3); break;
+            case "no-images": File.WriteAllText(Path.Combine(root, "notes.txt"), "x"); break;
+            case "empty-class": Directory.CreateDirectory(target); File.WriteAllText(Path.Combine(target, "x.txt"), "x"); break;
+            case "mixed": TestImages.WriteSolid(target, 3, 8, 9, 3); break;
+            case "nested": TestImages.WriteSolid(Path.Combine(target, "1.png"), 3, 8, 9, 3); break;
+            case "unknown-class": options = new ImageFolderOptions { ClassNames = ["a"] }; break;
+        }
+
+        var error = Assert.Throws<ImageFolderException>(() => ImageFolder.Load(root, options));
+
+        error.FilePath.Should().Be(Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar));
+        error.Message.Should().Contain(error.FilePath).And.Contain(words);
+    }
+
+    [Fact]
+    public void A_missing_folder_throws_directory_not_found_naming_it()
+    {
+        var missing = temp.Combine("nowhere");
+        Assert.Throws<DirectoryNotFoundException>(() => ImageFolder.Load(missing)).Message.Should().Contain(missing);
+    }
+
+    [Fact]
+    public void Invalid_options_are_all_reported_at_once()
+    {
+        var root = temp.CreateSubdirectory("opts");
+        var options = new ImageFolderOptions { Channels = 2, Width = 0, ClassNames = ["x", "x", " "] };
+
+        var error = Assert.Throws<ArgumentException>(() => ImageFolder.Load(root, options));
+
+        error.ParamName.Should().Be("options");
+        error.Message.Should().Contain("Channels = 2").And.Contain("Width = 0, Height = null: give both or neither")
+            .And.Contain("Width = 0: must be 1..4096").And.Contain("ClassNames[1] = 'x': appears twice").And.Contain("ClassNames[2] = ' ': must not be empty");
+    }
+}
