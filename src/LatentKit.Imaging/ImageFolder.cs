@@ -18,8 +18,9 @@ namespace LatentKit.Imaging;
 /// <see cref="ImageFolderOptions.Width"/>/<see cref="ImageFolderOptions.Height"/> and
 /// <see cref="ImageFolderOptions.Channels"/> say what to convert them to. The folder is checked completely (image
 /// headers, sizes, the total) before the pixels are decoded and allocated; any problem throws an
-/// <see cref="ImageFolderException"/> naming the image or folder, never a partial dataset. EXIF orientation is not
-/// applied: pixels are used as stored.
+/// <see cref="DatasetFormatException"/> naming the image or folder, never a partial dataset. EXIF orientation is not
+/// applied: pixels are used as stored. With <see cref="ImageFolderOptions.Streaming"/>, the same checks run at load
+/// time, but the pixels are decoded when a batch needs them.
 /// </summary>
 public static class ImageFolder
 {
@@ -31,7 +32,7 @@ public static class ImageFolder
     /// <returns>A dataset named after the folder, with shape <c>[C, H, W]</c> and, for class subfolders, labels and class names.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or an option is invalid (all invalid options are listed).</exception>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="ImageFolderException">An image or the folder's layout is wrong (the message names which and why).</exception>
+    /// <exception cref="DatasetFormatException">An image or the folder's layout is wrong (<see cref="DatasetFormatException.File"/> names the image or folder, the message says why). For a streaming dataset, an image whose pixel data turns out to be broken when a batch reads it throws this too, naming the image and the sample.</exception>
     public static Dataset Load(string path, ImageFolderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -45,10 +46,15 @@ public static class ImageFolder
 
         var (files, labels, classNames) = Scan(root, options);
         var layout = Measure(root, files, options);
+        if (options.Streaming)
+        {
+            return Dataset.FromSource(new ImageFolderSource([.. files], labels, classNames, layout), root);
+        }
+
         var pixels = new byte[checked(files.Count * layout.SampleSize)];
         for (var i = 0; i < files.Count; i++)
         {
-            Decode(files[i], layout, pixels.AsSpan(i * layout.SampleSize, layout.SampleSize));
+            Decode(files[i], layout, pixels.AsSpan(i * layout.SampleSize, layout.SampleSize), sampleIndex: null);
         }
 
         return classNames is null
@@ -68,7 +74,7 @@ public static class ImageFolder
                 var problem = Directory.EnumerateFileSystemEntries(root).Any()
                     ? "holds no PNG or JPEG images (only other files, which are ignored); put images in it, or one subfolder of images per class"
                     : "is empty; put images in it, or one subfolder of images per class";
-                throw new ImageFolderException(root, problem);
+                throw Error(root, problem);
             }
 
             return (looseImages, [], null);
@@ -76,7 +82,7 @@ public static class ImageFolder
 
         if (looseImages.Count > 0)
         {
-            throw new ImageFolderException(
+            throw Error(
                 looseImages[0],
                 $"the folder has class subfolders ({string.Join(", ", folders.Select(System.IO.Path.GetFileName))}) and also images directly in it; move each image into its class folder, or remove the subfolders for unlabelled data");
         }
@@ -90,20 +96,20 @@ public static class ImageFolder
             var name = System.IO.Path.GetFileName(folder)!;
             if (!index.TryGetValue(name, out var label))
             {
-                throw new ImageFolderException(
+                throw Error(
                     folder,
                     $"class folder '{name}' is not one of the ClassNames given ({string.Join(", ", classNames)}); add it to ClassNames or remove the folder");
             }
 
             if (Visible(Directory.EnumerateDirectories(folder)).FirstOrDefault() is { } nested)
             {
-                throw new ImageFolderException(nested, $"class folder '{name}' holds a subfolder; put the class's images directly in '{folder}' (nested folders are not read)");
+                throw Error(nested, $"class folder '{name}' holds a subfolder; put the class's images directly in '{folder}' (nested folders are not read)");
             }
 
             var images = Images(folder);
             if (images.Count == 0)
             {
-                throw new ImageFolderException(folder, $"class folder '{name}' holds no PNG or JPEG images; add images or remove the folder");
+                throw Error(folder, $"class folder '{name}' holds no PNG or JPEG images; add images or remove the folder");
             }
 
             files.AddRange(images);
@@ -127,7 +133,7 @@ public static class ImageFolder
     {
         if (files.Count > Dataset.MaxSampleCount)
         {
-            throw new ImageFolderException(root, $"holds {files.Count} images, more than the {Dataset.MaxSampleCount} a dataset may hold");
+            throw Error(root, $"holds {files.Count} images, more than the {Dataset.MaxSampleCount} a dataset may hold");
         }
 
         Layout? first = null;
@@ -138,7 +144,7 @@ public static class ImageFolder
             var info = codec.Info;
             if ((long)info.Width * info.Height > Dataset.MaxSampleSize)
             {
-                throw new ImageFolderException(file, $"is {info.Width} x {info.Height} pixels, more than the {Dataset.MaxSampleSize} an image may have");
+                throw Error(file, $"is {info.Width} x {info.Height} pixels, more than the {Dataset.MaxSampleSize} an image may have");
             }
 
             var own = new Layout(ChannelsOf(info), info.Height, info.Width);
@@ -151,28 +157,28 @@ public static class ImageFolder
 
             if (options.Channels is null && own.Channels != first.Channels)
             {
-                throw new ImageFolderException(
+                throw Error(
                     file,
                     $"has {Describe(own.Channels)} but the first image, '{firstFile}', has {Describe(first.Channels)}; convert the images, or set ImageFolderOptions.Channels to convert them when loading");
             }
 
             if (options.Width is null && (own.Width != first.Width || own.Height != first.Height))
             {
-                throw new ImageFolderException(
+                throw Error(
                     file,
                     $"is {own.Width} x {own.Height} pixels but the first image, '{firstFile}', is {first.Width} x {first.Height}; resize the images, or set ImageFolderOptions.Width and Height to resize them when loading");
             }
         }
 
-        var layout = new Layout(options.Channels ?? first!.Channels, options.Height ?? first!.Height, options.Width ?? first!.Width);
+        var layout = new Layout(options.Channels ?? first!.Channels, options.Height ?? first!.Height, options.Width ?? first!.Width, options.Width is not null);
         if ((long)layout.SampleSize > Dataset.MaxSampleSize)
         {
-            throw new ImageFolderException(root, $"samples of {layout.Channels} x {layout.Height} x {layout.Width} values are more than the {Dataset.MaxSampleSize} a sample may have");
+            throw Error(root, $"samples of {layout.Channels} x {layout.Height} x {layout.Width} values are more than the {Dataset.MaxSampleSize} a sample may have");
         }
 
         if ((long)layout.SampleSize * files.Count > Array.MaxLength)
         {
-            throw new ImageFolderException(
+            throw Error(
                 root,
                 $"{files.Count} images of {layout.Channels} x {layout.Height} x {layout.Width} bytes ({(long)layout.SampleSize * files.Count} bytes) do not fit in memory as one dataset; use fewer or smaller images (ImageFolderOptions.Width/Height)");
         }
@@ -180,20 +186,20 @@ public static class ImageFolder
         return layout;
     }
 
-    private static SKCodec Open(string file)
+    private static SKCodec Open(string file, int? sampleIndex = null)
     {
         var codec = SKCodec.Create(file, out var result);
         if (codec is null)
         {
             var length = new FileInfo(file).Length;
-            throw new ImageFolderException(file, length == 0 ? "is empty (0 bytes); remove it or replace it with a PNG or JPEG image" : $"cannot be decoded ({result}); it is not a valid PNG or JPEG image; remove or replace it");
+            throw Error(file, sampleIndex, length == 0 ? "is empty (0 bytes); remove it or replace it with a PNG or JPEG image" : $"cannot be decoded ({result}); it is not a valid PNG or JPEG image; remove or replace it");
         }
 
         if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
         {
             var format = codec.EncodedFormat;
             codec.Dispose();
-            throw new ImageFolderException(file, $"is a {format} image, not PNG or JPEG; convert it to PNG or JPEG");
+            throw Error(file, sampleIndex, $"is a {format} image, not PNG or JPEG; convert it to PNG or JPEG");
         }
 
         return codec;
@@ -210,16 +216,17 @@ public static class ImageFolder
     };
 
     /// <summary>Decodes one image to RGBA (alpha not premultiplied), resizes it if needed, and writes it planar (<c>C x H x W</c>) into <paramref name="target"/>.</summary>
-    private static void Decode(string file, Layout layout, Span<byte> target)
+    internal static void Decode(string file, Layout layout, Span<byte> target, int? sampleIndex)
     {
-        using var codec = Open(file);
+        using var codec = Open(file, sampleIndex);
         var sourceInfo = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var decoded = new SKBitmap(sourceInfo);
         var result = codec.GetPixels(sourceInfo, decoded.GetPixels());
         if (result != SKCodecResult.Success)
         {
-            throw new ImageFolderException(
+            throw Error(
                 file,
+                sampleIndex,
                 result == SKCodecResult.IncompleteInput
                     ? "is truncated (the image data ends early); replace it with a complete file"
                     : $"cannot be decoded ({result}); remove or replace it");
@@ -229,8 +236,13 @@ public static class ImageFolder
         SKBitmap? resized = null;
         if (layout.Width != sourceInfo.Width || layout.Height != sourceInfo.Height)
         {
+            if (!layout.Resizes)
+            {
+                throw Error(file, sampleIndex, $"is now {sourceInfo.Width} x {sourceInfo.Height} pixels but was {layout.Width} x {layout.Height} when the folder was loaded; do not change the images of a streaming dataset while it is used");
+            }
+
             resized = decoded.Resize(sourceInfo.WithSize(layout.Width, layout.Height), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))
-                ?? throw new ImageFolderException(file, string.Create(CultureInfo.InvariantCulture, $"could not be resized to {layout.Width} x {layout.Height}"));
+                ?? throw Error(file, sampleIndex, string.Create(CultureInfo.InvariantCulture, $"could not be resized to {layout.Width} x {layout.Height}"));
             bitmap = resized;
         }
 
@@ -271,7 +283,12 @@ public static class ImageFolder
         }
     }
 
-    private sealed record Layout(int Channels, int Height, int Width)
+    private static DatasetFormatException Error(string path, string problem) => new(path, problem);
+
+    private static DatasetFormatException Error(string path, int? sampleIndex, string problem) => new(path, problem, sampleIndex: sampleIndex);
+
+    /// <summary>The shape every sample has after conversion.</summary>
+    internal sealed record Layout(int Channels, int Height, int Width, bool Resizes = false)
     {
         public int SampleSize => Channels * Height * Width;
     }

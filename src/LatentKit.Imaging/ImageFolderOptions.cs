@@ -34,6 +34,15 @@ public sealed record ImageFolderOptions
     /// </summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
 
+    /// <summary>
+    /// Whether to decode the images when a batch needs them instead of all at load time (default
+    /// <see langword="false"/>). A streaming dataset holds only the file names and labels; training holds a few batches
+    /// of decoded images, whatever the folder's size, at the price of decoding every image again in every epoch. Load
+    /// still reads every image's header and refuses a bad folder at once; an image whose pixel data is broken, or that
+    /// changes size after loading, throws a <see cref="DatasetFormatException"/> naming it and the sample when a batch reads it.
+    /// </summary>
+    public bool Streaming { get; init; }
+
     /// <summary>Checks every setting and reports all invalid ones in one <see cref="ArgumentException"/>.</summary>
     internal void Validate(string parameter)
     {

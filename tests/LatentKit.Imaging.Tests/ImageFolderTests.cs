@@ -224,10 +224,70 @@ public sealed class ImageFolderTests : IDisposable
             case "unknown-class": options = new ImageFolderOptions { ClassNames = ["a"] }; break;
         }
 
-        var error = Assert.Throws<ImageFolderException>(() => ImageFolder.Load(root, options));
+        foreach (var streaming in new[] { false, true })
+        {
+            // Streaming checks headers at load time; a truncated payload shows when a batch decodes it.
+            var error = Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(root, options with { Streaming = streaming }).GetBatches(64).ToList());
 
-        error.FilePath.Should().Be(Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar));
-        error.Message.Should().Contain(error.FilePath).And.Contain(words);
+            error.File.Should().Be(Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar));
+            error.Message.Should().Contain(error.File).And.Contain(words);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Streaming_gives_the_same_samples_labels_and_class_names_as_in_memory(bool resize)
+    {
+        var root = temp.CreateSubdirectory("pets");
+        WriteColourClasses(root);
+        TestImages.Write(Path.Combine(root, "dog", "photo.jpg"), TestImages.Planar(3, 32, 32, 77), 3, 32, 32, SKEncodedImageFormat.Jpeg, 90);
+        var options = resize ? new ImageFolderOptions { Width = 20, Height = 12, Channels = 1 } : new ImageFolderOptions();
+
+        var inMemory = ImageFolder.Load(root, options);
+        var streaming = ImageFolder.Load(root, options with { Streaming = true });
+
+        streaming.IsStreaming.Should().BeTrue();
+        inMemory.IsStreaming.Should().BeFalse();
+        streaming.Count.Should().Be(inMemory.Count);
+        streaming.SampleShape.Should().Equal(inMemory.SampleShape);
+        streaming.ClassNames.Should().Equal(inMemory.ClassNames);
+        streaming.ValueRange.Should().Be(SampleRange.ZeroToOne);
+        foreach (var (a, b) in inMemory.GetBatches(4, shuffle: true, seed: 3).Zip(streaming.GetBatches(4, shuffle: true, seed: 3)))
+        {
+            using (a)
+            using (b)
+            {
+                b.Samples.shape.Should().Equal(a.Samples.shape);
+                b.Samples.data<float>().ToArray().Should().Equal(a.Samples.data<float>().ToArray());
+                b.Labels!.data<long>().ToArray().Should().Equal(a.Labels!.data<long>().ToArray());
+            }
+        }
+    }
+
+    [Fact]
+    public void A_streaming_image_broken_after_loading_throws_naming_the_image_and_the_sample()
+    {
+        var root = temp.CreateSubdirectory("later");
+        for (var i = 0; i < 4; i++)
+        {
+            TestImages.WriteSolid(Path.Combine(root, $"{i}.png"), 3, 8, 8, (byte)i);
+        }
+
+        var data = ImageFolder.Load(root, new ImageFolderOptions { Streaming = true });
+        var resized = Path.Combine(root, "1.png");
+        TestImages.WriteSolid(resized, 3, 9, 8, 1);
+        var broken = Path.Combine(root, "2.png");
+        File.WriteAllBytes(broken, [1, 2, 3]);
+
+        var first = Assert.Throws<DatasetFormatException>(() => data.Take(2).GetBatches(2).ToList());
+        var second = Assert.Throws<DatasetFormatException>(() => data.Subset([2]).GetBatches(1).ToList());
+
+        first.File.Should().Be(resized);
+        first.SampleIndex.Should().Be(1);
+        first.Message.Should().Contain("is now 8 x 9 pixels but was 8 x 8");
+        second.File.Should().Be(broken);
+        second.Message.Should().Contain("cannot be decoded");
     }
 
     [Fact]
