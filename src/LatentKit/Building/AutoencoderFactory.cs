@@ -29,7 +29,8 @@ internal static class AutoencoderFactory
             throw new ArgumentException($"The latent size must be at most {ModelLimits.MaxLatentSize} (ModelLimits.MaxLatentSize); got {spec.LatentSize}.", "latentSize");
         }
 
-        var convolutional = spec.Kind == AutoencoderKind.Convolutional;
+        ValidateInputShape(spec);
+        var convolutional = spec.IsConvolutional;
         var layersParameter = convolutional ? "channels" : "widths";
         var what = convolutional ? "channel count" : "hidden layer width";
         var maxWidth = convolutional ? ModelLimits.MaxChannels : ModelLimits.MaxLayerWidth;
@@ -85,24 +86,12 @@ internal static class AutoencoderFactory
             throw new ArgumentException($"The denoising mask fraction must be in [0, 1); got {spec.DenoisingMaskFraction.ToString(CultureInfo.InvariantCulture)}.", "maskFraction");
         }
 
-        if (convolutional)
+        if (convolutional && ConvolutionalGeometry.Problem(spec.InputShape, spec.Layers.Length, spec.LatentSize) is { } problem)
         {
-            var strided = spec.Layers.Length;
-            if (MnistDataset.ImageHeight % (1 << Math.Min(strided, 30)) != 0)
-            {
-                throw new ArgumentException(
-                    $"{strided} encoder channel counts mean {strided} stride-2 convolutions, which take 28 x 28 to a {28.0 / (1 << Math.Min(strided, 30)):0.###}-wide map that the decoder cannot grow back to 28 x 28 by doubling; give 1 or 2 channel counts (maps of 14 x 14 or 7 x 7).",
-                    "channels");
-            }
-
-            var side = MnistDataset.ImageHeight >> strided;
-            if (spec.LatentSize % (side * side) != 0)
-            {
-                throw new ArgumentException(
-                    $"A convolutional latent size of {spec.LatentSize} is not a whole number of {side} x {side} maps ({side * side} values each), so it cannot be a square code map that the decoder grows back to 28 x 28; use a multiple of {side * side}.",
-                    "latentSize");
-            }
+            throw new ArgumentException(problem.Message, problem.Parameter);
         }
+
+        ValidateStandardizer(spec);
 
         var parameters = Layout(spec).Values;
         if (parameters > ModelLimits.MaxParameters)
@@ -110,6 +99,68 @@ internal static class AutoencoderFactory
             throw new ArgumentException(
                 $"Latent size {spec.LatentSize} with {(convolutional ? "channels" : "hidden widths")} [{string.Join(", ", spec.Layers)}] makes {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.",
                 layersParameter);
+        }
+    }
+
+    /// <summary>The input shape: <c>[F]</c> or <c>[C, H, W]</c>, every dimension at least 1, at most <see cref="ModelLimits.MaxInputSize"/> values and <see cref="ModelLimits.MaxChannels"/> channels.</summary>
+    private static void ValidateInputShape(AutoencoderSpec spec)
+    {
+        var shape = spec.InputShape;
+        if (shape is null || (shape.Length != 1 && shape.Length != 3))
+        {
+            throw new ArgumentException(
+                $"The input shape must be [features] or [channels, height, width]; got [{string.Join(", ", shape ?? [])}].",
+                "shape");
+        }
+
+        if (Array.Exists(shape, d => d <= 0))
+        {
+            throw new ArgumentException($"Every dimension of the input shape must be at least 1; got [{string.Join(", ", shape)}].", "shape");
+        }
+
+        var size = shape.Aggregate(1L, (a, b) => Math.Min(a * b, long.MaxValue / 1_000_000));
+        if (size > ModelLimits.MaxInputSize)
+        {
+            throw new ArgumentException($"An input of shape [{string.Join(", ", shape)}] has {size:N0} values per sample, more than the {ModelLimits.MaxInputSize:N0} allowed (ModelLimits.MaxInputSize).", "shape");
+        }
+
+        if (shape.Length == 3 && shape[0] > ModelLimits.MaxChannels)
+        {
+            throw new ArgumentException($"An input of shape [{string.Join(", ", shape)}] has {shape[0]} channels, more than the {ModelLimits.MaxChannels} allowed (ModelLimits.MaxChannels).", "shape");
+        }
+    }
+
+    /// <summary>The standardizer (both arrays or neither) follows <see cref="FeatureStandardizer"/>'s rule, fits the input size, and is not paired with BCE.</summary>
+    private static void ValidateStandardizer(AutoencoderSpec spec)
+    {
+        if (spec.StandardizerMean is null && spec.StandardizerStd is null)
+        {
+            return;
+        }
+
+        if (spec.StandardizerMean is null || spec.StandardizerStd is null)
+        {
+            throw new ArgumentException("A standardizer needs both its means and its standard deviations; one of them is missing.", "standardizer");
+        }
+
+        if (spec.StandardizerMean.Length > ModelLimits.MaxStandardizedFeatures)
+        {
+            throw new ArgumentException($"A standardizer of {spec.StandardizerMean.Length} features is more than the {ModelLimits.MaxStandardizedFeatures} a model carries (ModelLimits.MaxStandardizedFeatures).", "standardizer");
+        }
+
+        FeatureStandardizer.Validate(spec.StandardizerMean, spec.StandardizerStd, "standardizer", "standardizer");
+        if (spec.StandardizerMean.Length != spec.InputSize)
+        {
+            throw new ArgumentException(
+                $"The standardizer was fitted on {spec.StandardizerMean.Length} features, but the input shape [{string.Join(", ", spec.InputShape)}] has {spec.InputSize} values per sample.",
+                "standardizer");
+        }
+
+        if (spec.Loss == ReconstructionLoss.BinaryCrossEntropy)
+        {
+            throw new ArgumentException(
+                "Standardised inputs are not in [0, 1], so binary cross-entropy does not apply; use WithOutputActivation(OutputActivation.Identity) and WithLoss(ReconstructionLoss.MeanSquaredError).",
+                "loss");
         }
     }
 
@@ -149,6 +200,28 @@ internal static class AutoencoderFactory
         }
 
         CheckEnum(spec.Activation, "activation");
+        if (spec.ClassCount < 2 || spec.ClassCount > Dataset.MaxClassCount)
+        {
+            throw new ArgumentException($"A classifier needs 2 to {Dataset.MaxClassCount} classes; got {spec.ClassCount}.", "classCount");
+        }
+
+        if (spec.ClassNames is { } names)
+        {
+            if (names.Length != spec.ClassCount)
+            {
+                throw new ArgumentException($"A classifier of {spec.ClassCount} classes needs {spec.ClassCount} class names; got {names.Length}.", "classNames");
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (string.IsNullOrWhiteSpace(names[i]) || !seen.Add(names[i]))
+                {
+                    throw new ArgumentException($"Every class name must be non-empty and distinct; name {i} is {(names[i] is null ? "missing" : $"'{names[i]}'")}.", "classNames");
+                }
+            }
+        }
+
         if (!(spec.Dropout >= 0 && spec.Dropout < 1))
         {
             throw new ArgumentException($"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(CultureInfo.InvariantCulture)}.", "probability");
@@ -203,13 +276,22 @@ internal static class AutoencoderFactory
     {
         var layers = spec.Layers;
         long latent = spec.LatentSize;
+        long inputs = spec.InputShape.Aggregate(1L, (a, b) => a * b);
         switch (spec.Kind)
         {
             case AutoencoderKind.Convolutional:
+            case AutoencoderKind.ConvolutionalVariational:
             {
-                long side = MnistDataset.ImageHeight >> layers.Length;
-                var latentChannels = latent / (side * side);
-                var layout = Conv(1, layers[0]) + Conv(layers[^1], latentChannels) + Conv(latentChannels, layers[^1]) + Conv(layers[0], 1);
+                var geometry = ConvolutionalGeometry.Of(spec);
+                long channels = geometry.Channels;
+                long latentChannels = geometry.LatentChannels;
+                var code = Conv(layers[^1], latentChannels);
+                var layout = Conv(channels, layers[0]) + code + Conv(latentChannels, layers[^1]) + Conv(layers[0], channels);
+                if (spec.Kind == AutoencoderKind.ConvolutionalVariational)
+                {
+                    layout += code;
+                }
+
                 for (var i = 1; i < layers.Length; i++)
                 {
                     layout += Conv(layers[i - 1], layers[i]) + Conv(layers[i], layers[i - 1]);
@@ -219,18 +301,18 @@ internal static class AutoencoderFactory
             }
 
             case AutoencoderKind.Variational:
-                return Mlp([MnistDataset.PixelsPerImage, .. layers]) + Linear(layers[^1], latent) + Linear(layers[^1], latent)
-                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), MnistDataset.PixelsPerImage]);
+                return Mlp([inputs, .. layers]) + Linear(layers[^1], latent) + Linear(layers[^1], latent)
+                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), inputs]);
             default:
-                return Mlp([MnistDataset.PixelsPerImage, .. layers, latent])
-                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), MnistDataset.PixelsPerImage]);
+                return Mlp([inputs, .. layers, latent])
+                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), inputs]);
         }
     }
 
     /// <summary>The tensors of a classifier head of <paramref name="spec"/> on codes of <paramref name="latentSize"/> values (batch norm adds its running statistics and an int64 step count per hidden layer).</summary>
     public static WeightsLayout ClassifierLayout(ClassifierSpec spec, int latentSize)
     {
-        var layout = Mlp([latentSize, .. spec.HiddenLayers.Select(w => (long)w), MnistDataset.ClassCount]);
+        var layout = Mlp([latentSize, .. spec.HiddenLayers.Select(w => (long)w), spec.ClassCount]);
         if (spec.BatchNorm)
         {
             foreach (var width in spec.HiddenLayers)
@@ -284,6 +366,7 @@ internal static class AutoencoderFactory
             AutoencoderKind.Dense => new DenseAutoencoder(spec, training),
             AutoencoderKind.Convolutional => new ConvolutionalAutoencoder(spec, training),
             AutoencoderKind.Variational => new VariationalAutoencoder(spec, training),
+            AutoencoderKind.ConvolutionalVariational => new ConvolutionalVariationalAutoencoder(spec, training),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "Unknown autoencoder kind."),
         });
     }

@@ -29,6 +29,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         Spec = spec;
         DefaultTraining = defaultTraining;
         Guard = new ModelGuard(() => $"This {Kind} autoencoder (latent {LatentSize})");
+        Standardizer = spec.StandardizerMean is { } mean && spec.StandardizerStd is { } std ? FeatureStandardizer.FromValues(mean, std) : null;
     }
 
     /// <inheritdoc />
@@ -42,6 +43,19 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     /// <inheritdoc />
     public TrainingOptions DefaultTraining { get; }
+
+    /// <summary>
+    /// The shape of one sample the model was built for: <c>[C, H, W]</c> for images, <c>[F]</c> for feature vectors
+    /// (a dense model's <see cref="InputShape"/> is this shape flattened).
+    /// </summary>
+    public IReadOnlyList<int> SampleShape => Spec.InputShape;
+
+    /// <summary>
+    /// The standardizer applied to every input (training, evaluation, encoding, reconstruction) before the network;
+    /// <see cref="Decode"/> and <see cref="Reconstruct"/> map the output back to the data's units. <see langword="null"/>
+    /// when the model takes its inputs as they are. Saved with the model.
+    /// </summary>
+    public FeatureStandardizer? Standardizer { get; }
 
     /// <summary>Which kind of autoencoder this is.</summary>
     public AutoencoderKind Kind => Spec.Kind;
@@ -120,7 +134,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         using var noGrad = no_grad();
         Network.eval();
         var z = codes.to(ScalarType.Float32).to(Device);
-        return ToPixels(DecodeLogitsCore(z)).MoveToOuterDisposeScope();
+        return ToDataUnits(ToPixels(DecodeLogitsCore(z))).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -132,7 +146,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         using var noGrad = no_grad();
         Network.eval();
         var input = ToNetworkInput(images, nameof(images));
-        return ToPixels(DecodeLogitsCore(EncodeCore(input))).reshape(images.shape).MoveToOuterDisposeScope();
+        return ToDataUnits(ToPixels(DecodeLogitsCore(EncodeCore(input)))).reshape(images.shape).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -201,7 +215,8 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         }
 
         var pixels = (double)tensors.Count * data.SampleSize;
-        return new ReconstructionMetrics(bce / pixels, mse / pixels, this is IVariationalAutoencoder ? kl / tensors.Count : null, tensors.Count);
+        var bceMeaningful = Spec.OutputActivation == OutputActivation.Sigmoid && Standardizer is null && data.ValueRange == SampleRange.ZeroToOne;
+        return new ReconstructionMetrics(bceMeaningful ? bce / pixels : double.NaN, mse / pixels, this is IVariationalAutoencoder ? kl / tensors.Count : null, tensors.Count) { Loss = Spec.Loss };
     }
 
     /// <inheritdoc />
@@ -272,8 +287,11 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         ? F.binary_cross_entropy_with_logits(logits, target, reduction: reduction)
         : F.binary_cross_entropy(logits.clamp(ClampEpsilon, 1 - ClampEpsilon), target, reduction: reduction);
 
-    /// <summary>Applies the output activation: pixels in [0, 1].</summary>
-    internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.clamp(0, 1);
+    /// <summary>Applies the output activation: the sigmoid (values in (0, 1)), or nothing for <see cref="OutputActivation.Identity"/>.</summary>
+    internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.alias();
+
+    /// <summary>The network's output in the data's units: the standardizer's inverse, or the output itself.</summary>
+    internal Tensor ToDataUnits(Tensor output) => Standardizer is null ? output : Standardizer.Inverse(output);
 
     /// <summary>Checks an image tensor's shape and returns it as float32 on the model's device in the network's shape.</summary>
     internal Tensor ToNetworkInput(Tensor images, string parameterName)
@@ -298,8 +316,8 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
             throw new ArgumentException($"Images must be floating-point pixels in [0, 1]; got {images.dtype}.", parameterName);
         }
 
-        var shaped = images.reshape([shape[0], .. InputShape]);
-        return shaped.to(ScalarType.Float32).to(Device);
+        var shaped = images.reshape([shape[0], .. InputShape]).to(ScalarType.Float32).to(Device);
+        return Standardizer is null ? shaped : Standardizer.Forward(shaped);
     }
 
     /// <summary>
@@ -324,6 +342,11 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     internal Tensor PrepareInputs(Tensor raw)
     {
         var x = TrainingData.ToFloat(raw.to(Device));
+        if (Standardizer is not null)
+        {
+            x = Standardizer.Forward(x);
+        }
+
         return InputShape.Count == 1 ? x : x.view([x.shape[0], .. InputShape]);
     }
 
