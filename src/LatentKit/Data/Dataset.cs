@@ -11,7 +11,7 @@ namespace LatentKit;
 /// datasets copy the selected samples; streaming datasets made by <see cref="FromSource"/> keep indices only). Unlabelled datasets work wherever no label is needed (autoencoders); where one
 /// is (classifiers) they are refused with an <see cref="ArgumentException"/>.
 /// </summary>
-public abstract class Dataset
+public abstract partial class Dataset
 {
     /// <summary>The most samples a dataset made in memory may hold: 10,000,000.</summary>
     public const int MaxSampleCount = 10_000_000;

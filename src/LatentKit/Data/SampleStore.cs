@@ -59,6 +59,22 @@ internal sealed class SampleStore
         return new SampleStore(values.ToArray(), null, shape, count, labelled ? labels.ToArray() : null, labelled ? classCount : 0, Names(classNames, labelled ? classCount : 0), SampleRange.ZeroToOne);
     }
 
+    /// <summary>As <see cref="FromBytes"/>, but keeps <paramref name="values"/> and <paramref name="labels"/> (arrays a loader made and nobody else holds) instead of copying them.</summary>
+    public static SampleStore AdoptBytes(byte[] values, int[] shape, int[]? labels, int classCount, IReadOnlyList<string>? classNames, string name)
+    {
+        var labelled = labels is not null;
+        var count = CheckLayout(values.Length, shape, labels, labelled, classCount, classNames, name, "values");
+        return new SampleStore(values, null, shape, count, labels, labelled ? classCount : 0, Names(classNames, labelled ? classCount : 0), SampleRange.ZeroToOne);
+    }
+
+    /// <summary>As <see cref="FromFloats"/>, but keeps the arrays (made by a loader that has checked every value is finite and in <paramref name="range"/>) instead of copying them.</summary>
+    public static SampleStore AdoptFloats(float[] values, int[] shape, int[]? labels, int classCount, IReadOnlyList<string>? classNames, string name, SampleRange range)
+    {
+        var labelled = labels is not null;
+        var count = CheckLayout(values.Length, shape, labels, labelled, classCount, classNames, name, "values");
+        return new SampleStore(null, values, shape, count, labels, labelled ? classCount : 0, Names(classNames, labelled ? classCount : 0), range);
+    }
+
     /// <summary>Validates (finite values, and in [0, 1] when <paramref name="range"/> says so) and copies float samples and optional labels.</summary>
     public static SampleStore FromFloats(ReadOnlySpan<float> values, int[] shape, ReadOnlySpan<int> labels, bool labelled, int classCount, IReadOnlyList<string>? classNames, string name, SampleRange range)
     {
