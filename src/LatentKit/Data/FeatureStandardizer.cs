@@ -59,8 +59,8 @@ public sealed class FeatureStandardizer
                 using var scope = NewDisposeScope();
                 var count = Math.Min(batch, reader.Count - start);
                 var values = TrainingData.ToFloat(reader.ReadRange(start, count).Inputs).reshape(count, size).to_type(ScalarType.Float64);
-                var s = values.sum(0).data<double>().ToArray();
-                var q = values.square().sum(0).data<double>().ToArray();
+                var s = values.sum(0, false).data<double>().ToArray();
+                var q = values.square().sum(0, false).data<double>().ToArray();
                 for (var i = 0; i < size; i++)
                 {
                     sum[i] += s[i];

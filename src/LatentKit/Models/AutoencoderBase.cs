@@ -179,6 +179,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         options ??= DefaultTraining;
         options.Validate();
         CheckShape(training, nameof(training));
+        CheckRange(training, nameof(training));
         if (options.ValidationSet is { } validationSet)
         {
             CheckShape(validationSet, nameof(TrainingOptions.ValidationSet));
@@ -202,6 +203,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         using var tensors = data.OpenReader(withLabels: false);
         using var noGrad = no_grad();
         Network.eval();
+        var bceMeaningful = Spec.OutputActivation == OutputActivation.Sigmoid && Standardizer is null && data.ValueRange == SampleRange.ZeroToOne;
         double bce = 0, mse = 0, kl = 0;
         for (var start = 0; start < tensors.Count; start += batchSize)
         {
@@ -209,13 +211,16 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
             var count = Math.Min(batchSize, tensors.Count - start);
             var x = PrepareInputs(tensors.ReadRange(start, count).Inputs);
             var (logits, klSum) = EvaluateBatch(x);
-            bce += PixelBce(logits, x, Reduction.Sum).item<float>();
+            if (bceMeaningful)
+            {
+                bce += PixelBce(logits, x, Reduction.Sum).item<float>();
+            }
+
             mse += F.mse_loss(ToPixels(logits), x, Reduction.Sum).item<float>();
             kl += klSum;
         }
 
         var pixels = (double)tensors.Count * data.SampleSize;
-        var bceMeaningful = Spec.OutputActivation == OutputActivation.Sigmoid && Standardizer is null && data.ValueRange == SampleRange.ZeroToOne;
         return new ReconstructionMetrics(bceMeaningful ? bce / pixels : double.NaN, mse / pixels, this is IVariationalAutoencoder ? kl / tensors.Count : null, tensors.Count) { Loss = Spec.Loss };
     }
 
@@ -334,6 +339,18 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         {
             throw new ArgumentException(
                 $"Dataset '{dataset.Name}' has samples of shape [{string.Join(", ", dataset.SampleShape)}], but {((ITrainable)this).DisplayName} takes input of shape [{string.Join(", ", InputShape)}]; build the model for the data's shape.",
+                parameterName);
+        }
+    }
+
+    /// <summary>Refuses to train with binary cross-entropy on data that is not in [0, 1] (<see cref="SampleRange.Unbounded"/>) and not standardised either.</summary>
+    /// <exception cref="ArgumentException">The loss is BCE and the dataset's values are unbounded.</exception>
+    internal void CheckRange(Dataset dataset, string parameterName)
+    {
+        if (Spec.Loss == ReconstructionLoss.BinaryCrossEntropy && dataset.ValueRange == SampleRange.Unbounded)
+        {
+            throw new ArgumentException(
+                $"Dataset '{dataset.Name}' holds unbounded values, but {((ITrainable)this).DisplayName} trains with binary cross-entropy, which needs values in [0, 1]; build the model with ForData(dataset) (identity output and mean squared error) or WithOutputActivation(OutputActivation.Identity).WithLoss(ReconstructionLoss.MeanSquaredError).",
                 parameterName);
         }
     }
