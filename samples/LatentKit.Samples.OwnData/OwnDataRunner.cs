@@ -109,6 +109,12 @@ public sealed class OwnDataRunner(OwnDataSettings settings, IAnsiConsole console
             });
         }
 
+        if (settings.CsvFile is { } csv)
+        {
+            // A header row names the columns; every cell but the label column's is a number.
+            return Dataset.FromCsv(csv, new CsvLoadOptions { LabelColumn = settings.LabelColumn });
+        }
+
         throw new ArgumentException("Give an image folder (--images) or a CSV file (--csv).", nameof(settings));
     }
 

@@ -135,6 +135,61 @@ public sealed class OwnDataSmokeTests : IDisposable
         console.Output.Should().Contain(broken).And.Contain("cannot be decoded");
     }
 
+    /// <summary>30-wide rows of two classes ("low", "high") in different units per column, with a label column in the middle.</summary>
+    private string WriteCsv(int rows)
+    {
+        var random = new Random(4);
+        var path = temp.File("sensors.csv");
+        var lines = new List<string> { string.Join(",", Enumerable.Range(0, 30).Select(i => i == 12 ? $"s{i},state" : $"s{i}")) };
+        for (var r = 0; r < rows; r++)
+        {
+            var high = r % 2 == 0;
+            var cells = Enumerable.Range(0, 30).Select(i =>
+            {
+                var value = ((i + 1) * 10.0) + ((high && i < 10 ? 3 : 0) + random.NextDouble() - 0.5) * (i + 1);
+                var cell = value.ToString("0.###", CultureInfo.InvariantCulture);
+                return i == 12 ? $"{cell},{(high ? "high" : "low")}" : cell;
+            });
+            lines.Add(string.Join(",", cells));
+        }
+
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    [Fact]
+    public void The_sample_trains_a_standardised_dense_autoencoder_and_a_classifier_on_a_csv_file()
+    {
+        var csv = WriteCsv(200);
+        var output = temp.File("out");
+        var console = new TestConsole().Width(200);
+        OwnDataCommandLine.TryParse(["--csv", csv, "--label-column", "state", "--epochs", "20", "--batch-size", "16", "--threads", "1", "--output", output], out var settings, out var errors)
+            .Should().BeTrue(string.Join("; ", errors));
+
+        var result = new OwnDataRunner(settings!, console).Execute();
+
+        result.ModelKind.Should().Be("dense");
+        result.LossName.Should().Be("MSE");
+        result.TestLoss.Should().BeLessThan(result.BaselineLoss * 0.9, "the autoencoder must beat the mean standardised row");
+        result.TestAccuracy.Should().BeGreaterThan(0.8, "the two states differ by three standard deviations in ten columns");
+        console.Output.Should().Contain("200 samples of 30, 2 classes (high, low)").And.Contain("Reconstruction MSE");
+        using var loaded = LatentClassifier.Load(result.ModelPath);
+        loaded.ClassNames.Should().Equal("high", "low");
+    }
+
+    [Fact]
+    public void A_csv_cell_that_is_not_a_number_ends_the_run_with_exit_1_naming_the_line_and_column()
+    {
+        var csv = temp.File("bad.csv");
+        File.WriteAllLines(csv, ["a,b,label", "1,2,x", "3,oops,y"]);
+        var console = new TestConsole().Width(400);
+
+        var code = new OwnDataRunner(new OwnDataSettings { CsvFile = csv, LabelColumn = "label", Threads = 1, OutputDirectory = temp.File("out") }, console).Run();
+
+        code.Should().Be(1);
+        console.Output.Should().Contain(csv).And.Contain("line 3");
+    }
+
     [Theory]
     [InlineData("", "Give either --images DIR or --csv FILE")]
     [InlineData("--images a --csv b", "Give either --images DIR or --csv FILE")]
