@@ -50,6 +50,8 @@ public sealed class ImageFolderTests : IDisposable
         var expected = WriteColourClasses(root);
         File.WriteAllText(Path.Combine(root, "cat", "notes.txt"), "ignored");
         File.WriteAllText(Path.Combine(root, "README.md"), "ignored");
+        File.WriteAllBytes(Path.Combine(root, "dog", ".hidden.png"), [1, 2, 3]);
+        Directory.CreateDirectory(Path.Combine(root, ".cache"));
 
         var data = ImageFolder.Load(root);
 
@@ -288,6 +290,62 @@ public sealed class ImageFolderTests : IDisposable
         first.Message.Should().Contain("is now 8 x 9 pixels but was 8 x 8");
         second.File.Should().Be(broken);
         second.Message.Should().Contain("cannot be decoded");
+    }
+
+    [Fact]
+    public void An_image_over_the_pixel_limit_is_refused_from_its_header_before_any_pixel_is_decoded()
+    {
+        var root = temp.CreateSubdirectory("huge");
+        TestImages.WriteSolid(Path.Combine(root, "a.png"), 3, 8, 8, 1);
+        var huge = Path.Combine(root, "b.png");
+        File.WriteAllBytes(huge, PngHeaderOnly(5000, 4000));
+
+        var error = Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(root, new ImageFolderOptions { Width = 8, Height = 8 }));
+
+        error.File.Should().Be(huge);
+        error.Message.Should().Contain("is 5000 x 4000 pixels, more than the 16777216 an image may have");
+    }
+
+    /// <summary>A PNG of an 8-bit RGB image of the given size whose pixel data holds one row only (a few hundred bytes on disk).</summary>
+    private static byte[] PngHeaderOnly(int width, int height)
+    {
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 8;
+        ihdr[9] = 2;
+        using var compressed = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            zlib.Write(new byte[1 + (3 * width)]);
+        }
+
+        return [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, .. Chunk("IHDR", ihdr), .. Chunk("IDAT", compressed.ToArray()), .. Chunk("IEND", [])];
+    }
+
+    private static byte[] Chunk(string type, byte[] data)
+    {
+        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        var chunk = new byte[4 + typed.Length + 4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(chunk, data.Length);
+        typed.CopyTo(chunk, 4);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(4 + typed.Length), Crc32(typed));
+        return chunk;
+    }
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 
     [Fact]
