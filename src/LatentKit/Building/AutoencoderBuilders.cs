@@ -54,7 +54,7 @@ public static class ModelLimits
 public interface IAutoencoderBuilder
 {
     /// <summary>Validates the settings and creates the autoencoder.</summary>
-    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter and the message the value.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are invalid: <see cref="LatentKitValidationException.Errors"/> lists every one (the builder method's parameter, the value, the rule); <see cref="ArgumentException.ParamName"/> names the first.</exception>
     IAutoencoder Build();
 }
 
@@ -132,7 +132,7 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     /// <summary>
     /// Makes a denoising autoencoder: during training each input is corrupted (a <paramref name="maskFraction"/> of
     /// its pixels set to 0 at random, then Gaussian noise of standard deviation <paramref name="noiseStd"/> added and
-    /// the result clamped to [0, 1]) and the loss compares the reconstruction with the clean image. The noise comes
+    /// the result clamped to [0, 1], except for a standardised model, whose values have no range) and the loss compares the reconstruction with the clean image. The noise comes
     /// from the training run's own generator seeded by <see cref="TrainingOptions.Seed"/>, so runs are reproducible.
     /// Encoding, reconstruction and evaluation never add noise. <c>WithDenoising(0, 0)</c> turns it off.
     /// </summary>
@@ -171,11 +171,10 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     }
 
     /// <summary>Validates the settings and creates the autoencoder.</summary>
-    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter and the message the value.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are invalid: <see cref="LatentKitValidationException.Errors"/> lists every one (the builder method's parameter, the value, the rule); <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public TModel Build()
     {
-        AutoencoderFactory.Validate(spec);
-        AutoencoderFactory.ValidateTraining(training);
+        AutoencoderFactory.ValidateWithTraining(spec, training);
         var model = (TModel)AutoencoderFactory.Create(spec, training, applySeed: true);
         if (device is not null && device.type != DeviceType.CPU)
         {
@@ -395,11 +394,10 @@ public sealed class LatentClassifierBuilder
     }
 
     /// <summary>Validates the settings and creates the classifier (the autoencoder stays the caller's to dispose).</summary>
-    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are invalid: <see cref="LatentKitValidationException.Errors"/> lists every one; <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public LatentClassifier Build()
     {
-        AutoencoderFactory.ValidateClassifier(spec, autoencoder.LatentSize);
-        AutoencoderFactory.ValidateTraining(training);
+        AutoencoderFactory.ValidateClassifierWithTraining(spec, autoencoder.LatentSize, training);
         if (spec.EncoderLearningRate is not null)
         {
             if (autoencoder is not AutoencoderBase encoder)

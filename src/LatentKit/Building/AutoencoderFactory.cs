@@ -10,236 +10,123 @@ namespace LatentKit;
 /// </summary>
 internal static class AutoencoderFactory
 {
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the builder parameter and the bad value; allocates nothing.</summary>
+    /// <summary>
+    /// Throws a <see cref="LatentKitValidationException"/> listing every invalid builder parameter with its value;
+    /// allocates nothing. Checks that need valid fields (the convolutional shape rules, the parameter count) run only
+    /// when those fields passed.
+    /// </summary>
     public static void Validate(AutoencoderSpec spec)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (!Enum.IsDefined(spec.Kind))
-        {
-            throw new ArgumentException($"Unknown autoencoder kind {spec.Kind}.", "kind");
-        }
-
-        if (spec.LatentSize <= 0)
-        {
-            throw new ArgumentException($"The latent size must be at least 1; got {spec.LatentSize}.", "latentSize");
-        }
-
-        if (spec.LatentSize > ModelLimits.MaxLatentSize)
-        {
-            throw new ArgumentException($"The latent size must be at most {ModelLimits.MaxLatentSize} (ModelLimits.MaxLatentSize); got {spec.LatentSize}.", "latentSize");
-        }
-
-        ValidateInputShape(spec);
-        var convolutional = spec.IsConvolutional;
-        var layersParameter = convolutional ? "channels" : "widths";
-        var what = convolutional ? "channel count" : "hidden layer width";
-        var maxWidth = convolutional ? ModelLimits.MaxChannels : ModelLimits.MaxLayerWidth;
-        var maxWidthName = convolutional ? nameof(ModelLimits.MaxChannels) : nameof(ModelLimits.MaxLayerWidth);
-        if (spec.Layers is null || spec.Layers.Length == 0)
-        {
-            throw new ArgumentException(
-                convolutional
-                    ? "A convolutional autoencoder needs at least one encoder channel count (no layers given)."
-                    : "An autoencoder needs at least one hidden layer (no layers given).",
-                layersParameter);
-        }
-
-        if (spec.Layers.Length > ModelLimits.MaxHiddenLayers)
-        {
-            throw new ArgumentException($"At most {ModelLimits.MaxHiddenLayers} layers are allowed (ModelLimits.MaxHiddenLayers); got {spec.Layers.Length}.", layersParameter);
-        }
-
-        for (var i = 0; i < spec.Layers.Length; i++)
-        {
-            if (spec.Layers[i] <= 0)
-            {
-                throw new ArgumentException($"Every {what} must be at least 1; entry {i} is {spec.Layers[i]}.", layersParameter);
-            }
-
-            if (spec.Layers[i] > maxWidth)
-            {
-                throw new ArgumentException($"Every {what} must be at most {maxWidth} (ModelLimits.{maxWidthName}); entry {i} is {spec.Layers[i]}.", layersParameter);
-            }
-        }
-
-        CheckEnum(spec.Activation, "activation");
-        CheckEnum(spec.LatentActivation, "latentActivation");
-        CheckEnum(spec.OutputActivation, "outputActivation");
-        CheckEnum(spec.Loss, "loss");
-        if (spec.Loss == ReconstructionLoss.BinaryCrossEntropy && spec.OutputActivation != OutputActivation.Sigmoid)
-        {
-            throw new ArgumentException($"Binary cross-entropy needs a sigmoid output activation (pixels in (0, 1)); got {spec.OutputActivation}. Use OutputActivation.Sigmoid or ReconstructionLoss.MeanSquaredError.", "outputActivation");
-        }
-
-        if (!(spec.KlWeight >= 0) || double.IsInfinity(spec.KlWeight))
-        {
-            throw new ArgumentException($"The KL weight must be a finite number of at least 0; got {spec.KlWeight.ToString(CultureInfo.InvariantCulture)}.", "klWeight");
-        }
-
-        if (!(spec.DenoisingNoiseStd >= 0 && spec.DenoisingNoiseStd <= 1))
-        {
-            throw new ArgumentException($"The denoising noise standard deviation must be in [0, 1]; got {spec.DenoisingNoiseStd.ToString(CultureInfo.InvariantCulture)}.", "noiseStd");
-        }
-
-        if (!(spec.DenoisingMaskFraction >= 0 && spec.DenoisingMaskFraction < 1))
-        {
-            throw new ArgumentException($"The denoising mask fraction must be in [0, 1); got {spec.DenoisingMaskFraction.ToString(CultureInfo.InvariantCulture)}.", "maskFraction");
-        }
-
-        if (convolutional && ConvolutionalGeometry.Problem(spec.InputShape, spec.Layers.Length, spec.LatentSize) is { } problem)
-        {
-            throw new ArgumentException(problem.Message, problem.Parameter);
-        }
-
-        ValidateStandardizer(spec);
-
-        var parameters = Layout(spec).Values;
-        if (parameters > ModelLimits.MaxParameters)
-        {
-            throw new ArgumentException(
-                $"Latent size {spec.LatentSize} with {(convolutional ? "channels" : "hidden widths")} [{string.Join(", ", spec.Layers)}] makes {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.",
-                layersParameter);
-        }
+        var errors = new ValidationErrors();
+        Collect(errors, spec);
+        errors.ThrowIfAny();
     }
 
-    /// <summary>The input shape: <c>[F]</c> or <c>[C, H, W]</c>, every dimension at least 1, at most <see cref="ModelLimits.MaxInputSize"/> values and <see cref="ModelLimits.MaxChannels"/> channels.</summary>
-    private static void ValidateInputShape(AutoencoderSpec spec)
+    /// <summary>The input shape: <c>[F]</c> or <c>[C, H, W]</c>, every dimension at least 1, at most <see cref="ModelLimits.MaxInputSize"/> values and <see cref="ModelLimits.MaxChannels"/> channels. True when it passed.</summary>
+    private static bool CollectInputShape(ValidationErrors errors, AutoencoderSpec spec)
     {
         var shape = spec.InputShape;
+        var text = $"[{string.Join(", ", shape ?? [])}]";
         if (shape is null || (shape.Length != 1 && shape.Length != 3))
         {
-            throw new ArgumentException(
-                $"The input shape must be [features] or [channels, height, width]; got [{string.Join(", ", shape ?? [])}].",
-                "shape");
+            errors.Add("shape", text, $"The input shape must be [features] or [channels, height, width]; got {text}.");
+            return false;
         }
 
         if (Array.Exists(shape, d => d <= 0))
         {
-            throw new ArgumentException($"Every dimension of the input shape must be at least 1; got [{string.Join(", ", shape)}].", "shape");
+            errors.Add("shape", text, $"Every dimension of the input shape must be at least 1; got {text}.");
+            return false;
         }
 
         var size = shape.Aggregate(1L, (a, b) => Math.Min(a * b, long.MaxValue / 1_000_000));
         if (size > ModelLimits.MaxInputSize)
         {
-            throw new ArgumentException($"An input of shape [{string.Join(", ", shape)}] has {size:N0} values per sample, more than the {ModelLimits.MaxInputSize:N0} allowed (ModelLimits.MaxInputSize).", "shape");
+            errors.Add("shape", text, $"An input of shape {text} has {size:N0} values per sample, more than the {ModelLimits.MaxInputSize:N0} allowed (ModelLimits.MaxInputSize).");
+            return false;
         }
 
         if (shape.Length == 3 && shape[0] > ModelLimits.MaxChannels)
         {
-            throw new ArgumentException($"An input of shape [{string.Join(", ", shape)}] has {shape[0]} channels, more than the {ModelLimits.MaxChannels} allowed (ModelLimits.MaxChannels).", "shape");
+            errors.Add("shape", text, $"An input of shape {text} has {shape[0]} channels, more than the {ModelLimits.MaxChannels} allowed (ModelLimits.MaxChannels).");
+            return false;
         }
+
+        return true;
     }
 
-    /// <summary>The standardizer (both arrays or neither) follows <see cref="FeatureStandardizer"/>'s rule, fits the input size, and is not paired with BCE.</summary>
-    private static void ValidateStandardizer(AutoencoderSpec spec)
+    /// <summary>The standardizer (both arrays or neither) follows <see cref="FeatureStandardizer"/>'s rule, fits the input size, and is not paired with BCE. Needs a valid input shape.</summary>
+    private static void CollectStandardizer(ValidationErrors errors, AutoencoderSpec spec)
     {
         if (spec.StandardizerMean is null && spec.StandardizerStd is null)
         {
             return;
         }
 
+        var count = spec.StandardizerMean?.Length ?? 0;
         if (spec.StandardizerMean is null || spec.StandardizerStd is null)
         {
-            throw new ArgumentException("A standardizer needs both its means and its standard deviations; one of them is missing.", "standardizer");
+            errors.Add("standardizer", "incomplete", "A standardizer needs both its means and its standard deviations; one of them is missing.");
+            return;
         }
 
-        if (spec.StandardizerMean.Length > ModelLimits.MaxStandardizedFeatures)
+        if (count > ModelLimits.MaxStandardizedFeatures)
         {
-            throw new ArgumentException($"A standardizer of {spec.StandardizerMean.Length} features is more than the {ModelLimits.MaxStandardizedFeatures} a model carries (ModelLimits.MaxStandardizedFeatures).", "standardizer");
+            errors.Add("standardizer", $"{count} features", $"A standardizer of {count} features is more than the {ModelLimits.MaxStandardizedFeatures} a model carries (ModelLimits.MaxStandardizedFeatures).");
+            return;
         }
 
-        FeatureStandardizer.Validate(spec.StandardizerMean, spec.StandardizerStd, "standardizer", "standardizer");
-        if (spec.StandardizerMean.Length != spec.InputSize)
+        try
         {
-            throw new ArgumentException(
-                $"The standardizer was fitted on {spec.StandardizerMean.Length} features, but the input shape [{string.Join(", ", spec.InputShape)}] has {spec.InputSize} values per sample.",
-                "standardizer");
+            FeatureStandardizer.Validate(spec.StandardizerMean, spec.StandardizerStd, "standardizer", "standardizer");
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add("standardizer", $"{count} features", RuleMessage(e));
+            return;
+        }
+
+        if (count != spec.InputSize)
+        {
+            errors.Add("standardizer", $"{count} features", $"The standardizer was fitted on {count} features, but the input shape [{string.Join(", ", spec.InputShape)}] has {spec.InputSize} values per sample.");
         }
 
         if (spec.Loss == ReconstructionLoss.BinaryCrossEntropy)
         {
-            throw new ArgumentException(
-                "Standardised inputs are not in [0, 1], so binary cross-entropy does not apply; use WithOutputActivation(OutputActivation.Identity) and WithLoss(ReconstructionLoss.MeanSquaredError).",
-                "loss");
+            errors.Add("loss", spec.Loss, "Standardised inputs are not in [0, 1], so binary cross-entropy does not apply; use WithOutputActivation(OutputActivation.Identity) and WithLoss(ReconstructionLoss.MeanSquaredError).");
         }
     }
 
     /// <summary>
-    /// Throws an <see cref="ArgumentException"/> naming the classifier builder's parameter and the bad value, for a
-    /// head on codes of <paramref name="latentSize"/> values; allocates nothing.
+    /// Throws a <see cref="LatentKitValidationException"/> listing every invalid architecture parameter and training
+    /// default at once (<see cref="Validate"/> and <see cref="ValidateTraining"/> together): what a builder's <c>Build</c> checks.
+    /// </summary>
+    public static void ValidateWithTraining(AutoencoderSpec spec, TrainingOptions training)
+    {
+        var errors = new ValidationErrors();
+        Collect(errors, spec);
+        CollectTraining(errors, training);
+        errors.ThrowIfAny();
+    }
+
+    /// <summary>
+    /// Throws a <see cref="LatentKitValidationException"/> listing every invalid classifier builder parameter with
+    /// its value, for a head on codes of <paramref name="latentSize"/> values; allocates nothing.
     /// </summary>
     public static void ValidateClassifier(ClassifierSpec spec, int latentSize)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (!Enum.IsDefined(spec.Head))
-        {
-            throw new ArgumentException($"Unknown classifier head {spec.Head}.", "head");
-        }
+        var errors = new ValidationErrors();
+        CollectClassifier(errors, spec, latentSize);
+        errors.ThrowIfAny();
+    }
 
-        if (spec.HiddenLayers is null || spec.HiddenLayers.Length == 0)
-        {
-            throw new ArgumentException("A latent classifier needs at least one hidden layer (no layers given).", "widths");
-        }
-
-        if (spec.HiddenLayers.Length > ModelLimits.MaxHiddenLayers)
-        {
-            throw new ArgumentException($"At most {ModelLimits.MaxHiddenLayers} hidden layers are allowed (ModelLimits.MaxHiddenLayers); got {spec.HiddenLayers.Length}.", "widths");
-        }
-
-        for (var i = 0; i < spec.HiddenLayers.Length; i++)
-        {
-            if (spec.HiddenLayers[i] <= 0)
-            {
-                throw new ArgumentException($"Every hidden layer width must be at least 1; entry {i} is {spec.HiddenLayers[i]}.", "widths");
-            }
-
-            if (spec.HiddenLayers[i] > ModelLimits.MaxLayerWidth)
-            {
-                throw new ArgumentException($"Every hidden layer width must be at most {ModelLimits.MaxLayerWidth} (ModelLimits.MaxLayerWidth); entry {i} is {spec.HiddenLayers[i]}.", "widths");
-            }
-        }
-
-        CheckEnum(spec.Activation, "activation");
-        if (spec.ClassCount < 2 || spec.ClassCount > Dataset.MaxClassCount)
-        {
-            throw new ArgumentException($"A classifier needs 2 to {Dataset.MaxClassCount} classes; got {spec.ClassCount}.", "classCount");
-        }
-
-        if (spec.ClassNames is { } names)
-        {
-            if (names.Length != spec.ClassCount)
-            {
-                throw new ArgumentException($"A classifier of {spec.ClassCount} classes needs {spec.ClassCount} class names; got {names.Length}.", "classNames");
-            }
-
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < names.Length; i++)
-            {
-                if (string.IsNullOrWhiteSpace(names[i]) || !seen.Add(names[i]))
-                {
-                    throw new ArgumentException($"Every class name must be non-empty and distinct; name {i} is {(names[i] is null ? "missing" : $"'{names[i]}'")}.", "classNames");
-                }
-            }
-        }
-
-        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
-        {
-            throw new ArgumentException($"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(CultureInfo.InvariantCulture)}.", "probability");
-        }
-
-        if (spec.EncoderLearningRate is { } encoderRate)
-        {
-            // The encoder's learning rate follows the one learning-rate rule of TrainingOptions.
-            Rethrow(() => new TrainingOptions { LearningRate = encoderRate }.Validate(), p => p == nameof(TrainingOptions.LearningRate) ? "encoderLearningRate" : p);
-        }
-
-        var parameters = ClassifierLayout(spec, latentSize).Values;
-        if (parameters > ModelLimits.MaxParameters)
-        {
-            throw new ArgumentException(
-                $"Hidden widths [{string.Join(", ", spec.HiddenLayers)}] on a latent of {latentSize} make {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.",
-                "widths");
-        }
+    /// <summary>Every invalid classifier parameter and training default at once: what the classifier builder's <c>Build</c> checks.</summary>
+    public static void ValidateClassifierWithTraining(ClassifierSpec spec, int latentSize, TrainingOptions training)
+    {
+        var errors = new ValidationErrors();
+        CollectClassifier(errors, spec, latentSize);
+        CollectTraining(errors, training);
+        errors.ThrowIfAny();
     }
 
     /// <summary>
@@ -249,14 +136,193 @@ internal static class AutoencoderFactory
     /// </summary>
     public static void ValidateTraining(TrainingOptions options)
     {
+        var errors = new ValidationErrors();
+        CollectTraining(errors, options);
+        errors.ThrowIfAny();
+    }
+
+    private static void CollectTraining(ValidationErrors errors, TrainingOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
-        Rethrow(options.Validate, p => p switch
+        errors.AddFrom(options.Validate, p => p switch
         {
             nameof(TrainingOptions.LearningRate) => "learningRate",
             nameof(TrainingOptions.WeightDecay) => "weightDecay",
             nameof(TrainingOptions.Optimizer) => "optimizer",
             _ => p,
         });
+    }
+
+    private static void Collect(ValidationErrors errors, AutoencoderSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Enum.IsDefined(spec.Kind))
+        {
+            errors.Add("kind", spec.Kind, $"Unknown autoencoder kind {spec.Kind}.");
+        }
+
+        var latentOk = false;
+        if (spec.LatentSize <= 0)
+        {
+            errors.Add("latentSize", spec.LatentSize, $"The latent size must be at least 1; got {spec.LatentSize}.");
+        }
+        else if (spec.LatentSize > ModelLimits.MaxLatentSize)
+        {
+            errors.Add("latentSize", spec.LatentSize, $"The latent size must be at most {ModelLimits.MaxLatentSize} (ModelLimits.MaxLatentSize); got {spec.LatentSize}.");
+        }
+        else
+        {
+            latentOk = true;
+        }
+
+        var shapeOk = CollectInputShape(errors, spec);
+        var convolutional = spec.IsConvolutional;
+        var layersParameter = convolutional ? "channels" : "widths";
+        var what = convolutional ? "channel count" : "hidden layer width";
+        var maxWidth = convolutional ? ModelLimits.MaxChannels : ModelLimits.MaxLayerWidth;
+        var maxWidthName = convolutional ? nameof(ModelLimits.MaxChannels) : nameof(ModelLimits.MaxLayerWidth);
+        var layersOk = CollectWidths(errors, spec.Layers, layersParameter, what, maxWidth, maxWidthName, convolutional
+            ? "A convolutional autoencoder needs at least one encoder channel count (no layers given)."
+            : "An autoencoder needs at least one hidden layer (no layers given).");
+
+        CheckEnum(errors, spec.Activation, "activation");
+        CheckEnum(errors, spec.LatentActivation, "latentActivation");
+        CheckEnum(errors, spec.OutputActivation, "outputActivation");
+        CheckEnum(errors, spec.Loss, "loss");
+        if (spec.Loss == ReconstructionLoss.BinaryCrossEntropy && spec.OutputActivation != OutputActivation.Sigmoid && Enum.IsDefined(spec.OutputActivation))
+        {
+            errors.Add("outputActivation", spec.OutputActivation, $"Binary cross-entropy needs a sigmoid output activation (pixels in (0, 1)); got {spec.OutputActivation}. Use OutputActivation.Sigmoid or ReconstructionLoss.MeanSquaredError.");
+        }
+
+        if (!(spec.KlWeight >= 0) || double.IsInfinity(spec.KlWeight))
+        {
+            errors.Add("klWeight", spec.KlWeight, $"The KL weight must be a finite number of at least 0; got {spec.KlWeight.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (!(spec.DenoisingNoiseStd >= 0 && spec.DenoisingNoiseStd <= 1))
+        {
+            errors.Add("noiseStd", spec.DenoisingNoiseStd, $"The denoising noise standard deviation must be in [0, 1]; got {spec.DenoisingNoiseStd.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (!(spec.DenoisingMaskFraction >= 0 && spec.DenoisingMaskFraction < 1))
+        {
+            errors.Add("maskFraction", spec.DenoisingMaskFraction, $"The denoising mask fraction must be in [0, 1); got {spec.DenoisingMaskFraction.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (!layersOk || !latentOk || !shapeOk || !Enum.IsDefined(spec.Kind))
+        {
+            return;
+        }
+
+        CollectStandardizer(errors, spec);
+
+        if (convolutional && ConvolutionalGeometry.Problem(spec.InputShape, spec.Layers.Length, spec.LatentSize) is { } problem)
+        {
+            errors.Add(problem.Parameter, problem.Parameter == "shape" ? $"[{string.Join(", ", spec.InputShape)}]" : spec.LatentSize, problem.Message);
+            return;
+        }
+
+        var parameters = Layout(spec).Values;
+        if (parameters > ModelLimits.MaxParameters)
+        {
+            errors.Add(
+                layersParameter,
+                $"[{string.Join(", ", spec.Layers)}]",
+                $"Latent size {spec.LatentSize} with {(convolutional ? "channels" : "hidden widths")} [{string.Join(", ", spec.Layers)}] makes {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.");
+        }
+    }
+
+    /// <summary>Checks a list of layer widths (present, not too many, each in range; the first bad entry is reported). True when all passed.</summary>
+    private static bool CollectWidths(ValidationErrors errors, int[]? layers, string parameter, string what, int maxWidth, string maxWidthName, string noLayers)
+    {
+        if (layers is null || layers.Length == 0)
+        {
+            errors.Add(parameter, "[]", noLayers);
+            return false;
+        }
+
+        if (layers.Length > ModelLimits.MaxHiddenLayers)
+        {
+            errors.Add(parameter, $"{layers.Length} layers", $"At most {ModelLimits.MaxHiddenLayers} layers are allowed (ModelLimits.MaxHiddenLayers); got {layers.Length}.");
+            return false;
+        }
+
+        for (var i = 0; i < layers.Length; i++)
+        {
+            if (layers[i] <= 0)
+            {
+                errors.Add(parameter, layers[i], $"Every {what} must be at least 1; entry {i} is {layers[i]}.");
+                return false;
+            }
+
+            if (layers[i] > maxWidth)
+            {
+                errors.Add(parameter, layers[i], $"Every {what} must be at most {maxWidth} (ModelLimits.{maxWidthName}); entry {i} is {layers[i]}.");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void CollectClassifier(ValidationErrors errors, ClassifierSpec spec, int latentSize)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Enum.IsDefined(spec.Head))
+        {
+            errors.Add("head", spec.Head, $"Unknown classifier head {spec.Head}.");
+        }
+
+        var layersOk = CollectWidths(errors, spec.HiddenLayers, "widths", "hidden layer width", ModelLimits.MaxLayerWidth, nameof(ModelLimits.MaxLayerWidth), "A latent classifier needs at least one hidden layer (no layers given).");
+        CheckEnum(errors, spec.Activation, "activation");
+        if (spec.ClassCount < 2 || spec.ClassCount > Dataset.MaxClassCount)
+        {
+            errors.Add("classCount", spec.ClassCount, $"A classifier needs 2 to {Dataset.MaxClassCount} classes; got {spec.ClassCount}.");
+        }
+        else if (spec.ClassNames is { } names)
+        {
+            if (names.Length != spec.ClassCount)
+            {
+                errors.Add("classNames", $"{names.Length} names", $"A classifier of {spec.ClassCount} classes needs {spec.ClassCount} class names; got {names.Length}.");
+            }
+            else
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                for (var i = 0; i < names.Length; i++)
+                {
+                    if (string.IsNullOrWhiteSpace(names[i]) || !seen.Add(names[i]))
+                    {
+                        errors.Add("classNames", names[i], $"Every class name must be non-empty and distinct; name {i} is {(names[i] is null ? "missing" : $"'{names[i]}'")}.");
+                        break;
+                    }
+                }
+            }
+        }
+
+        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
+        {
+            errors.Add("probability", spec.Dropout, $"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (spec.EncoderLearningRate is { } encoderRate)
+        {
+            // The encoder's learning rate follows the one learning-rate rule of TrainingOptions.
+            errors.AddFrom(() => new TrainingOptions { LearningRate = encoderRate }.Validate(), p => p == nameof(TrainingOptions.LearningRate) ? "encoderLearningRate" : p);
+        }
+
+        if (!layersOk || spec.ClassCount < 2 || spec.ClassCount > Dataset.MaxClassCount)
+        {
+            return;
+        }
+
+        var parameters = ClassifierLayout(spec, latentSize).Values;
+        if (parameters > ModelLimits.MaxParameters)
+        {
+            errors.Add(
+                "widths",
+                $"[{string.Join(", ", spec.HiddenLayers)}]",
+                $"Hidden widths [{string.Join(", ", spec.HiddenLayers)}] on a latent of {latentSize} make {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.");
+        }
     }
 
     /// <summary>The message of <paramref name="e"/> without the " (Parameter 'x')" suffix .NET appends.</summary>
@@ -340,24 +406,6 @@ internal static class AutoencoderFactory
         return layout;
     }
 
-    private static void Rethrow(Action validate, Func<string?, string?> parameter)
-    {
-        try
-        {
-            validate();
-        }
-        catch (ArgumentException e)
-        {
-            var name = parameter(e.ParamName);
-            if (name == e.ParamName)
-            {
-                throw;
-            }
-
-            throw new ArgumentException(RuleMessage(e), name, e);
-        }
-    }
-
     /// <summary>Creates the concrete model on the CPU; <paramref name="applySeed"/> seeds TorchSharp's generator with the spec's seed first.</summary>
     public static AutoencoderBase Create(AutoencoderSpec spec, TrainingOptions training, bool applySeed)
     {
@@ -371,12 +419,12 @@ internal static class AutoencoderFactory
         });
     }
 
-    private static void CheckEnum<T>(T value, string parameter)
+    private static void CheckEnum<T>(ValidationErrors errors, T value, string parameter)
         where T : struct, Enum
     {
         if (!Enum.IsDefined(value))
         {
-            throw new ArgumentException($"Unknown {typeof(T).Name} value {value}.", parameter);
+            errors.Add(parameter, value, $"Unknown {typeof(T).Name} value {value}.");
         }
     }
 }

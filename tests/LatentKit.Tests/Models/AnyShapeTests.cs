@@ -9,7 +9,9 @@ namespace LatentKit.Tests.Models;
 /// <summary>Every model kind on data of shapes other than 1 x 28 x 28 (issue 8): training, odd sizes, files, classes, standardisation.</summary>
 public sealed class AnyShapeTests(ITestOutputHelper output)
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 12, BatchSize = 16, LearningRate = 3e-3, Seed = 3, Threads = 1 };
+    private static readonly TrainingOptions Quick = new() { Epochs = 12, BatchSize = 16, LearningRate = 3e-3, Seed = 3 };
+
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
 
     public static TheoryData<string> Kinds => new()
     {
@@ -82,7 +84,7 @@ public sealed class AnyShapeTests(ITestOutputHelper output)
         using var _ = model;
         using var folder = new TempDirectory();
         var before = model.Evaluate(data);
-        model.Train(data, Quick);
+        model.Train(data, Quick, OneThread);
         var after = model.Evaluate(data);
         output.WriteLine($"{name}: MSE {before.MeanSquaredError:F4} -> {after.MeanSquaredError:F4}, BCE {before.BinaryCrossEntropy:F4} -> {after.BinaryCrossEntropy:F4}, loss {after.Loss}");
         after.MeanSquaredError.Should().BeLessThan(0.6 * before.MeanSquaredError, "training must clearly reduce the reconstruction error");
@@ -156,7 +158,7 @@ public sealed class AnyShapeTests(ITestOutputHelper output)
         act.Should().Throw<ArgumentException>().WithMessage("*[3, 32, 32]*[3, 30, 30]*");
         var vectors = SyntheticShapes.Vectors(8);
         using var bce = Autoencoders.Dense().WithInputShape(30).WithHiddenLayers(8).WithLatentSize(2).Build();
-        var train = () => bce.Train(vectors, Quick with { Epochs = 1 });
+        var train = () => bce.Train(vectors, Quick with { Epochs = 1 }, OneThread);
         train.Should().Throw<ArgumentException>().Where(e => e.ParamName == "training").WithMessage("*'synthetic vectors' holds unbounded values*binary cross-entropy*ForData*");
         bce.Evaluate(vectors).BinaryCrossEntropy.Should().Be(double.NaN, "BCE is not meaningful for unbounded data");
     }
@@ -171,11 +173,11 @@ public sealed class AnyShapeTests(ITestOutputHelper output)
         var test = classes == 3 ? SyntheticShapes.Grey(48, seed: 2) : SyntheticShapes.Colour(48, seed: 2);
         var names = classes == 3 ? SyntheticShapes.GreyNames : SyntheticShapes.ColourNames;
         using var autoencoder = Autoencoders.Dense().ForData(train).WithHiddenLayers(64).WithLatentSize(16).WithSeed(1).Build();
-        autoencoder.Train(train, Quick with { Epochs = 5 });
+        autoencoder.Train(train, Quick with { Epochs = 5 }, OneThread);
         using var classifier = LatentClassifier.For(autoencoder).ForData(train).WithSeed(2).Build();
         classifier.ClassCount.Should().Be(classes);
         classifier.ClassNames.Should().Equal(names);
-        classifier.Train(train, Quick with { Epochs = 20 });
+        classifier.Train(train, Quick with { Epochs = 20 }, OneThread);
         var metrics = classifier.Evaluate(test);
         output.WriteLine($"{name}: accuracy {metrics.Accuracy:P1} (chance {1.0 / classes:P1})\n{metrics.FormatConfusionMatrix()}");
         metrics.Accuracy.Should().BeGreaterThan((1.0 / classes) + 0.3, "the classes are clearly separable");

@@ -28,7 +28,7 @@ public sealed class PresetFingerprintTests(ITestOutputHelper output)
         using var memory = new MemoryStream();
         model.Network.save(memory);
         var weights = Convert.ToHexString(SHA256.HashData(memory.ToArray()))[..16];
-        var history = model.Train(Synthetic.Digits(64), new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 7, Threads = 1 });
+        var history = model.Train(Synthetic.Digits(64), new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = 7 }, new TrainingRun { Threads = 1 });
         var losses = string.Join(";", history.Epochs.Select(e => e.TrainingLoss.ToString("R", CultureInfo.InvariantCulture)));
         var fingerprint = $"{weights}|{losses}";
         output.WriteLine($"scenario {scenario}: {fingerprint}");
