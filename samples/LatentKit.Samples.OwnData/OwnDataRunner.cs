@@ -49,14 +49,15 @@ public sealed class OwnDataRunner(OwnDataSettings settings, IAnsiConsole console
         var data = Load();
         console.MarkupLineInterpolated($"[bold]{data.Name}[/]: {data.Count:N0} samples of {string.Join(" x ", data.SampleShape)}{(data.HasLabels ? $", {data.ClassCount} classes ({string.Join(", ", data.ClassNames)})" : ", unlabelled")}");
         var (training, test) = data.SplitForValidation(settings.TestFraction, settings.Seed);
-        var options = new TrainingOptions { Epochs = settings.Epochs, BatchSize = settings.BatchSize, Seed = settings.Seed, Threads = settings.Threads };
+        var options = new TrainingOptions { Epochs = settings.Epochs, BatchSize = settings.BatchSize, Seed = settings.Seed };
+        var run = new TrainingRun { Threads = settings.Threads };
 
         var images = training.SampleShape.Count == 3;
         var standardizer = images ? null : FeatureStandardizer.Fit(training);
         var kind = images ? "convolutional" : "dense";
         using var autoencoder = BuildAutoencoder(training, standardizer);
         console.MarkupLineInterpolated($"Training a {kind} autoencoder, {settings.Epochs} epochs, on {training.Count:N0} samples ...");
-        autoencoder.Train(training, options, cancellationToken: cancellationToken);
+        autoencoder.Train(training, options, run, cancellationToken);
         var metrics = autoencoder.Evaluate(test);
         var lossName = metrics.Loss == ReconstructionLoss.BinaryCrossEntropy ? "BCE" : "MSE";
         var baseline = standardizer is null ? MeanSampleLoss(training, test, metrics.Loss) : MeanSampleLoss(standardizer.Apply(training), standardizer.Apply(test), metrics.Loss);
@@ -72,7 +73,7 @@ public sealed class OwnDataRunner(OwnDataSettings settings, IAnsiConsole console
         {
             using var classifier = LatentClassifier.For(autoencoder).ForData(training).WithHiddenLayers(64).Build();
             console.MarkupLineInterpolated($"Training a classifier on the {autoencoder.LatentSize}-value latent codes ...");
-            classifier.Train(training, options, cancellationToken: cancellationToken);
+            classifier.Train(training, options, run, cancellationToken);
             var classification = classifier.Evaluate(test);
             accuracy = classification.Accuracy;
             table.AddRow("Classifier accuracy", $"{classification.Accuracy:P1}");

@@ -19,9 +19,9 @@ internal static class ReadmeExample
 
         // A convolutional autoencoder shaped for the data (3 x 32 x 32, an 8 x 8 code map: sigmoid output, BCE), then a classifier on its codes.
         using var autoencoder = Autoencoders.Convolutional().ForData(training).WithLatentSize(64).Build();
-        autoencoder.Train(training, new TrainingOptions { Epochs = epochs, Threads = threads, BatchSize = 32 });
+        autoencoder.Train(training, new TrainingOptions { Epochs = epochs, BatchSize = 32 }, new TrainingRun { Threads = threads });
         using var classifier = LatentClassifier.For(autoencoder).ForData(training).Build();
-        classifier.Train(training, new TrainingOptions { Epochs = epochs, Threads = threads, BatchSize = 32 });
+        classifier.Train(training, new TrainingOptions { Epochs = epochs, BatchSize = 32 }, new TrainingRun { Threads = threads });
 
         var loss = autoencoder.Evaluate(test).BinaryCrossEntropy;
         var accuracy = classifier.Evaluate(test).Accuracy;

@@ -30,14 +30,15 @@ public static class ImageFolder
     /// <param name="path">The folder: one subfolder per class, or images directly in it for unlabelled data.</param>
     /// <param name="options">Size, channels and class names; <see langword="null"/> for the defaults.</param>
     /// <returns>A dataset named after the folder, with shape <c>[C, H, W]</c> and, for class subfolders, labels and class names.</returns>
-    /// <exception cref="ArgumentException"><paramref name="path"/> is empty, or an option is invalid (all invalid options are listed).</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="LatentKitValidationException">An option is invalid (every invalid option is listed).</exception>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="DatasetFormatException">An image or the folder's layout is wrong (<see cref="DatasetFormatException.File"/> names the image or folder, the message says why). For a streaming dataset, an image whose pixel data turns out to be broken when a batch reads it throws this too, naming the image and the sample.</exception>
     public static Dataset Load(string path, ImageFolderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         options ??= new ImageFolderOptions();
-        options.Validate(nameof(options));
+        options.Validate();
         var root = System.IO.Path.GetFullPath(path);
         if (!Directory.Exists(root))
         {

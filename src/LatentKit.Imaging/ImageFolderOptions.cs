@@ -43,25 +43,30 @@ public sealed record ImageFolderOptions
     /// </summary>
     public bool Streaming { get; init; }
 
-    /// <summary>Checks every setting and reports all invalid ones in one <see cref="ArgumentException"/>.</summary>
-    internal void Validate(string parameter)
+    /// <summary>
+    /// Checks every setting and reports all invalid ones at once in a <see cref="LatentKitValidationException"/>
+    /// (<see cref="LatentKitValidationException.Errors"/>: setting, value, rule).
+    /// </summary>
+    /// <exception cref="LatentKitValidationException">One or more settings are invalid.</exception>
+    public void Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<ValidationError>();
         if (Channels is { } c && c is not (1 or 3 or 4))
         {
-            errors.Add($"Channels = {c}: must be 1, 3 or 4 (or null to keep the images' own channels)");
+            errors.Add(new(nameof(Channels), Show(c), $"Channels = {c}: must be 1, 3 or 4 (or null to keep the images' own channels)."));
         }
 
         if (Width.HasValue != Height.HasValue)
         {
-            errors.Add($"Width = {Show(Width)}, Height = {Show(Height)}: give both or neither");
+            var (name, value) = Width.HasValue ? (nameof(Height), Height) : (nameof(Width), Width);
+            errors.Add(new(name, Show(value), $"Width = {Show(Width)}, Height = {Show(Height)}: give both or neither."));
         }
 
-        foreach (var (name, value) in new[] { ("Width", Width), ("Height", Height) })
+        foreach (var (name, value) in new[] { (nameof(Width), Width), (nameof(Height), Height) })
         {
             if (value is { } v && (v < 1 || v > MaxSide))
             {
-                errors.Add($"{name} = {v}: must be 1..{MaxSide}");
+                errors.Add(new(name, Show(v), $"{name} = {v}: must be 1..{MaxSide}."));
             }
         }
 
@@ -69,7 +74,7 @@ public sealed record ImageFolderOptions
         {
             if (ClassNames.Count == 0)
             {
-                errors.Add("ClassNames is empty: give at least one class name, or null to use the subfolder names");
+                errors.Add(new(nameof(ClassNames), "[]", "ClassNames is empty: give at least one class name, or null to use the subfolder names."));
             }
 
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -78,18 +83,18 @@ public sealed record ImageFolderOptions
                 var name = ClassNames[i];
                 if (string.IsNullOrWhiteSpace(name))
                 {
-                    errors.Add($"ClassNames[{i}] = '{name}': must not be empty");
+                    errors.Add(new($"ClassNames[{i}]", $"'{name}'", $"ClassNames[{i}] = '{name}': must not be empty."));
                 }
                 else if (!seen.Add(name))
                 {
-                    errors.Add($"ClassNames[{i}] = '{name}': appears twice");
+                    errors.Add(new($"ClassNames[{i}]", $"'{name}'", $"ClassNames[{i}] = '{name}': appears twice."));
                 }
             }
         }
 
         if (errors.Count > 0)
         {
-            throw new ArgumentException($"Invalid image folder options: {string.Join("; ", errors)}.", parameter);
+            throw new LatentKitValidationException(errors);
         }
     }
 

@@ -173,7 +173,7 @@ public sealed class ImageFolderTests : IDisposable
 
         var data = ImageFolder.Load(root);
         using var model = Autoencoders.Dense().WithLatentSize(4).Build();
-        var history = model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 4, Threads = 1, Seed = 1, ValidationFraction = null });
+        var history = model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 4, Seed = 1, ValidationFraction = null }, new TrainingRun { Threads = 1 });
 
         history.Epochs.Should().ContainSingle().Which.TrainingLoss.Should().Match(l => double.IsFinite(l));
     }
@@ -361,9 +361,10 @@ public sealed class ImageFolderTests : IDisposable
         var root = temp.CreateSubdirectory("opts");
         var options = new ImageFolderOptions { Channels = 2, Width = 0, ClassNames = ["x", "x", " "] };
 
-        var error = Assert.Throws<ArgumentException>(() => ImageFolder.Load(root, options));
+        var error = Assert.Throws<LatentKitValidationException>(() => ImageFolder.Load(root, options));
 
-        error.ParamName.Should().Be("options");
+        error.ParamName.Should().Be("Channels");
+        error.Errors.Select(e => (e.Setting, e.Value)).Should().Equal(("Channels", "2"), ("Height", "null"), ("Width", "0"), ("ClassNames[1]", "'x'"), ("ClassNames[2]", "' '"));
         error.Message.Should().Contain("Channels = 2").And.Contain("Width = 0, Height = null: give both or neither")
             .And.Contain("Width = 0: must be 1..4096").And.Contain("ClassNames[1] = 'x': appears twice").And.Contain("ClassNames[2] = ' ': must not be empty");
     }

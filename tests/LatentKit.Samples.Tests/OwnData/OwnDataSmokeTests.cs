@@ -75,7 +75,7 @@ public sealed class OwnDataSmokeTests : IDisposable
             var expected = line
                 .Replace("\"photos\"", "folder", StringComparison.Ordinal)
                 .Replace("\"photos.lkm\"", "modelPath", StringComparison.Ordinal)
-                .Replace("Epochs = 10", "Epochs = epochs, Threads = threads", StringComparison.Ordinal)
+                .Replace("{ Epochs = 10, BatchSize = 32 });", "{ Epochs = epochs, BatchSize = 32 }, new TrainingRun { Threads = threads });", StringComparison.Ordinal)
                 .Replace("Console.WriteLine", "output.WriteLine", StringComparison.Ordinal);
             example.Should().Contain(expected, "README line '{0}' must be what ReadmeExample.cs runs", line);
         }
