@@ -66,7 +66,7 @@ public sealed class CsvDatasetTests : IDisposable
         data.SampleShape.Should().Equal(1, 28, 28);
         data.ValueRange.Should().Be(SampleRange.ZeroToOne);
         using var model = SmallModels.Build(AutoencoderKind.Dense);
-        model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 8, Threads = 1, ValidationFraction = null }).Epochs.Should().ContainSingle();
+        model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 8, ValidationFraction = null }, new TrainingRun { Threads = 1 }).Epochs.Should().ContainSingle();
     }
 
     public static TheoryData<string, string, CsvLoadOptions, int?, int?, string> BadFiles => new()

@@ -186,12 +186,13 @@ public sealed class IdxDatasetTests : IDisposable
     {
         var digits = Synthetic.Digits(40);
         var images = Write("digits.idx", Idx(0x08, [40, 28, 28], digits.Pixels.ToArray()));
-        var options = new TrainingOptions { Epochs = 1, BatchSize = 8, Threads = 1, Seed = 3, ValidationFraction = 0.2 };
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 8, Seed = 3, ValidationFraction = 0.2 };
+        var oneThread = new TrainingRun { Threads = 1 };
         using var streamed = SmallModels.Build(AutoencoderKind.Dense);
         using var held = SmallModels.Build(AutoencoderKind.Dense);
 
-        var a = streamed.Train(Dataset.FromIdx(images, options: new IdxLoadOptions { Streaming = true }), options);
-        var b = held.Train(Dataset.FromIdx(images), options);
+        var a = streamed.Train(Dataset.FromIdx(images, options: new IdxLoadOptions { Streaming = true }), options, oneThread);
+        var b = held.Train(Dataset.FromIdx(images), options, oneThread);
 
         a.Epochs[0].TrainingLoss.Should().BeApproximately(b.Epochs[0].TrainingLoss, 1e-5);
         a.Epochs[0].ValidationLoss!.Value.Should().BeApproximately(b.Epochs[0].ValidationLoss!.Value, 1e-5);

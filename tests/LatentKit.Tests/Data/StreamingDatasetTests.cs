@@ -4,7 +4,8 @@ namespace LatentKit.Tests.Data;
 
 public sealed class StreamingDatasetTests
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 2, BatchSize = 16, LearningRate = 3e-3, Threads = 1, Seed = 5, ValidationFraction = null };
+    private static readonly TrainingOptions Quick = new() { Epochs = 2, BatchSize = 16, LearningRate = 3e-3, Seed = 5, ValidationFraction = null };
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
 
     /// <summary>A source over managed floats that records which samples were read.</summary>
     private sealed class ArraySource(float[] values, int[] shape, int[]? labels, int classCount, IReadOnlyList<string>? classNames = null) : ISampleSource
@@ -55,8 +56,8 @@ public sealed class StreamingDatasetTests
 
         using var model = SmallModels.Build(AutoencoderKind.Dense);
         using var twin = SmallModels.Build(AutoencoderKind.Dense);
-        var streamed = model.Train(streaming, Quick);
-        var held = twin.Train(inMemory, Quick);
+        var streamed = model.Train(streaming, Quick, OneThread);
+        var held = twin.Train(inMemory, Quick, OneThread);
 
         for (var e = 0; e < 2; e++)
         {
@@ -120,7 +121,7 @@ public sealed class StreamingDatasetTests
         data.HasLabels.Should().BeFalse();
         data.ClassNames.Should().BeEmpty();
         using var model = SmallModels.Build(AutoencoderKind.Dense);
-        model.Train(data, Quick with { Epochs = 1 }).Epochs.Should().ContainSingle();
+        model.Train(data, Quick with { Epochs = 1 }, OneThread).Epochs.Should().ContainSingle();
     }
 
     [Fact]
