@@ -84,12 +84,14 @@ internal sealed class TrainingData : IDisposable
     {
         var store = streaming!;
         var length = checked(indices.Length * store.SampleSize);
-        if (buffer is null || buffer.Length < length)
+        if (buffer is null || buffer.Length != length)
         {
+            // Exactly the batch's length: TensorAccessor.CopyFrom copies the whole array, so a longer buffer would
+            // write past the tensor's memory. Batches have one size, the last one possibly another.
             buffer = new float[length];
         }
 
-        store.ReadSamples(indices, buffer.AsSpan(0, length), name);
+        store.ReadSamples(indices, buffer, name);
         var batch = empty([indices.Length, store.SampleSize], ScalarType.Float32);
         batch.data<float>().CopyFrom(buffer, 0, 0);
         return batch;
