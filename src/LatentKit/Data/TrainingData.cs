@@ -12,6 +12,7 @@ internal sealed class TrainingData : IDisposable
 {
     private readonly SampleStore? streaming;
     private readonly string name = string.Empty;
+    private float[]? buffer;
 
     public TrainingData(Tensor inputs, Tensor? targets)
     {
@@ -74,12 +75,25 @@ internal sealed class TrainingData : IDisposable
         Targets?.Dispose();
     }
 
-    /// <summary>Reads the samples at <paramref name="indices"/> from the source into a new float32 CPU tensor <c>N x SampleSize</c>.</summary>
+    /// <summary>
+    /// Reads the samples at <paramref name="indices"/> from the source into a new float32 CPU tensor <c>N x SampleSize</c>,
+    /// through one managed buffer kept for the reader's life (allocating a new array per batch would leave the GC's
+    /// large-object heap to grow with the data between collections; the tensor's memory is native and freed with it).
+    /// </summary>
     private Tensor ReadStreaming(long[] indices)
     {
         var store = streaming!;
-        var values = new float[checked(indices.Length * store.SampleSize)];
-        store.ReadSamples(indices, values, name);
-        return tensor(values, [indices.Length, store.SampleSize], ScalarType.Float32);
+        var length = checked(indices.Length * store.SampleSize);
+        if (buffer is null || buffer.Length != length)
+        {
+            // Exactly the batch's length: TensorAccessor.CopyFrom copies the whole array, so a longer buffer would
+            // write past the tensor's memory. Batches have one size, the last one possibly another.
+            buffer = new float[length];
+        }
+
+        store.ReadSamples(indices, buffer, name);
+        var batch = empty([indices.Length, store.SampleSize], ScalarType.Float32);
+        batch.data<float>().CopyFrom(buffer, 0, 0);
+        return batch;
     }
 }
