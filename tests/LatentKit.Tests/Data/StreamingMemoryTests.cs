@@ -47,12 +47,12 @@ public sealed class StreamingMemoryTests(Xunit.Abstractions.ITestOutputHelper ou
         pixels = null;
         var data = Dataset.FromIdx(path, options: new IdxLoadOptions { Streaming = streaming });
         using var model = SmallModels.Build(AutoencoderKind.Dense);
-        var options = new TrainingOptions { Epochs = 1, BatchSize = 500, Threads = 1, Seed = 1, ValidationFraction = 0.1, ProgressInterval = TimeSpan.Zero };
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 500, Seed = 1, ValidationFraction = 0.1 };
 
         // Warm up libtorch's allocator and the JIT on a few samples, then measure from a collected heap.
-        model.Train(data.Take(1000), options);
+        model.Train(data.Take(1000), options, new TrainingRun { Threads = 1 });
         var probe = new PeakProbe(GC.GetTotalMemory(forceFullCollection: true), RssAnon());
-        model.Train(data, options, probe);
+        model.Train(data, options, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.Zero, Progress = probe });
         model.Evaluate(data, batchSize: 500);
         probe.Report(new TrainingProgress(0, 0, -1, 0, 0, 0));
         using (var codes = model.EncodeDataset(data, batchSize: 500))
