@@ -164,8 +164,10 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
         var parts = new List<Tensor>();
         for (var start = 0; start < data.Count; start += batchSize)
         {
+            // One scope per batch: the batch's inputs are freed at once, only its codes are kept.
+            using var batchScope = NewDisposeScope();
             var count = Math.Min(batchSize, data.Count - start);
-            parts.Add(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)).cpu());
+            parts.Add(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)).cpu().MoveToOuterDisposeScope());
         }
 
         return (parts.Count == 0 ? zeros(0, LatentSize) : cat(parts, 0)).MoveToOuterDisposeScope();
