@@ -22,6 +22,10 @@ namespace LatentKit;
 public abstract class AutoencoderBase : IAutoencoder, ITrainable
 {
     private const float ClampEpsilon = 1e-7f;
+
+    // Long-lived Scalars (never implicit conversions: see Scalars).
+    private static readonly Scalar ClampLow = Scalars.Of(ClampEpsilon);
+    private static readonly Scalar ClampHigh = Scalars.Of(1 - ClampEpsilon);
     private bool disposed;
 
     private protected AutoencoderBase(AutoencoderSpec spec, TrainingOptions defaultTraining)
@@ -256,13 +260,15 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         var corrupted = inputs;
         if (Spec.DenoisingMaskFraction > 0)
         {
-            var keep = rand(inputs.shape, device: inputs.device, generator: noise).ge(Spec.DenoisingMaskFraction).to(inputs.dtype);
+            using var fraction = Scalars.Of(Spec.DenoisingMaskFraction);
+            var keep = rand(inputs.shape, device: inputs.device, generator: noise).ge(fraction).to(inputs.dtype);
             corrupted = corrupted * keep;
         }
 
         if (Spec.DenoisingNoiseStd > 0)
         {
-            corrupted = (corrupted + (randn(inputs.shape, device: inputs.device, generator: noise) * Spec.DenoisingNoiseStd)).clamp(0, 1);
+            using var std = Scalars.Of(Spec.DenoisingNoiseStd);
+            corrupted = corrupted.add(randn(inputs.shape, device: inputs.device, generator: noise).mul_(std), Scalars.One).clamp(Scalars.Zero, Scalars.One);
         }
 
         return corrupted;
@@ -271,10 +277,10 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     /// <summary>Binary cross-entropy of decoder output against pixels; from logits (numerically stable) when the output is a sigmoid.</summary>
     internal Tensor PixelBce(Tensor logits, Tensor target, Reduction reduction) => Spec.OutputActivation == OutputActivation.Sigmoid
         ? F.binary_cross_entropy_with_logits(logits, target, reduction: reduction)
-        : F.binary_cross_entropy(logits.clamp(ClampEpsilon, 1 - ClampEpsilon), target, reduction: reduction);
+        : F.binary_cross_entropy(logits.clamp(ClampLow, ClampHigh), target, reduction: reduction);
 
     /// <summary>Applies the output activation: pixels in [0, 1].</summary>
-    internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.clamp(0, 1);
+    internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.clamp(Scalars.Zero, Scalars.One);
 
     /// <summary>Checks an image tensor's shape and returns it as float32 on the model's device in the network's shape.</summary>
     internal Tensor ToNetworkInput(Tensor images, string parameterName)

@@ -31,7 +31,7 @@ public static class LatentSpace
         var a = autoencoder.Encode(OneImage(imageA, nameof(imageA)));
         var b = autoencoder.Encode(OneImage(imageB, nameof(imageB)));
         var weights = linspace(0, 1, steps).unsqueeze(1).to(a.device);
-        var codes = a + ((b - a) * weights);
+        var codes = a.add((b - a) * weights, Scalars.One);
         return autoencoder.Decode(codes).reshape(steps, 784).MoveToOuterDisposeScope();
     }
 

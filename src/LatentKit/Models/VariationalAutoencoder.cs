@@ -99,16 +99,17 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
         var hidden = encoderBody.forward(Corrupt(inputs, noise));
         var mean = meanLayer.forward(hidden);
         var logVariance = logVarianceLayer.forward(hidden);
-        var z = noise is null ? mean : mean + ((logVariance * 0.5).exp() * randn(mean.shape, device: mean.device, generator: noise));
+        var z = noise is null ? mean : mean.add(logVariance.mul(Scalars.Half).exp() * randn(mean.shape, device: mean.device, generator: noise), Scalars.One);
         var logits = decoder.forward(z);
-        var n = inputs.shape[0];
+        using var count = Scalars.Of((double)inputs.shape[0]);
         var reconstruction = (Spec.Loss == ReconstructionLoss.BinaryCrossEntropy
             ? PixelBce(logits, inputs, Reduction.Sum)
-            : F.mse_loss(ToPixels(logits), inputs, Reduction.Sum)) / n;
-        return reconstruction + KlPerImage(mean, logVariance).mean() * Spec.KlWeight;
+            : F.mse_loss(ToPixels(logits), inputs, Reduction.Sum)).div_(count);
+        using var klWeight = Scalars.Of(Spec.KlWeight);
+        return reconstruction.add(KlPerImage(mean, logVariance).mean().mul_(klWeight), Scalars.One);
     }
 
     /// <summary>KL(N(mean, exp(logVariance)) || N(0, I)) per image, summed over the latent dimensions.</summary>
     private static Tensor KlPerImage(Tensor mean, Tensor logVariance) =>
-        (1 + logVariance - mean.pow(2) - logVariance.exp()).sum(1) * -0.5;
+        logVariance.add(Scalars.One, Scalars.One).sub_(mean.pow(Scalars.Two)).sub_(logVariance.exp()).sum(1).mul_(Scalars.MinusHalf);
 }

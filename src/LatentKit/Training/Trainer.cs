@@ -79,7 +79,7 @@ internal sealed class TrainingData : IDisposable
         (Inputs.narrow(0, start, count), device is null ? Targets?.narrow(0, start, count) : Targets?.narrow(0, start, count).to(device));
 
     /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
-    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(255f) : raw.to_type(ScalarType.Float32, copy: true);
+    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(Scalars.ByteScale) : raw.to_type(ScalarType.Float32, copy: true);
 
     public void Dispose()
     {
@@ -198,7 +198,7 @@ internal static class Trainer
         }
         var groups = model.OptimizerGroups;
         var baseRates = groups.Select(g => g.LearningRate ?? options.LearningRate).ToArray();
-        var optimizers = groups.Select((g, i) => CreateOptimizer(g.Parameters, options, baseRates[i])).ToArray();
+        var optimizers = groups.Select((g, i) => TrainingOptimizer.Create(options.Optimizer, g.Parameters, baseRates[i], options.WeightDecay, options.Momentum)).ToArray();
 
         try
         {
@@ -242,16 +242,13 @@ internal static class Trainer
                             var factor = options.LearningRateFactor(epoch, batch, totalBatches) * appliedFactor;
                             for (var i = 0; i < optimizers.Length; i++)
                             {
-                                foreach (var group in optimizers[i].ParamGroups)
-                                {
-                                    group.LearningRate = baseRates[i] * factor;
-                                }
+                                optimizers[i].LearningRate = baseRates[i] * factor;
                             }
                         }
 
                         foreach (var optimizer in optimizers)
                         {
-                            optimizer.zero_grad();
+                            optimizer.ZeroGrad();
                         }
 
                         var loss = model.ComputeLoss(inputs, targets, noise);
@@ -264,7 +261,7 @@ internal static class Trainer
                         loss.backward();
                         foreach (var optimizer in optimizers)
                         {
-                            optimizer.step();
+                            optimizer.Step();
                         }
                     }
 
@@ -442,15 +439,6 @@ internal static class Trainer
 
         return sum / total;
     }
-
-    private static optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainingOptions options, double learningRate) => options.Optimizer switch
-    {
-        OptimizerKind.Adam => optim.Adam(parameters, learningRate, weight_decay: options.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(parameters, learningRate, weight_decay: options.WeightDecay),
-        OptimizerKind.Sgd => optim.SGD(parameters, learningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
-        OptimizerKind.RmsProp => optim.RMSProp(parameters, learningRate, weight_decay: options.WeightDecay, momentum: options.Momentum),
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
-    };
 
     /// <summary>
     /// Restores <paramref name="snapshot"/> (weights known to be finite) and makes the exception to throw: what was
