@@ -476,10 +476,15 @@ internal static class Trainer
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A detached copy of every parameter and buffer of <paramref name="network"/>.</summary>
+    /// <summary>
+    /// A detached copy of every parameter and buffer of <paramref name="network"/>. The intermediate <c>detach()</c>
+    /// tensors are held by a dispose scope: unreferenced, another thread's garbage collection could finalize one while
+    /// <c>clone</c> reads it (a crash in native code).
+    /// </summary>
     internal static Dictionary<string, Tensor> Snapshot(nn.Module network)
     {
         using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
         var copy = new Dictionary<string, Tensor>();
         foreach (var (name, tensor) in network.state_dict())
         {

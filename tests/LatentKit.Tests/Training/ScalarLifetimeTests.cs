@@ -12,7 +12,7 @@ namespace LatentKit.Tests.Training;
 /// </summary>
 public class ScalarLifetimeTests
 {
-    private static readonly TimeSpan StressTime = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan StressTime = TimeSpan.FromSeconds(10);
 
     public static TheoryData<OptimizerKind> Optimizers => new() { OptimizerKind.Adam, OptimizerKind.AdamW, OptimizerKind.Sgd, OptimizerKind.RmsProp };
 
