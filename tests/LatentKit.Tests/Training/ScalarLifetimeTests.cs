@@ -18,7 +18,14 @@ public class ScalarLifetimeTests
 
     [Theory]
     [MemberData(nameof(Optimizers))]
-    public void Training_while_another_thread_collects_garbage_neither_fails_nor_changes_the_losses(OptimizerKind optimizer)
+    public void Training_while_another_thread_collects_garbage_neither_fails_nor_changes_the_losses(OptimizerKind optimizer) =>
+        TrainUnderGarbageCollection(optimizer, () => Autoencoders.Dense().WithHiddenLayers(8).WithLatentSize(4).WithSeed(2).Build());
+
+    [Fact]
+    public void A_denoising_VAE_trains_while_another_thread_collects_garbage() =>
+        TrainUnderGarbageCollection(OptimizerKind.Adam, () => Autoencoders.Variational().WithHiddenLayers(8).WithLatentSize(2).WithDenoising(0.1, 0.2).WithSeed(2).Build());
+
+    private static void TrainUnderGarbageCollection(OptimizerKind optimizer, Func<IAutoencoder> build)
     {
         var data = Synthetic.Digits(96);
         var options = new TrainingOptions
@@ -35,7 +42,7 @@ public class ScalarLifetimeTests
         var run = new TrainingRun { Threads = 1 };
         double[] Train()
         {
-            using var model = Autoencoders.Dense().WithHiddenLayers(8).WithLatentSize(4).WithSeed(2).Build();
+            using var model = build();
             return model.Train(data, options, run).Epochs.Select(e => e.TrainingLoss).ToArray();
         }
 
