@@ -67,7 +67,7 @@ internal sealed class TrainingData : IDisposable
     }
 
     /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
-    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(255f) : raw.to_type(ScalarType.Float32, copy: true);
+    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(Scalars.ByteScale) : raw.to_type(ScalarType.Float32, copy: true);
 
     public void Dispose()
     {
