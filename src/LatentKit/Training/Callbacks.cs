@@ -72,13 +72,16 @@ public sealed class TrainingControl
     private double learningRateFactor = 1.0;
 
     /// <summary>Checkpoints (<see langword="false"/>) and model files (<see langword="true"/>) requested by callbacks during this epoch, written by the loop after every callback ran.</summary>
-    internal List<(string Path, bool ModelFileOnly)> Writes { get; } = [];
+    internal List<(string Path, bool ModelFileOnly, string? Replaces)> Writes { get; } = [];
 
-    /// <summary>Asks the loop to write a checkpoint of the state after this epoch's callbacks to <paramref name="path"/>.</summary>
-    internal void RequestCheckpoint(string path) => Writes.Add((path, false));
+    /// <summary>
+    /// Asks the loop to write a checkpoint of the state after this epoch's callbacks to <paramref name="path"/>, and
+    /// then (once the new file is in place) to delete <paramref name="replaces"/>, an older checkpoint of the caller.
+    /// </summary>
+    internal void RequestCheckpoint(string path, string? replaces = null) => Writes.Add((path, false, replaces));
 
     /// <summary>Asks the loop to write a model file of the weights after this epoch to <paramref name="path"/>.</summary>
-    internal void RequestModelFile(string path) => Writes.Add((path, true));
+    internal void RequestModelFile(string path) => Writes.Add((path, true, null));
 
     /// <summary>Whether a callback asked to stop.</summary>
     public bool StopRequested => StopReason is not null;

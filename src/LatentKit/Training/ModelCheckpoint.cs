@@ -7,7 +7,8 @@ namespace LatentKit;
 /// epochs, or only when <see cref="Monitor"/> improved (<see cref="BestOnly"/>), and optionally a model file of the
 /// best epoch. Files are written atomically after every callback of the epoch ran, so a checkpoint holds the state the
 /// next epoch starts from. Only the latest checkpoint is kept: with an <c>{epoch}</c> pattern the one this callback
-/// wrote before is deleted.
+/// wrote before in this run is deleted once the new one is written (a checkpoint of an earlier run, such as the one
+/// resumed from, is left alone).
 /// </summary>
 public sealed class ModelCheckpoint : ITrainingCallback, ICheckpointState
 {
@@ -110,13 +111,8 @@ public sealed class ModelCheckpoint : ITrainingCallback, ICheckpointState
         }
 
         var target = Path.Replace(EpochPlaceholder, summary.Epoch.ToString("D4", CultureInfo.InvariantCulture), StringComparison.Ordinal);
-        control.RequestCheckpoint(target);
-        if (lastWritten is not null && lastWritten != target && File.Exists(lastWritten))
-        {
-            // Deleted before the new one is written; the loop writes it right after the callbacks.
-            File.Delete(lastWritten);
-        }
-
+        // The previous checkpoint of a pattern is deleted by the loop once the new one is written.
+        control.RequestCheckpoint(target, lastWritten is not null && lastWritten != target ? lastWritten : null);
         lastWritten = target;
     }
 

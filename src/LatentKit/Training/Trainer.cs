@@ -326,7 +326,7 @@ internal static class Trainer
                 }
 
                 appliedFactor = control.LearningRateFactor;
-                foreach (var (path, modelFileOnly) in control.Writes)
+                foreach (var (path, modelFileOnly, replaces) in control.Writes)
                 {
                     if (modelFileOnly)
                     {
@@ -335,6 +335,10 @@ internal static class Trainer
                     else
                     {
                         CheckpointFile.Write(path, model, options, epoch, appliedFactor, epochs, bestLoss, bestEpoch, optimizers, noise, run.Callbacks, best);
+                        if (replaces is not null && File.Exists(replaces))
+                        {
+                            File.Delete(replaces);
+                        }
                     }
                 }
 

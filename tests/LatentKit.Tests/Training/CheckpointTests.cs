@@ -276,7 +276,7 @@ public sealed class CheckpointTests
     {
         public void OnEpochEnd(EpochSummary summary, TrainingControl control)
         {
-            if (control.Writes.Any(w => w.Path == path && !w.ModelFileOnly))
+            if (control.Writes.Exists(w => w.Path == path && !w.ModelFileOnly))
             {
                 onWrite(summary);
             }
