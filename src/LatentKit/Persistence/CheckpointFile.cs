@@ -195,11 +195,14 @@ internal static class CheckpointFile
 
         var (minOptimizer, maxOptimizer) = OptimizerBounds(optimizers);
         var modelFile = ReadEntry(path, archive, manifest, ModelEntry, 1, currentModel.LongLength + ModelFile.MaxManifestBytes);
+        // A classifier whose encoder is frozen trains only its head: the encoder it runs on must be the one the
+        // checkpoint was written with (a fine-tuned classifier's encoder copy is in the network weights).
+        var frozenEncoder = model is LatentClassifier { EncoderFrozen: true };
         string saved, current;
         try
         {
-            saved = ModelFile.ArchitectureOf(path, modelFile);
-            current = ModelFile.ArchitectureOf(path, currentModel);
+            saved = ModelFile.ArchitectureOf(path, modelFile, frozenEncoder);
+            current = ModelFile.ArchitectureOf(path, currentModel, frozenEncoder);
         }
         catch (ModelFileException e)
         {
@@ -208,7 +211,7 @@ internal static class CheckpointFile
 
         if (saved != current)
         {
-            throw new CheckpointException(path, CheckpointError.WrongModel, $"'{path}' is a checkpoint of another model kind or architecture than {model.DisplayName}: resume with the model the checkpoint was written for.");
+            throw new CheckpointException(path, CheckpointError.WrongModel, $"'{path}' is a checkpoint of another model kind or architecture than {model.DisplayName}{(frozenEncoder ? " (or of a classifier on an autoencoder with other weights)" : string.Empty)}: resume with the model the checkpoint was written for.");
         }
 
         var network = ReadEntry(path, archive, manifest, NetworkEntry, networkBytes, networkBytes);

@@ -80,13 +80,16 @@ internal static partial class ModelFile
 
     /// <summary>
     /// The architecture a model file describes (kind, autoencoder, classifier and custom network specs, as JSON), read
-    /// from its manifest: two models with the same text have the same architecture.
+    /// from its manifest: two models with the same text have the same architecture. With
+    /// <paramref name="withEncoderWeights"/> the checksum of the autoencoder's weights is included (a classifier with
+    /// a frozen encoder: its encoder is not trained, so a checkpoint must have been written on the same one).
     /// </summary>
-    public static string ArchitectureOf(string path, byte[] modelFile)
+    public static string ArchitectureOf(string path, byte[] modelFile, bool withEncoderWeights)
     {
         using var archive = OpenArchive(path, new MemoryStream(modelFile, writable: false));
         var manifest = ReadManifest(path, archive);
-        return JsonSerializer.Serialize(new { manifest.Kind, manifest.Autoencoder, manifest.Classifier, manifest.Custom }, Json);
+        var encoder = withEncoderWeights ? manifest.Weights?.FirstOrDefault(w => w?.Entry == AutoencoderWeightsEntry)?.Sha256 : null;
+        return JsonSerializer.Serialize(new { manifest.Kind, manifest.Autoencoder, manifest.Classifier, manifest.Custom, encoder }, Json);
     }
 
     private static ZipArchive OpenArchive(string path, Stream stream)

@@ -179,6 +179,18 @@ public sealed class CheckpointTests
         act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.WrongModel);
     }
 
+    [Fact]
+    public void A_classifier_checkpoint_is_refused_on_a_frozen_encoder_with_other_weights()
+    {
+        using var temp = new TempDirectory();
+        var checkpoint = FirstHalf("classifier", temp);
+        var data = ResumeScenarios.Data();
+        using var otherEncoder = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(6).WithSeed(99).Build();
+        using var classifier = new LatentClassifierBuilder(otherEncoder).ForData(data).WithHiddenLayers(16).WithDropout(0.3).WithSeed(6).Build();
+        var act = () => classifier.Train(data, ResumeScenarios.Options("classifier"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
+        act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.WrongModel && e.Message.Contains("other weights"));
+    }
+
     private static (double[] Losses, float[][] Weights) Uninterrupted(string scenario)
     {
         var data = ResumeScenarios.Data();
