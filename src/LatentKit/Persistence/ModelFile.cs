@@ -80,7 +80,7 @@ internal static partial class ModelFile
 
     /// <summary>
     /// The architecture a model file describes (kind, autoencoder, classifier and custom network specs, as JSON), read
-    /// from its manifest: two models with the same text have the same architecture. With
+    /// from its manifest, without the builders' seeds: two models with the same text have the same architecture. With
     /// <paramref name="withEncoderWeights"/> the checksum of the autoencoder's weights is included (a classifier with
     /// a frozen encoder: its encoder is not trained, so a checkpoint must have been written on the same one).
     /// </summary>
@@ -89,7 +89,10 @@ internal static partial class ModelFile
         using var archive = OpenArchive(path, new MemoryStream(modelFile, writable: false));
         var manifest = ReadManifest(path, archive);
         var encoder = withEncoderWeights ? manifest.Weights?.FirstOrDefault(w => w?.Entry == AutoencoderWeightsEntry)?.Sha256 : null;
-        return JsonSerializer.Serialize(new { manifest.Kind, manifest.Autoencoder, manifest.Classifier, manifest.Custom, encoder }, Json);
+        // The builders' seeds only set the initial weights, which a checkpoint replaces: they are not architecture.
+        var autoencoder = manifest.Autoencoder is { } a ? a with { Seed = null } : null;
+        var classifier = manifest.Classifier is { } c ? c with { Seed = null } : null;
+        return JsonSerializer.Serialize(new { manifest.Kind, autoencoder, classifier, manifest.Custom, encoder }, Json);
     }
 
     private static ZipArchive OpenArchive(string path, Stream stream)

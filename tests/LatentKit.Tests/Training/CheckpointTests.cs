@@ -169,7 +169,7 @@ public sealed class CheckpointTests
     }
 
     [Fact]
-    public void A_checkpoint_of_another_architecture_is_refused()
+    public void A_checkpoint_of_another_architecture_is_refused_and_another_builder_seed_is_not()
     {
         using var temp = new TempDirectory();
         var checkpoint = FirstHalf("dense", temp);
@@ -177,6 +177,10 @@ public sealed class CheckpointTests
         using var other = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(20).WithLatentSize(6).WithSeed(3).Build();
         var act = () => other.Train(data, ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
         act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.WrongModel);
+
+        // The builder's seed only sets the initial weights, which the checkpoint replaces.
+        using var reseeded = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(6).WithSeed(1234).Build();
+        reseeded.Train(data, ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint }).Epochs.Should().HaveCount(10);
     }
 
     [Fact]
@@ -185,7 +189,8 @@ public sealed class CheckpointTests
         using var temp = new TempDirectory();
         var checkpoint = FirstHalf("classifier", temp);
         var data = ResumeScenarios.Data();
-        using var otherEncoder = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(6).WithSeed(99).Build();
+        // The scenario's encoder (same builder, same seed) but not trained: same architecture, other weights.
+        using var otherEncoder = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(6).WithSeed(5).Build();
         using var classifier = new LatentClassifierBuilder(otherEncoder).ForData(data).WithHiddenLayers(16).WithDropout(0.3).WithSeed(6).Build();
         var act = () => classifier.Train(data, ResumeScenarios.Options("classifier"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
         act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.WrongModel && e.Message.Contains("other weights"));
