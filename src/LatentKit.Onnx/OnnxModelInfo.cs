@@ -6,6 +6,14 @@ namespace LatentKit.Onnx;
 /// <param name="Shape">The dimensions; the first is the batch size, which is dynamic and shown as -1.</param>
 public sealed record OnnxTensorInfo(string Name, string ElementType, IReadOnlyList<long> Shape)
 {
+    /// <summary>True when the name, the element type and every dimension are the same.</summary>
+    /// <param name="other">The other tensor description.</param>
+    public bool Equals(OnnxTensorInfo? other) =>
+        other is not null && Name == other.Name && ElementType == other.ElementType && Shape.SequenceEqual(other.Shape);
+
+    /// <summary>A hash of the name, the element type and the dimensions.</summary>
+    public override int GetHashCode() => HashCode.Combine(Name, ElementType, Shape.Count, Shape.Count > 0 ? Shape[^1] : 0);
+
     /// <summary>The tensor as <c>name: float32 [batch, 784]</c>.</summary>
     public override string ToString() =>
         $"{Name}: {ElementType} [{string.Join(", ", Shape.Select((d, i) => i == 0 ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";

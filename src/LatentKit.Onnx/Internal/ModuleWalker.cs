@@ -18,7 +18,7 @@ internal sealed class ModuleWalker(G graph)
     public const string SupportedLayers =
         "Sequential, Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d (zero padding), ReLU, LeakyReLU, ELU, GELU (exact), SiLU, Tanh, Sigmoid, Softmax, "
         + "Identity, Flatten, Unflatten, BatchNorm1d/2d/3d (with running statistics), Dropout (an identity when exporting), "
-        + "and containers whose forward runs their children in registration order";
+        + "and containers whose forward runs their children in registration order (flattening each sample between them where the next child needs it)";
 
     private const double ProbeRelativeTolerance = 1e-4;
     private const double ProbeAbsoluteTolerance = 1e-5;
@@ -106,15 +106,42 @@ internal sealed class ModuleWalker(G graph)
         return new GraphValue(graph.Node("Reshape", [input.Name, shapeName], path, path), target);
     }
 
-    private GraphValue WalkChildren(nn.Module module, string path, GraphValue input)
+    private GraphValue WalkChildren(nn.Module module, string path, GraphValue input, bool flattenWhenNeeded = false)
     {
         var x = input;
         foreach (var (name, child) in module.named_children())
         {
-            x = Walk(child, Join(path, name), x);
+            var childPath = Join(path, name);
+            if (flattenWhenNeeded && x.Shape.Length > 2 && !Accepts(child, x.Probe) && Accepts(child, x.Probe.flatten(1)))
+            {
+                // A user's forward often flattens per sample before a dense layer (x.flatten(1)); the container's own
+                // forward is compared with the result afterwards, so a wrong guess is refused, never exported.
+                x = Reshape(childPath + ".flatten_input", x, x.Probe.flatten(1), "flatten");
+            }
+
+            x = Walk(child, childPath, x);
         }
 
         return x;
+    }
+
+    private static bool Accepts(nn.Module child, Tensor probe)
+    {
+        if (child is not nn.Module<Tensor, Tensor> layer)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var scope = NewDisposeScope();
+            layer.forward(probe);
+            return true;
+        }
+        catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private GraphValue WalkCustom(nn.Module module, string path, GraphValue input)
@@ -130,7 +157,7 @@ internal sealed class ModuleWalker(G graph)
             throw Unsupported(module, path, "it holds weights of its own besides its children's, so its forward is more than running its children");
         }
 
-        var chained = WalkChildren(module, path, input);
+        var chained = WalkChildren(module, path, input, flattenWhenNeeded: true);
         var expected = Run(module, path, input);
         if (expected.numel() == chained.Probe.numel()
             && torch.allclose(expected.reshape(chained.Shape), chained.Probe, ProbeRelativeTolerance, ProbeAbsoluteTolerance))
