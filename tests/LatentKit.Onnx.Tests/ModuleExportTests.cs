@@ -107,6 +107,21 @@ public sealed class ModuleExportTests : IDisposable
     }
 
     [Fact]
+    public void Non_finite_weights_are_refused_naming_the_weight_and_the_layer()
+    {
+        using var network = nn.Sequential(("first", nn.Linear(4, 4)), ("second", nn.Linear(4, 2)));
+        using (no_grad())
+        {
+            ((TorchSharp.Modules.Linear)network.children().Last()).weight![1, 1] = float.NaN;
+        }
+
+        var act = () => OnnxExport.Module(network, [4], folder.Combine("x.onnx"));
+
+        act.Should().Throw<InvalidOperationException>().Which.Message.Should().Contain("'second.weight'").And.Contain("'second'").And.Contain("NaN or infinite");
+        Directory.GetFiles(folder.Path).Should().BeEmpty();
+    }
+
+    [Fact]
     public void An_input_shape_the_first_layer_cannot_take_names_the_layer_and_the_shape()
     {
         using var network = nn.Sequential(("linear", nn.Linear(10, 2)));
