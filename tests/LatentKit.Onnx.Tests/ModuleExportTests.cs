@@ -60,6 +60,27 @@ public sealed class ModuleExportTests : IDisposable
     }
 
     [Fact]
+    public void Padding_and_pooling_on_odd_sized_grey_images_match_TorchSharp()
+    {
+        torch.manual_seed(9);
+        using var network = nn.Sequential(
+            ("pad", nn.ZeroPad2d((1, 0, 0, 1))),
+            ("conv", nn.Conv2d(1, 4, 3)),
+            ("reflect", nn.ReflectionPad2d(1)),
+            ("replicate", nn.ReplicationPad2d((0, 1, 1, 0))),
+            ("maxpool", nn.MaxPool2d(2, ceil_mode: true)),
+            ("constant", nn.ConstantPad2d(2, 0.5)),
+            ("avgpool", nn.AvgPool2d(3, stride: 2, padding: 1, count_include_pad: false)),
+            ("flatten", nn.Flatten()));
+        var file = OnnxExport.Module(network, [1, 15, 13], folder.Combine("pool.onnx"));
+
+        using var scope = NewDisposeScope();
+        var images = rand(32, 1, 15, 13);
+        using var noGrad = no_grad();
+        Ort.Run(file.Path, OnnxNames.Input, images)[OnnxNames.Output].ShouldMatch(network.forward(images), "padding and pooling");
+    }
+
+    [Fact]
     public void An_unknown_layer_is_refused_with_its_path_and_type_and_nothing_is_written()
     {
         using var network = nn.Sequential(("body", nn.Sequential(("linear", nn.Linear(8, 8)), ("double", new Doubler()))), ("out", nn.Linear(8, 2)));

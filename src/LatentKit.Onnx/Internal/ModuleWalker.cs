@@ -18,6 +18,7 @@ internal sealed class ModuleWalker(G graph)
     public const string SupportedLayers =
         "Sequential, Linear, Conv1d/2d/3d, ConvTranspose1d/2d/3d (zero padding), ReLU, LeakyReLU, ELU, GELU (exact), SiLU, Tanh, Sigmoid, Softmax, "
         + "Identity, Flatten, Unflatten, BatchNorm1d/2d/3d (with running statistics), Dropout (an identity when exporting), "
+        + "ZeroPad2d and Constant/Reflection/ReplicationPad1d/2d/3d, MaxPool2d, AvgPool2d, "
         + "and containers whose forward runs their children in registration order (flattening each sample between them where the next child needs it)";
 
     private const double ProbeRelativeTolerance = 1e-4;
@@ -59,6 +60,17 @@ internal sealed class ModuleWalker(G graph)
                 return Reshape(path, input, Run(module, path, input), module.GetType().Name);
             case BatchNorm batchNorm:
                 return BatchNormNode(batchNorm, path, input);
+            case PadBase pad:
+                return PadNode(pad, path, input);
+            case MaxPool2d maxPool:
+                return PoolNode(maxPool, path, input, "MaxPool", maxPool.kernel_size, maxPool.stride, maxPool.padding, maxPool.dilation, maxPool.ceil_mode);
+            case AvgPool2d avgPool:
+                if (avgPool.divisor_override is not null)
+                {
+                    throw Unsupported(avgPool, path, "a divisor override has no ONNX equivalent");
+                }
+
+                return PoolNode(avgPool, path, input, "AveragePool", avgPool.kernel_size, avgPool.stride, avgPool.padding, null, avgPool.ceil_mode, G.Int("count_include_pad", avgPool.count_include_pad ? 1 : 0));
             case NormBase:
                 throw Unsupported(module, path, "only batch normalisation with running statistics is supported among normalisation layers");
             default:
@@ -269,6 +281,66 @@ internal sealed class ModuleWalker(G graph)
         var variance = graph.AddWeight(path + ".running_var", batchNorm.running_var, path);
         var name = graph.Node("BatchNormalization", [input.Name, scale, shift, mean, variance], path, path, G.Float("epsilon", (float)batchNorm.eps));
         return new GraphValue(name, output);
+    }
+
+    private GraphValue PadNode(PadBase pad, string path, GraphValue input)
+    {
+        var mode = pad switch
+        {
+            ZeroPad2d or ConstantPad1d or ConstantPad2d or ConstantPad3d => "constant",
+            ReflectionPad1d or ReflectionPad2d or ReflectionPad3d => "reflect",
+            ReplicationPad1d or ReplicationPad2d or ReplicationPad3d => "edge",
+            _ => throw Unsupported(pad, path, "it is not one of the supported padding layers"),
+        };
+        var output = Run(pad, path, input);
+        var rank = input.Shape.Length;
+        if (pad.padding.Length % 2 != 0 || pad.padding.Length / 2 > rank - 1)
+        {
+            throw Unsupported(pad, path, $"its padding [{Dims(pad.padding)}] does not fit an input of rank {rank}");
+        }
+
+        // TorchSharp lists (before, after) pairs from the last dimension backwards; ONNX all befores, then all afters.
+        var pads = new long[2 * rank];
+        for (var i = 0; i < pad.padding.Length / 2; i++)
+        {
+            var dim = rank - 1 - i;
+            pads[dim] = pad.padding[2 * i];
+            pads[dim + rank] = pad.padding[(2 * i) + 1];
+        }
+
+        var inputs = new List<string> { input.Name, graph.AddInt64Constant(path + ".pads", pads) };
+        if (mode == "constant")
+        {
+            inputs.Add(graph.AddFloatConstant(path + ".value", [pad is ZeroPad2d ? 0f : (float)pad.value], []));
+        }
+
+        return new GraphValue(graph.Node("Pad", inputs, path, path, G.String("mode", mode)), output);
+    }
+
+    private GraphValue PoolNode(nn.Module module, string path, GraphValue input, string opType, long[] kernel, long[]? stride, long[]? padding, long[]? dilation, bool ceilMode, params global::Onnx.AttributeProto[] extra)
+    {
+        var output = Run(module, path, input);
+        if (input.Shape.Length != 4)
+        {
+            throw Unsupported(module, path, $"it receives an input of rank {input.Shape.Length}; only batched input (N x C x H x W) is exported");
+        }
+
+        var k = Expand(kernel, 2);
+        var p = Expand(padding, 2, absent: 0);
+        var attributes = new List<global::Onnx.AttributeProto>
+        {
+            G.Ints("kernel_shape", k),
+            G.Ints("strides", stride is null || stride.Length == 0 ? k : Expand(stride, 2)),
+            G.Ints("pads", [p[0], p[1], p[0], p[1]]),
+            G.Int("ceil_mode", ceilMode ? 1 : 0),
+        };
+        if (dilation is not null)
+        {
+            attributes.Add(G.Ints("dilations", Expand(dilation, 2)));
+        }
+
+        attributes.AddRange(extra);
+        return new GraphValue(graph.Node(opType, [input.Name], path, path, attributes.ToArray()), output);
     }
 
     private GraphValue Unary(nn.Module module, string path, GraphValue input, string opType, params global::Onnx.AttributeProto[] attributes) =>
