@@ -12,7 +12,7 @@ namespace LatentKit.Onnx;
 /// Writes LatentKit models, and TorchSharp networks made of supported layers, as ONNX files that ONNX Runtime (and
 /// ML.NET's <c>ApplyOnnxModel</c>) run without TorchSharp or libtorch.
 /// <para>
-/// Every file uses ONNX opset <see cref="Opset"/> (17, which ONNX Runtime 1.14 and later run, 1.31 included) and
+/// Every file uses ONNX opset <see cref="Opset"/> (17; the tests run the files with ONNX Runtime 1.31.1 and ML.NET 5.0.1) and
 /// IR version <see cref="IrVersion"/>; the first dimension of every input and output is a dynamic batch dimension
 /// named <c>batch</c>, the others are fixed. Inputs and outputs are named as in <see cref="OnnxNames"/>; the metadata
 /// carries the keys of <see cref="OnnxMetadataKeys"/>. Models are exported in evaluation mode: dropout is the identity
