@@ -157,7 +157,8 @@ if (args.Length > 0)
     var cases = new List<string>();
     void Save(string name, Tensor t) => File.WriteAllBytes(Path.Combine(folder, name), System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.cpu().contiguous().data<float>().ToArray().AsSpan()).ToArray());
     var train = MnistDataset.Load(MnistSplit.Train).Take(2000);
-    var options = new TrainingOptions { Epochs = 2, BatchSize = 50, LearningRate = 3e-3, Threads = 1 };
+    var options = new TrainingOptions { Epochs = 2, BatchSize = 50, LearningRate = 3e-3 };
+    var oneThread = new TrainingRun { Threads = 1 };
     AutoencoderBase[] models =
     [
         Autoencoders.Dense().WithHiddenLayers(64, 32).WithLatentSize(16).WithSeed(1).Build(),
@@ -167,7 +168,7 @@ if (args.Length > 0)
     foreach (var model in models)
     {
         using var scope = NewDisposeScope();
-        model.Train(train, options);
+        model.Train(train, options, oneThread);
         var kind = model.Kind.ToString().ToLowerInvariant();
         var images = test.ImagesToTensor(0, 200, model.InputShape.Count == 1 ? ImageLayout.Flat : ImageLayout.Image);
         var codes = model.Encode(images);
@@ -185,7 +186,7 @@ if (args.Length > 0)
     }
 
     using var classifier = LatentClassifier.For(models[0]).WithHiddenLayers(32).WithSeed(3).Build();
-    classifier.Train(train, new TrainingOptions { Epochs = 3, BatchSize = 50, LearningRate = 1e-2, Threads = 1 });
+    classifier.Train(train, new TrainingOptions { Epochs = 3, BatchSize = 50, LearningRate = 1e-2 }, oneThread);
     OnnxExport.Classifier(classifier, Path.Combine(folder, "classifier.onnx"));
     using (NewDisposeScope())
     {

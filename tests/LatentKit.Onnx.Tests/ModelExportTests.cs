@@ -11,6 +11,7 @@ namespace LatentKit.Onnx.Tests;
 [Collection(RealMnistFixture.Collection)]
 public sealed class ModelExportTests(RealMnistFixture mnist) : IDisposable
 {
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
     private readonly TempDirectory folder = new();
 
     public static TheoryData<AutoencoderKind> Kinds => new() { AutoencoderKind.Dense, AutoencoderKind.Convolutional, AutoencoderKind.Variational };
@@ -48,7 +49,7 @@ public sealed class ModelExportTests(RealMnistFixture mnist) : IDisposable
         using var autoencoder = TrainedAutoencoder(kind);
         var builder = LatentClassifier.For(autoencoder).WithHead(head).WithHiddenLayers(32).WithBatchNorm(batchNorm).WithDropout(dropout).WithSeed(3);
         using var classifier = (fineTuned ? builder.WithFineTuning(1e-4) : builder).Build();
-        classifier.Train(mnist.Train.Take(1000), new TrainingOptions { Epochs = 2, BatchSize = 100, Threads = 1 });
+        classifier.Train(mnist.Train.Take(1000), new TrainingOptions { Epochs = 2, BatchSize = 100 }, OneThread);
 
         AssertClassifierMatches(classifier, $"{kind} {head}");
     }
@@ -57,7 +58,7 @@ public sealed class ModelExportTests(RealMnistFixture mnist) : IDisposable
     public void Raw_pixel_classifier_matches_TorchSharp_on_real_test_images()
     {
         using var classifier = LatentClassifier.ForPixels().WithHiddenLayers(32).WithSeed(5).Build();
-        classifier.Train(mnist.Train.Take(1000), new TrainingOptions { Epochs = 2, BatchSize = 100, Threads = 1 });
+        classifier.Train(mnist.Train.Take(1000), new TrainingOptions { Epochs = 2, BatchSize = 100 }, OneThread);
 
         AssertClassifierMatches(classifier, "pixels");
     }
@@ -67,7 +68,7 @@ public sealed class ModelExportTests(RealMnistFixture mnist) : IDisposable
     {
         using var autoencoder = TrainedAutoencoder(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(32).WithBatchNorm().WithSeed(3).Build();
-        classifier.Train(mnist.Train.Take(1000), new TrainingOptions { Epochs = 2, BatchSize = 100, Threads = 1 });
+        classifier.Train(mnist.Train.Take(1000), new TrainingOptions { Epochs = 2, BatchSize = 100 }, OneThread);
         var file = OnnxExport.ClassifierHead(classifier, folder.Combine("head.onnx"));
 
         using var scope = NewDisposeScope();
@@ -84,7 +85,7 @@ public sealed class ModelExportTests(RealMnistFixture mnist) : IDisposable
     {
         using var autoencoder = TrainedAutoencoder(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(32).WithSeed(3).Build();
-        classifier.Train(mnist.Train.Take(3000), new TrainingOptions { Epochs = 5, BatchSize = 50, LearningRate = 1e-2, Threads = 1 });
+        classifier.Train(mnist.Train.Take(3000), new TrainingOptions { Epochs = 5, BatchSize = 50, LearningRate = 1e-2 }, OneThread);
         var file = OnnxExport.Classifier(classifier, folder.Combine("classifier.onnx"));
 
         using var scope = NewDisposeScope();
@@ -124,7 +125,7 @@ public sealed class ModelExportTests(RealMnistFixture mnist) : IDisposable
             AutoencoderKind.Convolutional => Autoencoders.Convolutional().WithChannels(4, 8).WithLatentSize(49).WithSeed(1).Build(),
             _ => Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithSeed(1).Build(),
         };
-        model.Train(mnist.Train.Take(3000), new TrainingOptions { Epochs = 2, BatchSize = 50, LearningRate = 3e-3, Threads = 1 });
+        model.Train(mnist.Train.Take(3000), new TrainingOptions { Epochs = 2, BatchSize = 50, LearningRate = 3e-3 }, OneThread);
         return model;
     }
 
