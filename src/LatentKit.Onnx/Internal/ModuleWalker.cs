@@ -118,6 +118,46 @@ internal sealed class ModuleWalker(G graph)
         return new GraphValue(graph.Node("Reshape", [input.Name, shapeName], path, path), target);
     }
 
+    /// <summary>Zero-pads the last two dimensions of <paramref name="input"/> at the bottom and the right up to <paramref name="height"/> x <paramref name="width"/> (no node when nothing is needed).</summary>
+    public GraphValue PadBottomRight(string path, GraphValue input, long height, long width)
+    {
+        var shape = input.Shape;
+        var (addHeight, addWidth) = (height - shape[^2], width - shape[^1]);
+        if (addHeight == 0 && addWidth == 0)
+        {
+            return input;
+        }
+
+        var pads = new long[2 * shape.Length];
+        pads[shape.Length + shape.Length - 2] = addHeight;
+        pads[shape.Length + shape.Length - 1] = addWidth;
+        var probe = nn.functional.pad(input.Probe, [0, addWidth, 0, addHeight]);
+        var name = graph.Node("Pad", [input.Name, graph.AddInt64Constant(path + ".pads", pads)], path, path, G.String("mode", "constant"));
+        return new GraphValue(name, probe);
+    }
+
+    /// <summary><paramref name="lengths"/> entries of <paramref name="input"/> along each of <paramref name="axes"/>, from index <paramref name="start"/> (no node when nothing is cut).</summary>
+    public GraphValue Slice(string path, GraphValue input, long[] axes, long start, long[] lengths)
+    {
+        if (axes.Select((axis, i) => start == 0 && input.Shape[axis] == lengths[i]).All(same => same))
+        {
+            return input;
+        }
+
+        var probe = input.Probe;
+        for (var i = 0; i < axes.Length; i++)
+        {
+            probe = probe.narrow(axes[i], start, lengths[i]);
+        }
+
+        var name = graph.Node(
+            "Slice",
+            [input.Name, graph.AddInt64Constant(path + ".starts", axes.Select(_ => start).ToArray()), graph.AddInt64Constant(path + ".ends", lengths.Select(l => start + l).ToArray()), graph.AddInt64Constant(path + ".axes", axes)],
+            path,
+            path);
+        return new GraphValue(name, probe);
+    }
+
     private GraphValue WalkChildren(nn.Module module, string path, GraphValue input, bool flattenWhenNeeded = false)
     {
         var x = input;
