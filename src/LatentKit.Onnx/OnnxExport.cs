@@ -34,8 +34,14 @@ public static class OnnxExport
     /// <summary>The ONNX IR version of every exported file (8 goes with opset 17).</summary>
     public const long IrVersion = 8;
 
-    /// <summary>The input normalisation LatentKit's image models expect, as stored in the metadata.</summary>
+    /// <summary>The input normalisation of LatentKit's models on values in [0, 1] (a sigmoid output, no standardizer), as stored in the metadata.</summary>
     public const string PixelNormalization = "float32 pixels in [0, 1]: each byte 0-255 divided by 255 (no mean or standard-deviation shift)";
+
+    /// <summary>The input normalisation of a model with a <see cref="FeatureStandardizer"/>, as stored in the metadata.</summary>
+    public const string StandardizedNormalization = "float32 feature values in the data's units: the graph standardises them with the training data's mean and standard deviation ((x - mean) / std) and returns reconstructions in the data's units";
+
+    /// <summary>The input normalisation of decoders and classifier heads (their input is codes), as stored in the metadata.</summary>
+    public const string CodesNormalization = "none: latent codes as the exported encoder (or the model's Encode) gives them";
 
     private const int ProbeBatch = 2;
     private const ulong ProbeSeed = 20_251_129;
@@ -59,7 +65,7 @@ public static class OnnxExport
         return Export(path, options, "encoder", [model.Guard], model.Network, null, metadata => Describe(metadata, model), (graph, walker) =>
         {
             var probe = Probe([ProbeBatch, .. model.InputShape], model.Device, uniform: true);
-            var codes = ModelGraphs.Encode(walker, model, graph.AddInput(OnnxNames.Images, probe));
+            var codes = ModelGraphs.Encode(graph, walker, model, graph.AddInput(OnnxNames.Images, probe));
             Check(codes.Probe, model.Encode(probe), "Encode");
             graph.AddOutput(codes, OnnxNames.Codes);
             return $"LatentKit {model.Kind} encoder: {OnnxNames.Images} → {OnnxNames.Codes}";
@@ -101,7 +107,7 @@ public static class OnnxExport
         return Export(path, options, "autoencoder", [model.Guard], model.Network, null, metadata => Describe(metadata, model), (graph, walker) =>
         {
             var probe = Probe([ProbeBatch, .. model.InputShape], model.Device, uniform: true);
-            var codes = ModelGraphs.Encode(walker, model, graph.AddInput(OnnxNames.Images, probe));
+            var codes = ModelGraphs.Encode(graph, walker, model, graph.AddInput(OnnxNames.Images, probe));
             var pixels = ModelGraphs.Decode(graph, walker, model, codes);
             Check(pixels.Probe, model.Reconstruct(probe), "Reconstruct");
             graph.AddOutput(pixels, OnnxNames.Reconstruction);
@@ -191,9 +197,9 @@ public static class OnnxExport
             throw new NotSupportedException($"A classifier on a {classifier.Autoencoder.GetType().Name} cannot be exported with its encoder: only LatentKit's own autoencoders (and the raw-pixel baseline) are exported. Export the head alone with ClassifierHead.");
         }
 
-        var classNames = options?.ClassNames ?? Enumerable.Range(0, MnistDataset.ClassCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
+        var classNames = options?.ClassNames ?? classifier.ClassNames;
         var graphKind = fromImages ? "classifier" : "classifier_head";
-        var classCount = (int)classifier.Head.parameters().Last().shape[0];
+        var classCount = classifier.ClassCount;
         ModelGuard[] guards = fromImages && encoder is not null ? [classifier.Guard, encoder.Guard] : [classifier.Guard];
         return Export(path, options, graphKind, guards, classifier.Head, classCount, metadata =>
         {
@@ -218,7 +224,7 @@ public static class OnnxExport
             if (fromImages)
             {
                 var probe = Probe([ProbeBatch, .. classifier.Autoencoder.InputShape], device, uniform: true);
-                codes = ModelGraphs.ClassifierCodes(walker, classifier.Autoencoder, graph.AddInput(OnnxNames.Images, probe));
+                codes = ModelGraphs.ClassifierCodes(graph, walker, classifier.Autoencoder, graph.AddInput(OnnxNames.Images, probe));
                 expected = classifier.PredictProbabilities(probe);
             }
             else
@@ -252,10 +258,16 @@ public static class OnnxExport
     {
         metadata[OnnxMetadataKeys.ModelKind] = model.Kind.ToString();
         metadata[OnnxMetadataKeys.LatentSize] = model.LatentSize.ToString(CultureInfo.InvariantCulture);
-        metadata[OnnxMetadataKeys.InputNormalization] = inputIsCodes
-            ? "none: latent codes as the exported encoder (or the model's Encode) gives them"
-            : PixelNormalization;
+        metadata[OnnxMetadataKeys.InputNormalization] = inputIsCodes ? CodesNormalization : Normalization(model);
     }
+
+    /// <summary>What the model's input must be, as stored in the metadata.</summary>
+    private static string Normalization(AutoencoderBase model) => model switch
+    {
+        { Standardizer: not null } => StandardizedNormalization,
+        { OutputActivation: OutputActivation.Sigmoid } => PixelNormalization,
+        _ => "float32 values as the model was trained on; the graph scales nothing",
+    };
 
     private static OnnxModelInfo Export(
         string path,

@@ -5,52 +5,64 @@ using G = LatentKit.Onnx.Internal.GraphBuilder;
 namespace LatentKit.Onnx.Internal;
 
 /// <summary>
-/// How each LatentKit model computes codes, pixels and probabilities from its modules, as graph fragments. This is the
-/// one place that mirrors the models' <c>EncodeCore</c>/<c>DecodeLogitsCore</c>/<c>ToPixels</c>; every export checks
-/// its probe result against the model's own public method, so a model whose computation changes fails the export
-/// loudly instead of writing a different function.
+/// How each LatentKit model computes codes, outputs and probabilities from its modules, as graph fragments. This is the
+/// one place that mirrors the models' <c>ToNetworkInput</c>/<c>EncodeCore</c>/<c>DecodeLogitsCore</c>/<c>ToPixels</c>/
+/// <c>ToDataUnits</c>; every export checks its probe result against the model's own public method, so a model whose
+/// computation changes fails the export loudly instead of writing a different function.
 /// </summary>
 internal static class ModelGraphs
 {
-    /// <summary>Codes from images already in the model's input shape (for a VAE the mean).</summary>
-    public static GraphValue Encode(ModuleWalker walker, AutoencoderBase model, GraphValue images)
+    /// <summary>Codes from samples in the model's input shape (for a VAE the mean), standardising them first when the model has a standardizer.</summary>
+    public static GraphValue Encode(G graph, ModuleWalker walker, AutoencoderBase model, GraphValue samples)
     {
+        var input = model.Standardizer is { } standardizer ? Standardize(graph, samples, standardizer, model.InputShape) : samples;
         switch (model)
         {
-            case VariationalAutoencoder vae:
-                var hidden = walker.Walk(vae.EncoderLayers, "encoder", images);
-                return walker.Walk(vae.MeanLayer, "mean", hidden);
-            case ConvolutionalAutoencoder:
-                var map = walker.Walk(model.EncoderLayers, "encoder", images);
-                return walker.Reshape("encoder.flatten", map, map.Probe.flatten(1), "flatten");
             case DenseAutoencoder:
-                return walker.Walk(model.EncoderLayers, "encoder", images);
+                return walker.Walk(model.EncoderLayers, "encoder", input);
+            case VariationalAutoencoder:
+                return walker.Walk(Part(model, "mean"), "mean", walker.Walk(model.EncoderLayers, "encoder", input));
+            case ConvolutionalAutoencoder conv:
+                return Flatten(walker, walker.Walk(model.EncoderLayers, "encoder", PadToStrides(walker, model, input, conv.MapHeight, conv.MapWidth)), "encoder.flatten");
+            case ConvolutionalVariationalAutoencoder cvae:
+                var hidden = walker.Walk(model.EncoderLayers, "encoder", PadToStrides(walker, model, input, cvae.MapHeight, cvae.MapWidth));
+                return Flatten(walker, walker.Walk(Part(model, "mean"), "mean", hidden), "mean.flatten");
             default:
                 throw new NotSupportedException($"Exporting a {model.GetType().Name} is not supported yet.");
         }
     }
 
-    /// <summary>Pixels (after the output activation) in the model's input shape, from codes.</summary>
+    /// <summary>The model's output (after the output activation, in the data's units) in its input shape, from codes.</summary>
     public static GraphValue Decode(G graph, ModuleWalker walker, AutoencoderBase model, GraphValue codes)
     {
-        var input = model is ConvolutionalAutoencoder conv
-            ? walker.Reshape("decoder.unflatten", codes, codes.Probe.view(codes.Shape[0], conv.LatentChannels, conv.MapSide, conv.MapSide), "view")
-            : codes;
-        var logits = walker.Walk(model.DecoderLayers, "decoder", input);
-        if (model.OutputActivation == OutputActivation.Sigmoid)
+        var (mapChannels, mapHeight, mapWidth) = model switch
         {
-            return new GraphValue(graph.Node("Sigmoid", [logits.Name], "output_activation", "pixels"), logits.Probe.sigmoid());
+            ConvolutionalAutoencoder conv => (conv.LatentChannels, conv.MapHeight, conv.MapWidth),
+            ConvolutionalVariationalAutoencoder cvae => (cvae.LatentChannels, cvae.MapHeight, cvae.MapWidth),
+            _ => (0, 0, 0),
+        };
+        GraphValue logits;
+        if (mapChannels > 0)
+        {
+            var map = walker.Reshape("decoder.unflatten", codes, codes.Probe.view(codes.Shape[0], mapChannels, mapHeight, mapWidth), "view");
+            var output = walker.Walk(model.DecoderLayers, "decoder", map);
+            logits = walker.Slice("decoder.crop", output, [2, 3], 0, [model.InputShape[1], model.InputShape[2]]);
+        }
+        else
+        {
+            logits = walker.Walk(model.DecoderLayers, "decoder", codes);
         }
 
-        var low = graph.AddFloatConstant("clip.min", [0f], []);
-        var high = graph.AddFloatConstant("clip.max", [1f], []);
-        return new GraphValue(graph.Node("Clip", [logits.Name, low, high], "output_clamp", "pixels"), logits.Probe.clamp(0, 1));
+        var values = model.OutputActivation == OutputActivation.Sigmoid
+            ? new GraphValue(graph.Node("Sigmoid", [logits.Name], "output_activation", "output_activation"), logits.Probe.sigmoid())
+            : logits;
+        return model.Standardizer is { } standardizer ? Unstandardize(graph, values, standardizer, model.InputShape) : values;
     }
 
     /// <summary>Codes of a classifier's encoder: the autoencoder's, or the pixels themselves for the raw-pixel baseline.</summary>
-    public static GraphValue ClassifierCodes(ModuleWalker walker, IAutoencoder autoencoder, GraphValue images) => autoencoder switch
+    public static GraphValue ClassifierCodes(G graph, ModuleWalker walker, IAutoencoder autoencoder, GraphValue images) => autoencoder switch
     {
-        AutoencoderBase model => Encode(walker, model, images),
+        AutoencoderBase model => Encode(graph, walker, model, images),
         PixelEncoder => images,
         _ => throw new NotSupportedException($"A classifier on a {autoencoder.GetType().Name} cannot be exported: only LatentKit's own autoencoders (and the raw-pixel baseline) are exported."),
     };
@@ -76,5 +88,47 @@ internal static class ModelGraphs
 
         var label = new GraphValue(graph.Node("ArgMax", [logits.Name], "argmax", "argmax", G.Int("axis", 1), G.Int("keepdims", 0)), logits.Probe.argmax(1));
         return (probabilities, label);
+    }
+
+    /// <summary>A named part of a model's network (for example a VAE's <c>mean</c> layer).</summary>
+    private static nn.Module Part(AutoencoderBase model, string name) =>
+        model.Network.named_children().FirstOrDefault(c => c.name == name).module
+        ?? throw new NotSupportedException($"The {model.GetType().Name} has no '{name}' part; this LatentKit.Onnx does not know its layout.");
+
+    /// <summary>Zero padding at the bottom and the right up to the size the strided convolutions need (the models' rule).</summary>
+    private static GraphValue PadToStrides(ModuleWalker walker, AutoencoderBase model, GraphValue input, int mapHeight, int mapWidth)
+    {
+        var stride = 1L << model.Layers.Count;
+        return walker.PadBottomRight("encoder.pad", input, mapHeight * stride, mapWidth * stride);
+    }
+
+    private static GraphValue Flatten(ModuleWalker walker, GraphValue map, string path) =>
+        walker.Reshape(path, map, map.Probe.flatten(1), "flatten");
+
+    /// <summary>(x - mean) / std, per value, with the constants in the sample's shape.</summary>
+    private static GraphValue Standardize(G graph, GraphValue x, FeatureStandardizer standardizer, IReadOnlyList<long> shape)
+    {
+        var mean = graph.AddFloatConstant("standardizer.mean", [.. standardizer.Mean], [.. shape]);
+        var std = graph.AddFloatConstant("standardizer.std", [.. standardizer.StandardDeviation], [.. shape]);
+        var centred = graph.Node("Sub", [x.Name, mean], "standardize.sub", "standardize.sub");
+        var probe = Reshaped(x.Probe, standardizer, (t, m, s) => t.sub(m).div(s));
+        return new GraphValue(graph.Node("Div", [centred, std], "standardize", "standardized"), probe);
+    }
+
+    /// <summary>x * std + mean, back to the data's units.</summary>
+    private static GraphValue Unstandardize(G graph, GraphValue x, FeatureStandardizer standardizer, IReadOnlyList<long> shape)
+    {
+        var mean = graph.AddFloatConstant("unstandardizer.mean", [.. standardizer.Mean], [.. shape]);
+        var std = graph.AddFloatConstant("unstandardizer.std", [.. standardizer.StandardDeviation], [.. shape]);
+        var scaled = graph.Node("Mul", [x.Name, std], "unstandardize.mul", "unstandardize.mul");
+        var probe = Reshaped(x.Probe, standardizer, (t, m, s) => t.mul(s).add(m));
+        return new GraphValue(graph.Node("Add", [scaled, mean], "unstandardize", "unstandardized"), probe);
+    }
+
+    private static Tensor Reshaped(Tensor x, FeatureStandardizer standardizer, Func<Tensor, Tensor, Tensor, Tensor> apply)
+    {
+        var m = tensor(standardizer.Mean.ToArray(), device: x.device);
+        var s = tensor(standardizer.StandardDeviation.ToArray(), device: x.device);
+        return apply(x.reshape(x.shape[0], standardizer.FeatureCount), m, s).reshape(x.shape);
     }
 }
