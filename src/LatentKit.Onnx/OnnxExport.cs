@@ -52,7 +52,7 @@ public static class OnnxExport
     /// Exports the encoder: <c>images</c> (float32, the model's input shape) → <c>codes</c> (float32
     /// <c>[batch, latent]</c>; for a variational autoencoder the mean of the latent distribution).
     /// </summary>
-    /// <param name="autoencoder">A LatentKit autoencoder (dense, convolutional or variational).</param>
+    /// <param name="autoencoder">A LatentKit autoencoder (dense, convolutional, variational or convolutional variational, of any input shape).</param>
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
@@ -72,7 +72,7 @@ public static class OnnxExport
         });
     }
 
-    /// <summary>Exports the decoder: <c>codes</c> (float32 <c>[batch, latent]</c>) → <c>reconstruction</c> (float32 pixels in [0, 1], the model's input shape).</summary>
+    /// <summary>Exports the decoder: <c>codes</c> (float32 <c>[batch, latent]</c>) → <c>reconstruction</c> (float32, the model's input shape, as <see cref="IAutoencoder.Decode"/> gives it).</summary>
     /// <param name="autoencoder">A LatentKit autoencoder.</param>
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="options">Optional metadata settings.</param>

@@ -3,13 +3,18 @@ namespace LatentKit.Onnx;
 /// <summary>The names of the inputs and outputs of exported graphs.</summary>
 public static class OnnxNames
 {
-    /// <summary>Input of encoders, autoencoders and classifiers: float32 images in the model's input shape (<c>[batch, 784]</c> dense, <c>[batch, 1, 28, 28]</c> convolutional), values as the model was trained on (pixels in [0, 1]).</summary>
+    /// <summary>
+    /// Input of encoders, autoencoders and classifiers: float32 samples in the model's input shape after the batch
+    /// dimension (for MNIST <c>[batch, 784]</c> dense, <c>[batch, 1, 28, 28]</c> convolutional); values as the model takes
+    /// them in <c>Encode</c> (pixels in [0, 1], or raw features when the model standardises them; see
+    /// <see cref="OnnxMetadataKeys.InputNormalization"/>).
+    /// </summary>
     public const string Images = "images";
 
     /// <summary>Output of encoders (for a variational autoencoder the mean) and input of decoders and classifier heads: float32 <c>[batch, latent]</c>.</summary>
     public const string Codes = "codes";
 
-    /// <summary>Output of decoders and autoencoders: float32 pixels in [0, 1] in the model's input shape.</summary>
+    /// <summary>Output of decoders and autoencoders: float32 values in the model's input shape, as <c>Decode</c> and <c>Reconstruct</c> give them (after the output activation, in the data's units).</summary>
     public const string Reconstruction = "reconstruction";
 
     /// <summary>Output of classifiers: float32 <c>[batch, classes]</c>, each row summing to 1.</summary>
