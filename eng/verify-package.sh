@@ -8,7 +8,8 @@
 #   3. publishes it and runs the published app (the publish copy must be patched too);
 #   4. builds it with -p:LatentKitPatchLibTorchSharp=false and checks that the output copy is left untouched;
 #   5. packs LatentKit.Onnx too; the consumer app exports every exportable model kind (encoder, decoder, autoencoder of
-#      the dense, convolutional and variational models, and a classifier) from the packed packages with TorchSharp's
+#      the dense, convolutional, variational and convolutional variational models on MNIST and of a convolutional
+#      model on 3 x 30 x 30 images, and a classifier) from the packed packages with TorchSharp's
 #      outputs beside them, and a second app outside the repository that references only ONNX Runtime (no LatentKit,
 #      no TorchSharp in its folder) reproduces those outputs within 1e-5 and the classifier's accuracy exactly.
 # The NuGet cache copy of libLibTorchSharp.so must stay byte-identical throughout.
@@ -164,13 +165,26 @@ if (args.Length > 0)
         Autoencoders.Dense().WithHiddenLayers(64, 32).WithLatentSize(16).WithSeed(1).Build(),
         Autoencoders.Convolutional().WithChannels(4, 8).WithLatentSize(49).WithSeed(1).Build(),
         Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithSeed(1).Build(),
+        Autoencoders.ConvolutionalVariational().WithChannels(4, 8).WithLatentSize(49).WithSeed(1).Build(),
+        // Another shape: 3 x 30 x 30 colour images, zero-padded to 32 x 32 inside the graph and cropped back.
+        Autoencoders.Convolutional().WithInputShape(3, 30, 30).WithChannels(4, 8).WithLatentSize(128).WithSeed(1).Build(),
     ];
     foreach (var model in models)
     {
         using var scope = NewDisposeScope();
-        model.Train(train, options, oneThread);
-        var kind = model.Kind.ToString().ToLowerInvariant();
-        var images = test.ImagesToTensor(0, 200, model.InputShape.Count == 1 ? ImageLayout.Flat : ImageLayout.Image);
+        var mnistShaped = model.InputShape.SequenceEqual(new long[] { 784 }) || model.InputShape.SequenceEqual(new long[] { 1, 28, 28 });
+        var kind = model.Kind.ToString().ToLowerInvariant() + (mnistShaped ? "" : "-" + string.Join("x", model.InputShape));
+        Tensor images;
+        if (mnistShaped)
+        {
+            model.Train(train, options, oneThread);
+            images = test.ImagesToTensor(0, 200, model.InputShape.Count == 1 ? ImageLayout.Flat : ImageLayout.Image);
+        }
+        else
+        {
+            images = rand([200, .. model.InputShape], generator: new TorchSharp.torch.Generator(7));
+        }
+
         var codes = model.Encode(images);
         Save($"{kind}-images.bin", images);
         Save($"{kind}-codes.bin", codes);
@@ -325,7 +339,7 @@ torch_files="$(find "$work/serve-out" -iname '*torch*' -o -iname 'LatentKit*')"
 [[ -z "$torch_files" ]] || fail "the ONNX Runtime app's folder holds TorchSharp or LatentKit files: $torch_files"
 serve_output="$(dotnet "$work/serve-out/ServeApp.dll" "$work/onnx")" || { echo "$serve_output"; fail "ONNX Runtime did not reproduce TorchSharp's outputs within 1e-5"; }
 echo "$serve_output"
-[[ "$(grep -c ' ok$' <<<"$serve_output")" == 10 ]] || fail "expected 10 graphs within 1e-5"
+[[ "$(grep -c ' ok$' <<<"$serve_output")" == 16 ]] || fail "expected 16 graphs within 1e-5"
 expect_output "$serve_output" "VERIFY-ONNX classifier accuracy $(cat "$work/onnx/accuracy.txt")"
 
 echo
