@@ -24,7 +24,7 @@ internal sealed record OnnxBenchmarkRow(
 }
 
 /// <summary>
-/// Encoder inference with ONNX Runtime against TorchSharp (LatentKit's <see cref="IAutoencoder.Encode"/>) on the same
+/// Encoder inference with ONNX Runtime against TorchSharp (LatentKit's <see cref="IAutoencoder.Encode(TorchSharp.torch.Tensor)"/>) on the same
 /// weights and images, side by side in alternating rounds: latency of one-image calls and throughput of batches.
 /// </summary>
 internal static class OnnxBenchmark

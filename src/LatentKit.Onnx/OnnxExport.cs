@@ -72,7 +72,7 @@ public static class OnnxExport
         });
     }
 
-    /// <summary>Exports the decoder: <c>codes</c> (float32 <c>[batch, latent]</c>) → <c>reconstruction</c> (float32, the model's input shape, as <see cref="IAutoencoder.Decode"/> gives it).</summary>
+    /// <summary>Exports the decoder: <c>codes</c> (float32 <c>[batch, latent]</c>) → <c>reconstruction</c> (float32, the model's input shape, as <see cref="IAutoencoder.Decode(TorchSharp.torch.Tensor)"/> gives it).</summary>
     /// <param name="autoencoder">A LatentKit autoencoder.</param>
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="options">Optional metadata settings.</param>
@@ -117,8 +117,8 @@ public static class OnnxExport
 
     /// <summary>
     /// Exports a classifier with its encoder: <c>images</c> (float32, the autoencoder's input shape) →
-    /// <c>probabilities</c> (float32 <c>[batch, classes]</c>, as <see cref="LatentClassifier.PredictProbabilities"/>)
-    /// and <c>label</c> (int64 <c>[batch]</c>, as <see cref="LatentClassifier.Predict"/>). The class names go into
+    /// <c>probabilities</c> (float32 <c>[batch, classes]</c>, as <see cref="LatentClassifier.PredictProbabilities(TorchSharp.torch.Tensor)"/>)
+    /// and <c>label</c> (int64 <c>[batch]</c>, as <see cref="LatentClassifier.Predict(TorchSharp.torch.Tensor)"/>). The class names go into
     /// the metadata.
     /// </summary>
     /// <param name="classifier">A latent classifier on a LatentKit autoencoder (frozen or fine-tuned) or on raw pixels.</param>

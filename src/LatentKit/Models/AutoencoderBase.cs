@@ -9,7 +9,7 @@ namespace LatentKit;
 /// <summary>
 /// What every autoencoder shares: shape checks, encode/decode plumbing, loss, evaluation, training and saving.
 /// <para>
-/// Threads: <see cref="Encode"/>, <see cref="Decode"/>, <see cref="Reconstruct"/>, <see cref="EncodeDataset"/>,
+/// Threads: <see cref="Encode(Tensor)"/>, <see cref="Decode(Tensor)"/>, <see cref="Reconstruct(Tensor)"/>, <see cref="EncodeDataset"/>,
 /// <see cref="Evaluate"/> and <see cref="Save"/> (and a VAE's <c>EncodeDistribution</c> and <c>Sample</c>) may be
 /// called on one model from several threads at once: they take the model's lock, so they run one after another and give
 /// the same results as on one thread. <see cref="Train"/> holds the lock for the whole run; any call on the same model
@@ -19,7 +19,7 @@ namespace LatentKit;
 /// count. <see cref="Dispose"/> must not run concurrently with any other call.
 /// </para>
 /// </summary>
-public abstract class AutoencoderBase : IAutoencoder, ITrainable
+public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
 {
     private const float ClampEpsilon = 1e-7f;
     private bool disposed;
@@ -52,7 +52,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     /// <summary>
     /// The standardizer applied to every input (training, evaluation, encoding, reconstruction) before the network;
-    /// <see cref="Decode"/> and <see cref="Reconstruct"/> map the output back to the data's units. <see langword="null"/>
+    /// <see cref="Decode(Tensor)"/> and <see cref="Reconstruct(Tensor)"/> map the output back to the data's units. <see langword="null"/>
     /// when the model takes its inputs as they are. Saved with the model.
     /// </summary>
     public FeatureStandardizer? Standardizer { get; }
@@ -164,8 +164,10 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         var parts = new List<Tensor>();
         for (var start = 0; start < data.Count; start += batchSize)
         {
+            // One scope per batch: the batch's inputs are freed at once, only its codes are kept.
+            using var batchScope = NewDisposeScope();
             var count = Math.Min(batchSize, data.Count - start);
-            parts.Add(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)).cpu());
+            parts.Add(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)).cpu().MoveToOuterDisposeScope());
         }
 
         return (parts.Count == 0 ? zeros(0, LatentSize) : cat(parts, 0)).MoveToOuterDisposeScope();
@@ -390,8 +392,21 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         return copy;
     }
 
-    /// <summary>Moves the weights to <paramref name="device"/>.</summary>
-    internal void MoveTo(Device device)
+    /// <summary>
+    /// Moves the weights to <paramref name="device"/>; later inputs are moved there and results come back on it (the
+    /// array methods of <see cref="AutoencoderArrays"/> always return managed arrays). LatentKit is tested on the CPU only.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is being trained.</exception>
+    public void MoveTo(Device device)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(device);
+        using var use = Guard.EnterUse();
+        MoveToCore(device);
+    }
+
+    /// <summary>Moves the weights to <paramref name="device"/> without taking the lock (the trainer holds it).</summary>
+    private void MoveToCore(Device device)
     {
         Network.to(device);
         Device = device;
@@ -419,7 +434,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise) => ComputeLoss(inputs, noise);
 
-    void ITrainable.MoveTo(Device device) => MoveTo(device);
+    void ITrainable.MoveTo(Device device) => MoveToCore(device);
 
     void ITrainable.SetTrainingMode(bool training) => Network.train(training);
 }

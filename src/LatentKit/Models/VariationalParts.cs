@@ -56,6 +56,6 @@ internal static class VariationalParts
     }
 
     /// <summary>KL(N(mean, exp(logVariance)) || N(0, I)) per sample, summed over the latent dimensions.</summary>
-    private static Tensor KlPerSample(Tensor mean, Tensor logVariance) =>
+    internal static Tensor KlPerSample(Tensor mean, Tensor logVariance) =>
         (1 + logVariance - mean.pow(2) - logVariance.exp()).sum(1) * -0.5;
 }

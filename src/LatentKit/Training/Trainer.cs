@@ -52,43 +52,6 @@ internal interface ITrainable
 }
 
 /// <summary>
-/// The batch reader of a <see cref="Dataset"/>: its samples as one CPU tensor (uint8 rows for byte data, converted to
-/// float per batch, natively; float32 rows otherwise) and optional int64 targets. Made by <see cref="Dataset.OpenReader"/>.
-/// </summary>
-internal sealed class TrainingData : IDisposable
-{
-    public TrainingData(Tensor inputs, Tensor? targets)
-    {
-        Inputs = inputs;
-        Targets = targets;
-        Count = checked((int)inputs.shape[0]);
-    }
-
-    public Tensor Inputs { get; }
-
-    public Tensor? Targets { get; }
-
-    public int Count { get; }
-
-    /// <summary>The raw samples and targets at <paramref name="indices"/> (an int64 tensor), targets on <paramref name="device"/>.</summary>
-    public (Tensor Inputs, Tensor? Targets) ReadBatch(Tensor indices, Device? device = null) =>
-        (Inputs.index_select(0, indices), device is null ? Targets?.index_select(0, indices) : Targets?.index_select(0, indices).to(device));
-
-    /// <summary>The raw samples and targets <paramref name="start"/>..<paramref name="start"/> + <paramref name="count"/> - 1, targets on <paramref name="device"/>.</summary>
-    public (Tensor Inputs, Tensor? Targets) ReadRange(int start, int count, Device? device = null) =>
-        (Inputs.narrow(0, start, count), device is null ? Targets?.narrow(0, start, count) : Targets?.narrow(0, start, count).to(device));
-
-    /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
-    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(255f) : raw.to_type(ScalarType.Float32, copy: true);
-
-    public void Dispose()
-    {
-        Inputs.Dispose();
-        Targets?.Dispose();
-    }
-}
-
-/// <summary>
 /// The one training loop of LatentKit, used by every autoencoder and by the latent classifier: seeding, threads,
 /// optimizer, shuffled batches with a dispose scope each, progress, logging, validation, early stopping,
 /// cancellation and divergence detection.
