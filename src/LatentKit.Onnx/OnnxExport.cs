@@ -62,7 +62,7 @@ public static class OnnxExport
     public static OnnxModelInfo Encoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
     {
         var model = LatentKitModel(autoencoder);
-        return Export(path, options, "encoder", [model.Guard], model.Network, null, metadata => Describe(metadata, model), (graph, walker) =>
+        return Export(path, options, "encoder", [model.Guard], model.Modules, null, metadata => Describe(metadata, model), (graph, walker) =>
         {
             var probe = Probe([ProbeBatch, .. model.InputShape], model.Device, uniform: true);
             var codes = ModelGraphs.Encode(graph, walker, model, graph.AddInput(OnnxNames.Images, probe));
@@ -83,7 +83,7 @@ public static class OnnxExport
     public static OnnxModelInfo Decoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
     {
         var model = LatentKitModel(autoencoder);
-        return Export(path, options, "decoder", [model.Guard], model.Network, null, metadata => Describe(metadata, model, inputIsCodes: true), (graph, walker) =>
+        return Export(path, options, "decoder", [model.Guard], model.Modules, null, metadata => Describe(metadata, model, inputIsCodes: true), (graph, walker) =>
         {
             var probe = Probe([ProbeBatch, model.LatentSize], model.Device, uniform: false);
             var pixels = ModelGraphs.Decode(graph, walker, model, graph.AddInput(OnnxNames.Codes, probe));
@@ -104,7 +104,7 @@ public static class OnnxExport
     public static OnnxModelInfo Autoencoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
     {
         var model = LatentKitModel(autoencoder);
-        return Export(path, options, "autoencoder", [model.Guard], model.Network, null, metadata => Describe(metadata, model), (graph, walker) =>
+        return Export(path, options, "autoencoder", [model.Guard], model.Modules, null, metadata => Describe(metadata, model), (graph, walker) =>
         {
             var probe = Probe([ProbeBatch, .. model.InputShape], model.Device, uniform: true);
             var codes = ModelGraphs.Encode(graph, walker, model, graph.AddInput(OnnxNames.Images, probe));
@@ -217,7 +217,7 @@ public static class OnnxExport
             metadata[OnnxMetadataKeys.ClassNames] = JsonSerializer.Serialize(classNames);
         }, (graph, walker) =>
         {
-            encoder?.Network.eval();
+            encoder?.Modules.eval();
             var device = classifier.Autoencoder.Device;
             GraphValue codes;
             Tensor? expected = null;

@@ -39,7 +39,7 @@ public static class OnnxMetadataKeys
     /// <summary>What the graph computes: <c>encoder</c>, <c>decoder</c>, <c>autoencoder</c>, <c>classifier</c>, <c>classifier_head</c> or <c>module</c>.</summary>
     public const string Graph = "latentkit.graph";
 
-    /// <summary>The autoencoder's kind (<c>Dense</c>, <c>Convolutional</c>, <c>Variational</c>, or <c>Pixels</c> for the raw-pixel classifier); absent for a module.</summary>
+    /// <summary>The autoencoder's <see cref="AutoencoderKind"/> (<c>Dense</c>, <c>Convolutional</c>, <c>Variational</c>, <c>ConvolutionalVariational</c>, <c>Custom</c>, <c>CustomVariational</c>), or <c>Pixels</c> for the raw-pixel classifier; absent for a module.</summary>
     public const string ModelKind = "latentkit.model_kind";
 
     /// <summary>How raw data becomes the graph's input (for images: bytes 0-255 divided by 255, float pixels in [0, 1]).</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LatentKit.Onnx.Tests.Support;
 using LatentKit.Tests.Support;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LatentKit.Onnx.Tests;
@@ -67,6 +68,38 @@ public sealed class OtherShapeExportTests : IDisposable
         ((long[])outputs[OnnxNames.Label].Values).Select(v => (int)v).Should().Equal(classifier.Predict(images));
         info.Outputs[0].Shape.Should().Equal(-1, 3);
         JsonSerializer.Deserialize<string[]>(info.Metadata[OnnxMetadataKeys.ClassNames]).Should().Equal("circle", "square", "triangle");
+    }
+
+    [Fact]
+    public void A_custom_autoencoder_of_user_modules_on_3x16x16_images_matches_TorchSharp()
+    {
+        torch.manual_seed(11);
+        var encoder = nn.Sequential(
+            ("conv", nn.Conv2d(3, 6, 3, stride: 2, padding: 1)), ("bn", nn.BatchNorm2d(6)), ("act", nn.LeakyReLU(0.1)),
+            ("flatten", nn.Flatten()), ("code", nn.Linear(6 * 8 * 8, 10)));
+        var decoder = nn.Sequential(
+            ("expand", nn.Linear(10, 6 * 8 * 8)), ("act", nn.ReLU()), ("unflatten", nn.Unflatten(1, [6, 8, 8])),
+            ("deconv", nn.ConvTranspose2d(6, 3, 3, stride: 2, padding: 1, output_padding: 1)));
+        using var model = Autoencoders.Custom(encoder, decoder, [3, 16, 16], latentSize: 10);
+        model.Train(RandomImages([3, 16, 16], 48), new TrainingOptions { Epochs = 1, BatchSize = 16 }, OneThread);
+
+        var info = AssertAutoencoderMatches(model, rand(30, 3, 16, 16), "custom autoencoder");
+
+        info.Metadata[OnnxMetadataKeys.ModelKind].Should().Be("Custom");
+    }
+
+    [Fact]
+    public void A_custom_VAE_exports_the_mean_half_of_its_encoder_output()
+    {
+        torch.manual_seed(12);
+        var encoder = nn.Sequential(("hidden", nn.Linear(40, 16)), ("act", nn.Tanh()), ("both", nn.Linear(16, 2 * 5)));
+        var decoder = nn.Sequential(("hidden", nn.Linear(5, 16)), ("act", nn.ELU()), ("out", nn.Linear(16, 40)));
+        using var model = Autoencoders.CustomVariational(encoder, decoder, [40], latentSize: 5);
+        model.Train(RandomImages([40], 48), new TrainingOptions { Epochs = 1, BatchSize = 16 }, OneThread);
+
+        var info = AssertAutoencoderMatches(model, rand(30, 40), "custom VAE");
+
+        info.Outputs.Single().Shape.Should().Equal(-1, 5);
     }
 
     public void Dispose() => folder.Dispose();

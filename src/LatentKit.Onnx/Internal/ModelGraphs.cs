@@ -18,14 +18,18 @@ internal static class ModelGraphs
         var input = model.Standardizer is { } standardizer ? Standardize(graph, samples, standardizer, model.InputShape) : samples;
         switch (model)
         {
-            case DenseAutoencoder:
-                return walker.Walk(model.EncoderLayers, "encoder", input);
+            case DenseAutoencoder or CustomAutoencoder:
+                return walker.Walk(model.Encoder, "encoder", input);
+            case CustomVariationalAutoencoder:
+                // The user's encoder gives the mean and the log-variance side by side; the code is the mean half.
+                var both = walker.Walk(model.Encoder, "encoder", input);
+                return walker.Slice("encoder.mean", both, [1], 0, [model.LatentSize]);
             case VariationalAutoencoder:
-                return walker.Walk(Part(model, "mean"), "mean", walker.Walk(model.EncoderLayers, "encoder", input));
+                return walker.Walk(Part(model, "mean"), "mean", walker.Walk(model.Encoder, "encoder", input));
             case ConvolutionalAutoencoder conv:
-                return Flatten(walker, walker.Walk(model.EncoderLayers, "encoder", PadToStrides(walker, model, input, conv.MapHeight, conv.MapWidth)), "encoder.flatten");
+                return Flatten(walker, walker.Walk(model.Encoder, "encoder", PadToStrides(walker, model, input, conv.MapHeight, conv.MapWidth)), "encoder.flatten");
             case ConvolutionalVariationalAutoencoder cvae:
-                var hidden = walker.Walk(model.EncoderLayers, "encoder", PadToStrides(walker, model, input, cvae.MapHeight, cvae.MapWidth));
+                var hidden = walker.Walk(model.Encoder, "encoder", PadToStrides(walker, model, input, cvae.MapHeight, cvae.MapWidth));
                 return Flatten(walker, walker.Walk(Part(model, "mean"), "mean", hidden), "mean.flatten");
             default:
                 throw new NotSupportedException($"Exporting a {model.GetType().Name} is not supported yet.");
@@ -45,12 +49,12 @@ internal static class ModelGraphs
         if (mapChannels > 0)
         {
             var map = walker.Reshape("decoder.unflatten", codes, codes.Probe.view(codes.Shape[0], mapChannels, mapHeight, mapWidth), "view");
-            var output = walker.Walk(model.DecoderLayers, "decoder", map);
+            var output = walker.Walk(model.Decoder, "decoder", map);
             logits = walker.Slice("decoder.crop", output, [2, 3], 0, [model.InputShape[1], model.InputShape[2]]);
         }
         else
         {
-            logits = walker.Walk(model.DecoderLayers, "decoder", codes);
+            logits = walker.Walk(model.Decoder, "decoder", codes);
         }
 
         var values = model.OutputActivation == OutputActivation.Sigmoid
@@ -92,7 +96,7 @@ internal static class ModelGraphs
 
     /// <summary>A named part of a model's network (for example a VAE's <c>mean</c> layer).</summary>
     private static nn.Module Part(AutoencoderBase model, string name) =>
-        model.Network.named_children().FirstOrDefault(c => c.name == name).module
+        model.Modules.named_children().FirstOrDefault(c => c.name == name).module
         ?? throw new NotSupportedException($"The {model.GetType().Name} has no '{name}' part; this LatentKit.Onnx does not know its layout.");
 
     /// <summary>Zero padding at the bottom and the right up to the size the strided convolutions need (the models' rule).</summary>
