@@ -244,7 +244,7 @@ internal sealed class SampleStore
         {
             using var bytes = torch.tensor(Bytes.AsSpan((int)((long)start * SampleSize), checked(count * SampleSize)).ToArray(), shape, torch.ScalarType.Byte);
             using var floats = bytes.to_type(torch.ScalarType.Float32);
-            return floats.div(255f);
+            return floats.div(Scalars.ByteScale);
         }
 
         return torch.tensor(Floats.AsSpan((int)((long)start * SampleSize), checked(count * SampleSize)).ToArray(), shape, torch.ScalarType.Float32);

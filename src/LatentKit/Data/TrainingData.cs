@@ -67,7 +67,7 @@ internal sealed class TrainingData : IDisposable
     }
 
     /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
-    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(255f) : raw.to_type(ScalarType.Float32, copy: true);
+    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(Scalars.ByteScale) : raw.to_type(ScalarType.Float32, copy: true);
 
     public void Dispose()
     {
@@ -76,9 +76,8 @@ internal sealed class TrainingData : IDisposable
     }
 
     /// <summary>
-    /// Reads the samples at <paramref name="indices"/> from the source into a new float32 CPU tensor <c>N x SampleSize</c>,
-    /// through one managed buffer kept for the reader's life (allocating a new array per batch would leave the GC's
-    /// large-object heap to grow with the data between collections; the tensor's memory is native and freed with it).
+    /// Reads the samples at <paramref name="indices"/> from the source into a new float32 CPU tensor <c>N x SampleSize</c>
+    /// (<c>torch.tensor</c> copies the buffer), through one managed buffer kept for the reader's life.
     /// </summary>
     private Tensor ReadStreaming(long[] indices)
     {
@@ -86,14 +85,11 @@ internal sealed class TrainingData : IDisposable
         var length = checked(indices.Length * store.SampleSize);
         if (buffer is null || buffer.Length != length)
         {
-            // Exactly the batch's length: TensorAccessor.CopyFrom copies the whole array, so a longer buffer would
-            // write past the tensor's memory. Batches have one size, the last one possibly another.
+            // Exactly the batch's length (torch.tensor takes the whole array). Batches have one size, the last one possibly another.
             buffer = new float[length];
         }
 
         store.ReadSamples(indices, buffer, name);
-        var batch = empty([indices.Length, store.SampleSize], ScalarType.Float32);
-        batch.data<float>().CopyFrom(buffer, 0, 0);
-        return batch;
+        return tensor(buffer, [indices.Length, store.SampleSize], ScalarType.Float32);
     }
 }

@@ -22,6 +22,10 @@ namespace LatentKit;
 public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
 {
     private const float ClampEpsilon = 1e-7f;
+
+    // Long-lived Scalars (never implicit conversions: see Scalars).
+    private static readonly Scalar ClampLow = Scalars.Of(ClampEpsilon);
+    private static readonly Scalar ClampHigh = Scalars.Of(1 - ClampEpsilon);
     private bool disposed;
 
     private protected AutoencoderBase(AutoencoderSpec spec, TrainingOptions defaultTraining)
@@ -278,17 +282,19 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
         var corrupted = inputs;
         if (Spec.DenoisingMaskFraction > 0)
         {
-            var keep = rand(inputs.shape, device: inputs.device, generator: noise).ge(Spec.DenoisingMaskFraction).to(inputs.dtype);
+            using var fraction = Scalars.Of(Spec.DenoisingMaskFraction);
+            var keep = rand(inputs.shape, device: inputs.device, generator: noise).ge(fraction).to(inputs.dtype);
             corrupted = corrupted * keep;
         }
 
         if (Spec.DenoisingNoiseStd > 0)
         {
-            corrupted = corrupted + (randn(inputs.shape, device: inputs.device, generator: noise) * Spec.DenoisingNoiseStd);
+            using var std = Scalars.Of(Spec.DenoisingNoiseStd);
+            corrupted = corrupted.add(randn(inputs.shape, device: inputs.device, generator: noise).mul_(std), Scalars.One);
             if (Standardizer is null)
             {
                 // Pixels stay pixels; standardised values have no range to clamp to.
-                corrupted = corrupted.clamp(0, 1);
+                corrupted = corrupted.clamp(Scalars.Zero, Scalars.One);
             }
         }
 
@@ -298,7 +304,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     /// <summary>Binary cross-entropy of decoder output against pixels; from logits (numerically stable) when the output is a sigmoid.</summary>
     internal Tensor PixelBce(Tensor logits, Tensor target, Reduction reduction) => Spec.OutputActivation == OutputActivation.Sigmoid
         ? F.binary_cross_entropy_with_logits(logits, target, reduction: reduction)
-        : F.binary_cross_entropy(logits.clamp(ClampEpsilon, 1 - ClampEpsilon), target, reduction: reduction);
+        : F.binary_cross_entropy(logits.clamp(ClampLow, ClampHigh), target, reduction: reduction);
 
     /// <summary>Applies the output activation: the sigmoid (values in (0, 1)), or nothing for <see cref="OutputActivation.Identity"/>.</summary>
     internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.alias();

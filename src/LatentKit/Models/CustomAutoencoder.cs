@@ -100,23 +100,12 @@ public sealed class CustomVariationalAutoencoder : AutoencoderBase, IVariational
 
     internal override Tensor DecodeLogitsCore(Tensor codes) => parts.Decoder.forward(codes);
 
-    internal override (Tensor Logits, double KlSum) EvaluateBatch(Tensor input)
-    {
-        var (mean, logVariance) = Split(parts.Encoder.forward(input));
-        return (parts.Decoder.forward(mean), VariationalParts.KlPerSample(mean, logVariance).sum().item<float>());
-    }
+    internal override (Tensor Logits, double KlSum) EvaluateBatch(Tensor input) => VariationalParts.EvaluateBatch(this, Distribution, input);
 
-    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise)
-    {
-        var (mean, logVariance) = Split(parts.Encoder.forward(Corrupt(inputs, noise)));
-        var z = noise is null ? mean : mean + ((logVariance * 0.5).exp() * randn(mean.shape, device: mean.device, generator: noise));
-        var logits = parts.Decoder.forward(z);
-        var n = inputs.shape[0];
-        var reconstruction = (Spec.Loss == ReconstructionLoss.BinaryCrossEntropy
-            ? PixelBce(logits, inputs, Reduction.Sum)
-            : F.mse_loss(ToPixels(logits), inputs, Reduction.Sum)) / n;
-        return reconstruction + (VariationalParts.KlPerSample(mean, logVariance).mean() * Spec.KlWeight);
-    }
+    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise) => VariationalParts.Loss(this, Distribution, inputs, noise);
+
+    /// <summary>The user's encoder output split into its mean and log-variance halves.</summary>
+    private (Tensor Mean, Tensor LogVariance) Distribution(Tensor input) => Split(parts.Encoder.forward(input));
 
     private (Tensor Mean, Tensor LogVariance) Split(Tensor output) => (output.narrow(1, 0, LatentSize), output.narrow(1, LatentSize, LatentSize));
 }

@@ -297,10 +297,12 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
         }
     }
 
+    private static readonly Scalar MinimumSum = Scalars.Of(1e-12);
+
     private static Tensor NormalisedSigmoid(Tensor logits)
     {
         var s = logits.sigmoid();
-        return s / s.sum(1, keepdim: true).clamp_min(1e-12);
+        return s / s.sum(1, keepdim: true).clamp_min(MinimumSum);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);

@@ -161,7 +161,7 @@ internal static class Trainer
         }
         var groups = model.OptimizerGroups;
         var baseRates = groups.Select(g => g.LearningRate ?? options.LearningRate).ToArray();
-        var optimizers = groups.Select((g, i) => CreateOptimizer(g.Parameters, options, baseRates[i])).ToArray();
+        var optimizers = groups.Select((g, i) => TrainingOptimizer.Create(options.Optimizer, g.Parameters, baseRates[i], options.WeightDecay, options.Momentum)).ToArray();
 
         try
         {
@@ -205,16 +205,13 @@ internal static class Trainer
                             var factor = options.LearningRateFactor(epoch, batch, totalBatches) * appliedFactor;
                             for (var i = 0; i < optimizers.Length; i++)
                             {
-                                foreach (var group in optimizers[i].ParamGroups)
-                                {
-                                    group.LearningRate = baseRates[i] * factor;
-                                }
+                                optimizers[i].LearningRate = baseRates[i] * factor;
                             }
                         }
 
                         foreach (var optimizer in optimizers)
                         {
-                            optimizer.zero_grad();
+                            optimizer.ZeroGrad();
                         }
 
                         var loss = model.ComputeLoss(inputs, targets, noise);
@@ -227,7 +224,7 @@ internal static class Trainer
                         loss.backward();
                         foreach (var optimizer in optimizers)
                         {
-                            optimizer.step();
+                            optimizer.Step();
                         }
                     }
 
@@ -406,15 +403,6 @@ internal static class Trainer
         return sum / total;
     }
 
-    private static optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainingOptions options, double learningRate) => options.Optimizer switch
-    {
-        OptimizerKind.Adam => optim.Adam(parameters, learningRate, weight_decay: options.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(parameters, learningRate, weight_decay: options.WeightDecay),
-        OptimizerKind.Sgd => optim.SGD(parameters, learningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
-        OptimizerKind.RmsProp => optim.RMSProp(parameters, learningRate, weight_decay: options.WeightDecay, momentum: options.Momentum),
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
-    };
-
     /// <summary>
     /// Restores <paramref name="snapshot"/> (weights known to be finite) and makes the exception to throw: what was
     /// not finite, where, that the weights were restored, and what to try.
@@ -451,10 +439,15 @@ internal static class Trainer
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A detached copy of every parameter and buffer of <paramref name="network"/>.</summary>
+    /// <summary>
+    /// A detached copy of every parameter and buffer of <paramref name="network"/>. The intermediate <c>detach()</c>
+    /// tensors are held by a dispose scope: unreferenced, another thread's garbage collection could finalize one while
+    /// <c>clone</c> reads it (a crash in native code).
+    /// </summary>
     internal static Dictionary<string, Tensor> Snapshot(nn.Module network)
     {
         using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
         var copy = new Dictionary<string, Tensor>();
         foreach (var (name, tensor) in network.state_dict())
         {
