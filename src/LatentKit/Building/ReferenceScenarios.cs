@@ -85,7 +85,7 @@ public sealed class ReferenceScenario
     /// <param name="progress">Receives training progress of both stages.</param>
     /// <param name="logger">Receives one line per epoch.</param>
     /// <param name="cancellationToken">Stops training at the next batch.</param>
-    public ScenarioResult Run(MnistDataset training, MnistDataset test, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public ScenarioResult Run(Dataset training, Dataset test, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(test);

@@ -56,7 +56,7 @@ public sealed partial class MnistDataset
 
                 var target = (copy * Count) + i;
                 newLabels[target] = labels[i];
-                Shift(pixels.AsSpan(i * PixelsPerImage, PixelsPerImage), newPixels.AsSpan(target * PixelsPerImage, PixelsPerImage), dx, dy);
+                Shift(pixels.AsSpan(i * PixelsPerImage, PixelsPerImage), newPixels.AsSpan((int)((long)target * PixelsPerImage), PixelsPerImage), dx, dy);
             }
         }
 

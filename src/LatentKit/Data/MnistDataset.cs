@@ -5,9 +5,10 @@ namespace LatentKit;
 /// <summary>
 /// An MNIST-format dataset held in memory: 28 x 28 grey-scale images as bytes (784 bytes per image, 47 MB for the
 /// 60,000 training images) and their digit labels 0..9. Pixels stay bytes; batches become float32 tensors in [0, 1]
-/// only when asked for. Instances are immutable; subsets copy the selected images.
+/// only when asked for. Instances are immutable; subsets copy the selected images. An <see cref="Dataset"/> of shape
+/// <c>[1, 28, 28]</c> with 10 classes; its view operations return <see cref="MnistDataset"/>s.
 /// </summary>
-public sealed partial class MnistDataset
+public sealed partial class MnistDataset : Dataset
 {
     /// <summary>Height of an image in pixels.</summary>
     public const int ImageHeight = 28;
@@ -19,7 +20,9 @@ public sealed partial class MnistDataset
     public const int PixelsPerImage = ImageHeight * ImageWidth;
 
     /// <summary>Number of digit classes (0..9).</summary>
-    public const int ClassCount = 10;
+    public new const int ClassCount = 10;
+
+    private static readonly int[] MnistShape = [1, ImageHeight, ImageWidth];
 
     /// <summary>
     /// The most images LatentKit reads from an IDX file or makes by augmentation: 1,000,000 (784 MB of pixels; the
@@ -30,6 +33,7 @@ public sealed partial class MnistDataset
 
     private readonly byte[] pixels;
     private readonly byte[] labels;
+    private readonly SampleStore store;
 
     /// <summary>
     /// Creates a dataset from raw pixels (row-major, 784 bytes per image, 0 = background, 255 = ink) and labels.
@@ -66,6 +70,16 @@ public sealed partial class MnistDataset
 
         this.pixels = pixels;
         this.labels = labels;
+        store = SampleStore.WrapBytes(pixels, MnistShape, Array.ConvertAll(labels, l => (int)l), ClassCount, null);
+        Name = name;
+    }
+
+    private MnistDataset(SampleStore store, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        this.store = store;
+        pixels = store.Bytes!;
+        labels = Array.ConvertAll(store.Labels!, l => (byte)l);
         Name = name;
     }
 
@@ -73,10 +87,13 @@ public sealed partial class MnistDataset
     internal static MnistDataset WrapValidated(byte[] pixels, byte[] labels, string name) => new(pixels, labels, name, validate: false);
 
     /// <summary>A name for messages and logs: the file or source it came from, or how it was derived.</summary>
-    public string Name { get; }
+    public override string Name { get; }
 
     /// <summary>Number of images.</summary>
-    public int Count => labels.Length;
+    public override int Count => labels.Length;
+
+    /// <inheritdoc />
+    internal override SampleStore Store => store;
 
     /// <summary>All pixels, 784 bytes per image, row-major.</summary>
     public ReadOnlyMemory<byte> Pixels => pixels;
@@ -89,55 +106,17 @@ public sealed partial class MnistDataset
     public ReadOnlySpan<byte> GetImage(int index)
     {
         CheckIndex(index, nameof(index));
-        return pixels.AsSpan(index * PixelsPerImage, PixelsPerImage);
-    }
-
-    /// <summary>The label (0..9) of one image.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="Count"/>).</exception>
-    public int GetLabel(int index)
-    {
-        CheckIndex(index, nameof(index));
-        return labels[index];
-    }
-
-    /// <summary>How many images of each digit the dataset holds (10 counts, digits 0..9).</summary>
-    public int[] CountPerClass()
-    {
-        var counts = new int[ClassCount];
-        foreach (var label in labels)
-        {
-            counts[label]++;
-        }
-
-        return counts;
+        return pixels.AsSpan((int)((long)index * PixelsPerImage), PixelsPerImage);
     }
 
     /// <summary>A new dataset of the images at the given indices, in that order (indices may repeat).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An index is not in [0, <see cref="Count"/>).</exception>
-    public MnistDataset Subset(IReadOnlyList<int> indices, string? name = null)
-    {
-        ArgumentNullException.ThrowIfNull(indices);
-        var newPixels = new byte[(long)indices.Count * PixelsPerImage];
-        var newLabels = new byte[indices.Count];
-        for (var i = 0; i < indices.Count; i++)
-        {
-            var source = indices[i];
-            CheckIndex(source, nameof(indices));
-            Buffer.BlockCopy(pixels, source * PixelsPerImage, newPixels, i * PixelsPerImage, PixelsPerImage);
-            newLabels[i] = labels[source];
-        }
-
-        return new MnistDataset(newPixels, newLabels, name ?? $"{Name} (subset of {indices.Count})", validate: false);
-    }
+    public override MnistDataset Subset(IReadOnlyList<int> indices, string? name = null) =>
+        new(store.Subset(indices, Name, nameof(indices)), name ?? $"{Name} (subset of {indices?.Count})");
 
     /// <summary>The first <paramref name="count"/> images (all of them when <paramref name="count"/> is at least <see cref="Count"/>).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
-    public MnistDataset Take(int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var n = Math.Min(count, Count);
-        return Subset(Enumerable.Range(0, n).ToArray(), $"{Name} (first {n})");
-    }
+    public override MnistDataset Take(int count) => (MnistDataset)base.Take(count);
 
     /// <summary>
     /// A balanced subset: <paramref name="countPerClass"/> images of each digit, chosen at random with
@@ -145,63 +124,20 @@ public sealed partial class MnistDataset
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="countPerClass"/> is not positive.</exception>
     /// <exception cref="ArgumentException">A digit has fewer than <paramref name="countPerClass"/> images.</exception>
-    public MnistDataset TakePerClass(int countPerClass, int seed)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(countPerClass);
-        var available = CountPerClass();
-        for (var digit = 0; digit < ClassCount; digit++)
-        {
-            if (available[digit] < countPerClass)
-            {
-                throw new ArgumentException(
-                    $"Dataset '{Name}' has {available[digit]} images of digit {digit}, fewer than the {countPerClass} per class asked for.",
-                    nameof(countPerClass));
-            }
-        }
-
-        var taken = new int[ClassCount];
-        var chosen = new List<int>(countPerClass * ClassCount);
-        foreach (var index in ShuffledIndices(Count, seed))
-        {
-            var digit = labels[index];
-            if (taken[digit] < countPerClass)
-            {
-                taken[digit]++;
-                chosen.Add(index);
-            }
-        }
-
-        return Subset(chosen, $"{Name} ({countPerClass} per class, seed {seed})");
-    }
+    public override MnistDataset TakePerClass(int countPerClass, int seed) => (MnistDataset)base.TakePerClass(countPerClass, seed);
 
     /// <summary>All images in an order shuffled by <paramref name="seed"/> (the same seed gives the same order).</summary>
-    public MnistDataset Shuffle(int seed) => Subset(ShuffledIndices(Count, seed), $"{Name} (shuffled, seed {seed})");
+    public override MnistDataset Shuffle(int seed) => (MnistDataset)base.Shuffle(seed);
 
     /// <summary>
     /// Splits the dataset at random into a training part and a validation part of
     /// <c>round(Count * validationFraction)</c> images; the same seed gives the same split.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is not in (0, 1), or leaves a part empty.</exception>
-    public (MnistDataset Training, MnistDataset Validation) SplitForValidation(double validationFraction, int seed)
+    public new (MnistDataset Training, MnistDataset Validation) SplitForValidation(double validationFraction, int seed)
     {
-        if (!(validationFraction > 0 && validationFraction < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be between 0 and 1 (exclusive).");
-        }
-
-        var validationCount = (int)Math.Round(Count * validationFraction);
-        if (validationCount == 0 || validationCount == Count)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(validationFraction),
-                validationFraction,
-                $"A validation fraction of {validationFraction} of {Count} images leaves the training or the validation part empty.");
-        }
-
-        var order = ShuffledIndices(Count, seed);
-        return (
-            Subset(order[validationCount..], $"{Name} (training part, seed {seed})"),
-            Subset(order[..validationCount], $"{Name} (validation part, seed {seed})"));
+        var (training, validation) = SplitIndices(validationFraction, seed);
+        return (Subset(training, $"{Name} (training part, seed {seed})"), Subset(validation, $"{Name} (validation part, seed {seed})"));
     }
 
     /// <summary>
@@ -212,7 +148,7 @@ public sealed partial class MnistDataset
     public torch.Tensor ImagesToTensor(int start, int count, ImageLayout layout = ImageLayout.Flat, torch.Device? device = null)
     {
         CheckRange(start, count);
-        return PixelsToTensor(pixels.AsSpan(start * PixelsPerImage, count * PixelsPerImage), count, layout, device);
+        return PixelsToTensor(pixels.AsSpan((int)((long)start * PixelsPerImage), count * PixelsPerImage), count, layout, device);
     }
 
     /// <summary>All images as one float32 tensor in [0, 1], shaped by <paramref name="layout"/>. The caller owns the tensor.</summary>
@@ -222,11 +158,15 @@ public sealed partial class MnistDataset
     /// <exception cref="ArgumentOutOfRangeException">An index is not in [0, <see cref="Count"/>).</exception>
     public torch.Tensor ImagesToTensor(ReadOnlySpan<int> indices, ImageLayout layout = ImageLayout.Flat, torch.Device? device = null)
     {
-        var gathered = new byte[indices.Length * PixelsPerImage];
+        foreach (var index in indices)
+        {
+            CheckIndex(index, nameof(indices));
+        }
+
+        var gathered = new byte[checked(indices.Length * PixelsPerImage)];
         for (var i = 0; i < indices.Length; i++)
         {
-            CheckIndex(indices[i], nameof(indices));
-            Buffer.BlockCopy(pixels, indices[i] * PixelsPerImage, gathered, i * PixelsPerImage, PixelsPerImage);
+            Array.Copy(pixels, (long)indices[i] * PixelsPerImage, gathered, (long)i * PixelsPerImage, PixelsPerImage);
         }
 
         return PixelsToTensor(gathered, indices.Length, layout, device);
@@ -277,23 +217,6 @@ public sealed partial class MnistDataset
         }
     }
 
-    /// <summary>
-    /// The indices 0..<paramref name="count"/>-1 in an order shuffled by <paramref name="seed"/> (Fisher-Yates with
-    /// <see cref="Random"/>, whose seeded sequence is stable across .NET versions).
-    /// </summary>
-    internal static int[] ShuffledIndices(int count, int seed)
-    {
-        var order = Enumerable.Range(0, count).ToArray();
-        var random = new Random(seed);
-        for (var i = count - 1; i > 0; i--)
-        {
-            var j = random.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-
-        return order;
-    }
-
     private static torch.Tensor PixelsToTensor(ReadOnlySpan<byte> source, int count, ImageLayout layout, torch.Device? device)
     {
         long[] shape = layout switch
@@ -330,13 +253,7 @@ public sealed partial class MnistDataset
         }
     }
 
-    private void CheckIndex(int index, string parameter)
-    {
-        if ((uint)index >= (uint)Count)
-        {
-            throw new ArgumentOutOfRangeException(parameter, index, $"Index {index} is outside dataset '{Name}' of {Count} images.");
-        }
-    }
+    private void CheckIndex(int index, string parameter) => store.CheckIndex(index, Name, parameter);
 
     private void CheckRange(int start, int count)
     {

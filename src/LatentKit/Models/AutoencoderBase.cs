@@ -136,13 +136,14 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     }
 
     /// <inheritdoc />
-    public Tensor EncodeDataset(MnistDataset dataset, int batchSize = 1000)
+    public Tensor EncodeDataset(Dataset dataset, int batchSize = 1000)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        CheckShape(dataset, nameof(dataset));
         using var use = Guard.EnterUse();
-        using var data = TrainingData.FromImages(dataset, withLabels: false);
+        using var data = dataset.OpenReader(withLabels: false);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Network.eval();
@@ -150,34 +151,41 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         for (var start = 0; start < data.Count; start += batchSize)
         {
             var count = Math.Min(batchSize, data.Count - start);
-            parts.Add(EncodeCore(PrepareInputs(data.Inputs.narrow(0, start, count))).cpu());
+            parts.Add(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)).cpu());
         }
 
         return (parts.Count == 0 ? zeros(0, LatentSize) : cat(parts, 0)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
-    public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(training);
         options ??= DefaultTraining;
         options.Validate();
+        CheckShape(training, nameof(training));
+        if (options.ValidationSet is { } validationSet)
+        {
+            CheckShape(validationSet, nameof(TrainingOptions.ValidationSet));
+        }
+
         using var run = Guard.EnterTraining();
         var (trainPart, validationPart) = SplitValidation(training, options);
-        using var trainData = TrainingData.FromImages(trainPart, withLabels: false);
-        using var validationData = validationPart is null ? null : TrainingData.FromImages(validationPart, withLabels: false);
+        using var trainData = trainPart.OpenReader(withLabels: false);
+        using var validationData = validationPart?.OpenReader(withLabels: false);
         return Trainer.Train(this, trainData, validationData, options, progress, logger, cancellationToken);
     }
 
     /// <inheritdoc />
-    public ReconstructionMetrics Evaluate(MnistDataset data, int batchSize = 1000)
+    public ReconstructionMetrics Evaluate(Dataset data, int batchSize = 1000)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        CheckShape(data, nameof(data));
         using var use = Guard.EnterUse();
-        using var tensors = TrainingData.FromImages(data, withLabels: false);
+        using var tensors = data.OpenReader(withLabels: false);
         using var noGrad = no_grad();
         Network.eval();
         double bce = 0, mse = 0, kl = 0;
@@ -185,14 +193,14 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         {
             using var scope = NewDisposeScope();
             var count = Math.Min(batchSize, tensors.Count - start);
-            var x = PrepareInputs(tensors.Inputs.narrow(0, start, count));
+            var x = PrepareInputs(tensors.ReadRange(start, count).Inputs);
             var (logits, klSum) = EvaluateBatch(x);
             bce += PixelBce(logits, x, Reduction.Sum).item<float>();
             mse += F.mse_loss(ToPixels(logits), x, Reduction.Sum).item<float>();
             kl += klSum;
         }
 
-        var pixels = (double)tensors.Count * MnistDataset.PixelsPerImage;
+        var pixels = (double)tensors.Count * data.SampleSize;
         return new ReconstructionMetrics(bce / pixels, mse / pixels, this is IVariationalAutoencoder ? kl / tensors.Count : null, tensors.Count);
     }
 
@@ -272,12 +280,16 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     {
         ArgumentNullException.ThrowIfNull(images, parameterName);
         var shape = images.shape;
-        var ok = (shape.Length == 2 && shape[1] == MnistDataset.PixelsPerImage)
-            || (shape.Length == 4 && shape[1] == 1 && shape[2] == MnistDataset.ImageHeight && shape[3] == MnistDataset.ImageWidth);
+        var size = InputShape.Aggregate(1L, (a, b) => a * b);
+        var ok = (shape.Length == 2 && shape[1] == size)
+            || (InputShape.Count == 1
+                ? shape.Length == 4 && shape[1] * shape[2] * shape[3] == size
+                : shape.Length == InputShape.Count + 1 && shape.Skip(1).SequenceEqual(InputShape));
         if (!ok)
         {
+            var imageShape = InputShape.Count == 1 ? $"N x C x H x W with C x H x W = {size}" : $"N x {string.Join(" x ", InputShape)}";
             throw new ArgumentException(
-                $"Images must be shaped N x 784 or N x 1 x 28 x 28; got [{string.Join(", ", shape)}].",
+                $"Images must be shaped N x {size} or {imageShape}; got [{string.Join(", ", shape)}].",
                 parameterName);
         }
 
@@ -290,10 +302,28 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         return shaped.to(ScalarType.Float32).to(Device);
     }
 
-    /// <summary>Raw uint8 rows (N x 784) to float pixels in [0, 1] in the network's shape on its device.</summary>
+    /// <summary>
+    /// Checks that <paramref name="dataset"/>'s samples fit the network: the same shape as <see cref="InputShape"/>, or
+    /// for a dense model (input shape <c>[n]</c>) any shape of <c>n</c> values.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes differ; the message names both.</exception>
+    internal void CheckShape(Dataset dataset, string parameterName)
+    {
+        var fits = InputShape.Count == 1
+            ? dataset.SampleSize == InputShape[0]
+            : dataset.SampleShape.SequenceEqual(InputShape.Select(d => (int)d));
+        if (!fits)
+        {
+            throw new ArgumentException(
+                $"Dataset '{dataset.Name}' has samples of shape [{string.Join(", ", dataset.SampleShape)}], but {((ITrainable)this).DisplayName} takes input of shape [{string.Join(", ", InputShape)}]; build the model for the data's shape.",
+                parameterName);
+        }
+    }
+
+    /// <summary>Raw rows (uint8 0..255 or float32, N x SampleSize) to float input in the network's shape on its device.</summary>
     internal Tensor PrepareInputs(Tensor raw)
     {
-        var x = raw.to(Device).to(ScalarType.Float32).div_(255f);
+        var x = TrainingData.ToFloat(raw.to(Device));
         return InputShape.Count == 1 ? x : x.view([x.shape[0], .. InputShape]);
     }
 
@@ -323,7 +353,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
-    internal static (MnistDataset Training, MnistDataset? Validation) SplitValidation(MnistDataset training, TrainingOptions options)
+    internal static (Dataset Training, Dataset? Validation) SplitValidation(Dataset training, TrainingOptions options)
     {
         if (options.ValidationSet is { } set)
         {

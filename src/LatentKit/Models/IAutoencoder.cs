@@ -42,13 +42,17 @@ public interface IAutoencoder : IDisposable
     /// <exception cref="ArgumentException">The tensor does not hold 28 x 28 images in one of the accepted shapes.</exception>
     Tensor Reconstruct(Tensor images);
 
-    /// <summary>The latent codes of every image of <paramref name="dataset"/>, as one <c>N x LatentSize</c> tensor on the CPU.</summary>
-    Tensor EncodeDataset(MnistDataset dataset, int batchSize = 1000);
+    /// <summary>The latent codes of every sample of <paramref name="dataset"/> (labelled or not), as one <c>N x LatentSize</c> tensor on the CPU.</summary>
+    /// <exception cref="ArgumentException">The dataset's <see cref="Dataset.SampleShape"/> does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
+    Tensor EncodeDataset(Dataset dataset, int batchSize = 1000);
 
     /// <summary>
     /// Trains the autoencoder on <paramref name="training"/>.
     /// </summary>
-    /// <param name="training">The images to train on (labels are not used).</param>
+    /// <param name="training">
+    /// The samples to train on, labelled or not (labels are not used). Its <see cref="Dataset.SampleShape"/> must be
+    /// <see cref="InputShape"/>, or for a dense model (input <c>[n]</c>) any shape of <c>n</c> values.
+    /// </param>
     /// <param name="options">Training settings; <see langword="null"/> uses <see cref="DefaultTraining"/>.</param>
     /// <param name="progress">Receives progress during each epoch.</param>
     /// <param name="logger">Receives one line per epoch.</param>
@@ -59,12 +63,13 @@ public interface IAutoencoder : IDisposable
     /// whole process while the run lasts, and concurrent runs with different values overwrite each other's setting.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The model is already being trained (on another thread, or from this run's progress callback).</exception>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or the dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the weights were restored to those at the start of the epoch, which are finite.</exception>
-    TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);
+    TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Mean per-pixel binary cross-entropy and squared error of the reconstructions of <paramref name="data"/> (and the KL term for a VAE).</summary>
-    ReconstructionMetrics Evaluate(MnistDataset data, int batchSize = 1000);
+    /// <summary>Mean per-value binary cross-entropy and squared error of the reconstructions of <paramref name="data"/>, labelled or not (and the KL term for a VAE).</summary>
+    /// <exception cref="ArgumentException">The dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
+    ReconstructionMetrics Evaluate(Dataset data, int batchSize = 1000);
 
     /// <summary>
     /// Writes the model to one file (weights, architecture, options and LatentKit version), atomically: a temporary

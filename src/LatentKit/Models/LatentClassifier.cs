@@ -151,26 +151,32 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     /// <param name="progress">Receives progress during each epoch.</param>
     /// <param name="logger">Receives one line per epoch.</param>
     /// <param name="cancellationToken">Stops training at the next batch.</param>
-    /// <exception cref="ArgumentException">An option is out of range, or the head has batch norm and the batch size or the training set is a single image.</exception>
+    /// <exception cref="ArgumentException">An option is out of range; the head has batch norm and the batch size or the training set is a single image; or the dataset has no labels, more than 10 classes, or samples of another shape than the autoencoder's input.</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the trained weights were restored to those at the start of the epoch, which are finite.</exception>
-    public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(training);
         options ??= DefaultTraining;
         options.Validate();
+        CheckData(training, nameof(training));
+        if (options.ValidationSet is { } validationSet)
+        {
+            CheckData(validationSet, nameof(TrainingOptions.ValidationSet));
+        }
+
         using var run = Guard.EnterTraining();
         using var encoderRun = fineTuned is null ? (ModelGuard.Scope?)null : ((AutoencoderBase)Autoencoder).Guard.EnterTraining();
         var (trainPart, validationPart) = AutoencoderBase.SplitValidation(training, options);
         if (fineTuned is not null)
         {
-            using var trainImages = TrainingData.FromImages(trainPart, withLabels: true);
-            using var validationImages = validationPart is null ? null : TrainingData.FromImages(validationPart, withLabels: true);
+            using var trainImages = trainPart.OpenReader(withLabels: true);
+            using var validationImages = validationPart?.OpenReader(withLabels: true);
             return Trainer.Train(this, trainImages, validationImages, options, progress, logger, cancellationToken);
         }
 
-        using var trainData = new TrainingData(Autoencoder.EncodeDataset(trainPart), trainPart.LabelsToTensor());
-        using var validationData = validationPart is null ? null : new TrainingData(Autoencoder.EncodeDataset(validationPart), validationPart.LabelsToTensor());
+        using var trainData = new TrainingData(Autoencoder.EncodeDataset(trainPart), trainPart.Store.LabelsTensor());
+        using var validationData = validationPart is null ? null : new TrainingData(Autoencoder.EncodeDataset(validationPart), validationPart.Store.LabelsTensor());
         return Trainer.Train(this, trainData, validationData, options, progress, logger, cancellationToken);
     }
 
@@ -202,11 +208,13 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     }
 
     /// <summary>Accuracy, confusion matrix and per-class recall on <paramref name="data"/>.</summary>
-    public ClassificationMetrics Evaluate(MnistDataset data, int batchSize = 1000)
+    /// <exception cref="ArgumentException">The dataset has no labels, more than 10 classes, or samples of another shape than the autoencoder's input.</exception>
+    public ClassificationMetrics Evaluate(Dataset data, int batchSize = 1000)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        CheckData(data, nameof(data));
         using var use = Guard.EnterUse();
         var confusion = new int[MnistDataset.ClassCount, MnistDataset.ClassCount];
         using var codes = Autoencoder.EncodeDataset(data, batchSize);
@@ -224,6 +232,22 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         }
 
         return new ClassificationMetrics(confusion);
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="data"/> has labels of at most the head's 10 classes (phase A: the head has 10
+    /// outputs) and samples the autoencoder takes.
+    /// </summary>
+    private void CheckData(Dataset data, string parameterName)
+    {
+        data.RequireLabels(parameterName);
+        (Autoencoder as AutoencoderBase)?.CheckShape(data, parameterName);
+        if (data.ClassCount > MnistDataset.ClassCount)
+        {
+            throw new ArgumentException(
+                $"Dataset '{data.Name}' has {data.ClassCount} classes, but the classifier's head has {MnistDataset.ClassCount} outputs.",
+                parameterName);
+        }
     }
 
     /// <summary>Writes the classifier and its autoencoder to one file, atomically. Load it with <see cref="Load"/>.</summary>

@@ -43,16 +43,24 @@ internal sealed class PixelEncoder : IAutoencoder
 
     public Tensor Reconstruct(Tensor images) => Encode(images).reshape(images.shape);
 
-    public Tensor EncodeDataset(MnistDataset dataset, int batchSize = 1000)
+    public Tensor EncodeDataset(Dataset dataset, int batchSize = 1000)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        return dataset.ImagesToTensor();
+        if (dataset.SampleSize != MnistDataset.PixelsPerImage)
+        {
+            throw new ArgumentException(
+                $"Dataset '{dataset.Name}' has samples of shape [{string.Join(", ", dataset.SampleShape)}], but the raw-pixel encoder takes input of shape [{MnistDataset.PixelsPerImage}].",
+                nameof(dataset));
+        }
+
+        using var data = dataset.OpenReader(withLabels: false);
+        return TrainingData.ToFloat(data.Inputs);
     }
 
-    public TrainingHistory Train(MnistDataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default) =>
+    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("The raw-pixel encoder has no weights to train.");
 
-    public ReconstructionMetrics Evaluate(MnistDataset data, int batchSize = 1000) => new(0, 0, null, data.Count);
+    public ReconstructionMetrics Evaluate(Dataset data, int batchSize = 1000) => new(0, 0, null, data.Count);
 
     public void Save(string path) => throw new NotSupportedException("The raw-pixel encoder has no weights to save.");
 

@@ -118,10 +118,10 @@ public static class LabelEfficiencyStudy
     /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
     /// <param name="progress">Receives one report per trial.</param>
     /// <param name="cancellationToken">Stops between trials.</param>
-    /// <exception cref="ArgumentException">A setting is out of range, a name repeats, or the pool has too few images of a digit.</exception>
+    /// <exception cref="ArgumentException">A setting is out of range, a name repeats, the pool has too few images of a digit, or a dataset has no labels.</exception>
     public static LabelEfficiencyResult Run(
-        MnistDataset labelled,
-        MnistDataset test,
+        Dataset labelled,
+        Dataset test,
         IReadOnlyList<(string Name, IAutoencoder Autoencoder)> encoders,
         LabelEfficiencyOptions? options = null,
         IProgress<LabelEfficiencyProgress>? progress = null,
@@ -130,6 +130,8 @@ public static class LabelEfficiencyStudy
         ArgumentNullException.ThrowIfNull(labelled);
         ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(encoders);
+        labelled.RequireLabels(nameof(labelled));
+        test.RequireLabels(nameof(test));
         options ??= new LabelEfficiencyOptions();
         options.Validate();
         var representations = encoders.Select(e => (e.Name, Encoder: (IAutoencoder?)e.Autoencoder)).ToList();

@@ -51,7 +51,10 @@ internal interface ITrainable
     Tensor ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise);
 }
 
-/// <summary>Training data as tensors on the CPU: raw inputs (for images, one uint8 row of 784 pixels per image) and optional targets.</summary>
+/// <summary>
+/// The batch reader of a <see cref="Dataset"/>: its samples as one CPU tensor (uint8 rows for byte data, converted to
+/// float per batch, natively; float32 rows otherwise) and optional int64 targets. Made by <see cref="Dataset.OpenReader"/>.
+/// </summary>
 internal sealed class TrainingData : IDisposable
 {
     public TrainingData(Tensor inputs, Tensor? targets)
@@ -67,12 +70,16 @@ internal sealed class TrainingData : IDisposable
 
     public int Count { get; }
 
-    /// <summary>The dataset's pixels as one uint8 tensor N x 784 (converted to float per batch, natively) and, if asked, its labels as int64.</summary>
-    public static TrainingData FromImages(MnistDataset dataset, bool withLabels)
-    {
-        var pixels = torch.tensor(dataset.Pixels.ToArray(), [dataset.Count, MnistDataset.PixelsPerImage], ScalarType.Byte);
-        return new TrainingData(pixels, withLabels ? dataset.LabelsToTensor() : null);
-    }
+    /// <summary>The raw samples and targets at <paramref name="indices"/> (an int64 tensor), targets on <paramref name="device"/>.</summary>
+    public (Tensor Inputs, Tensor? Targets) ReadBatch(Tensor indices, Device? device = null) =>
+        (Inputs.index_select(0, indices), device is null ? Targets?.index_select(0, indices) : Targets?.index_select(0, indices).to(device));
+
+    /// <summary>The raw samples and targets <paramref name="start"/>..<paramref name="start"/> + <paramref name="count"/> - 1, targets on <paramref name="device"/>.</summary>
+    public (Tensor Inputs, Tensor? Targets) ReadRange(int start, int count, Device? device = null) =>
+        (Inputs.narrow(0, start, count), device is null ? Targets?.narrow(0, start, count) : Targets?.narrow(0, start, count).to(device));
+
+    /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
+    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(255f) : raw.to_type(ScalarType.Float32, copy: true);
 
     public void Dispose()
     {
@@ -210,8 +217,8 @@ internal static class Trainer
                     using (var scope = torch.NewDisposeScope())
                     {
                         var indices = permutation.narrow(0, start, count);
-                        var inputs = model.PrepareInputs(training.Inputs.index_select(0, indices));
-                        var targets = training.Targets?.index_select(0, indices).to(model.Device);
+                        var (raw, targets) = training.ReadBatch(indices, model.Device);
+                        var inputs = model.PrepareInputs(raw);
                         if (options.LearningRateSchedule != LearningRateSchedule.None)
                         {
                             var factor = options.LearningRateFactor(epoch, batch, totalBatches);
@@ -356,8 +363,8 @@ internal static class Trainer
         {
             var count = Math.Min(EvaluationBatchSize, total - start);
             using var scope = torch.NewDisposeScope();
-            var inputs = model.PrepareInputs(data.Inputs.narrow(0, start, count));
-            var targets = data.Targets?.narrow(0, start, count).to(model.Device);
+            var (raw, targets) = data.ReadRange(start, count, model.Device);
+            var inputs = model.PrepareInputs(raw);
             sum += model.ComputeLoss(inputs, targets, noise: null).item<float>() * (double)count;
         }
 

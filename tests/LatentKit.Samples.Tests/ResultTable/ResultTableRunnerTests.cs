@@ -2,7 +2,6 @@ using LatentKit.Samples.Common.Results;
 using LatentKit.Samples.ResultTable;
 using LatentKit.Samples.ResultTable.CommandLine;
 using LatentKit.Samples.ResultTable.Report;
-using LatentKit.Samples.Tests.Support;
 using LatentKit.Tests.Support;
 using Spectre.Console.Testing;
 using Xunit.Abstractions;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using LatentKit.Samples.Improvements;
-using LatentKit.Samples.Tests.Support;
 using LatentKit.Tests.Support;
 using Spectre.Console.Testing;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using LatentKit.Samples.QuickStart;
-using LatentKit.Samples.Tests.Support;
 using LatentKit.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -214,21 +214,45 @@ public class GlibcxxMarkerPatcherTests
     }
 
     [Fact]
-    public void Any_single_corrupted_byte_gives_an_outcome_not_an_exception()
+    public void Any_single_corrupted_byte_is_refused_unchanged_or_patched_at_the_flag_byte_only()
     {
-        var good = new CraftedElf().Build();
+        var elf = new CraftedElf();
+        var good = elf.Build();
+        var outcomes = new Dictionary<GlibcxxPatchOutcome, int>();
         foreach (var value in new byte[] { 0x00, 0x01, 0x7f, 0x80, 0xff })
         {
             for (var at = 0; at < good.Length; at++)
             {
-                var image = (byte[])good.Clone();
-                image[at] = value;
+                var corrupted = (byte[])good.Clone();
+                corrupted[at] = value;
+                var image = (byte[])corrupted.Clone();
 
-                var act = () => GlibcxxMarkerPatcher.Patch(image);
+                var result = GlibcxxMarkerPatcher.Patch(image);
 
-                act.Should().NotThrow("byte {0} set to 0x{1:x2}", at, value);
+                outcomes[result.Outcome] = outcomes.GetValueOrDefault(result.Outcome) + 1;
+                var because = $"byte {at} set to 0x{value:x2} gave {result.Outcome} ({result.Reason})";
+                if (result.Outcome == GlibcxxPatchOutcome.Patched)
+                {
+                    // Only the one flag byte of the GLIBCXX_3.4.32 requirement may change, and only by the weak bit.
+                    result.FlagsOffset.Should().BeGreaterThanOrEqualTo(0, because);
+                    DifferingOffsets(corrupted, image).Should().Equal([result.FlagsOffset], because);
+                    image[result.FlagsOffset].Should().Be((byte)(corrupted[result.FlagsOffset] | GlibcxxMarkerPatcher.VerFlagWeak), because);
+                }
+                else
+                {
+                    image.Should().Equal(corrupted, because);
+                    if (result.Outcome == GlibcxxPatchOutcome.Refused)
+                    {
+                        result.Reason.Should().NotBeNullOrWhiteSpace(because);
+                    }
+                }
             }
         }
+
+        // Most single-byte corruptions hit bytes the analysis never reads (padding, code, unrelated strings) and the
+        // file is still patched; the ones that hit the structures it checks must be refused, never patched blindly.
+        outcomes.GetValueOrDefault(GlibcxxPatchOutcome.Patched).Should().BeGreaterThan(0);
+        outcomes.GetValueOrDefault(GlibcxxPatchOutcome.Refused).Should().BeGreaterThan(0);
     }
 
     [Fact]

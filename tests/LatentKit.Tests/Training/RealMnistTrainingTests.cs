@@ -36,7 +36,7 @@ public sealed class RealMnistTrainingTests(RealMnistFixture mnist, ITestOutputHe
 
         history.Epochs[^1].TrainingLoss.Should().BeLessThan(history.Epochs[0].TrainingLoss);
         var after = autoencoder.Evaluate(test).BinaryCrossEntropy;
-        var meanImage = MeanImageBinaryCrossEntropy(train, test);
+        var meanImage = Baselines.MeanImageBinaryCrossEntropy(train, test);
         output.WriteLine($"dense: test BCE {before:F4} -> {after:F4} (mean image {meanImage:F4})");
         after.Should().BeLessThan(before).And.BeLessThan(0.2).And.BeLessThan(meanImage - 0.05);
 
@@ -61,7 +61,7 @@ public sealed class RealMnistTrainingTests(RealMnistFixture mnist, ITestOutputHe
     {
         var train = mnist.Train.TakePerClass(300, seed: 2);
         var test = mnist.Test.Take(500);
-        var meanImage = MeanImageBinaryCrossEntropy(train, test);
+        var meanImage = Baselines.MeanImageBinaryCrossEntropy(train, test);
         foreach (var scenario in ReferenceScenarios.All)
         {
             using var autoencoder = scenario.CreateAutoencoderBuilder().Build();
@@ -91,41 +91,6 @@ public sealed class RealMnistTrainingTests(RealMnistFixture mnist, ITestOutputHe
             loadedAutoencoder.GetType().Should().Be(autoencoder.GetType());
             loadedAutoencoder.Evaluate(test).Should().Be(reconstruction, scenario.Name);
         }
-    }
-
-    /// <summary>
-    /// Mean per-pixel binary cross-entropy of <paramref name="test"/> against the mean image of
-    /// <paramref name="train"/>: the loss of a model that learned the pixel averages and nothing about the input.
-    /// </summary>
-    internal static double MeanImageBinaryCrossEntropy(MnistDataset train, MnistDataset test)
-    {
-        var mean = new double[MnistDataset.PixelsPerImage];
-        for (var i = 0; i < train.Count; i++)
-        {
-            var image = train.GetImage(i);
-            for (var p = 0; p < mean.Length; p++)
-            {
-                mean[p] += image[p] / 255.0;
-            }
-        }
-
-        for (var p = 0; p < mean.Length; p++)
-        {
-            mean[p] = Math.Clamp(mean[p] / train.Count, 1e-7, 1 - 1e-7);
-        }
-
-        var total = 0.0;
-        for (var i = 0; i < test.Count; i++)
-        {
-            var image = test.GetImage(i);
-            for (var p = 0; p < mean.Length; p++)
-            {
-                var x = image[p] / 255.0;
-                total -= (x * Math.Log(mean[p])) + ((1 - x) * Math.Log(1 - mean[p]));
-            }
-        }
-
-        return total / ((double)test.Count * MnistDataset.PixelsPerImage);
     }
 
     /// <summary>Every class is recognised more often than it is mistaken for any single other class.</summary>

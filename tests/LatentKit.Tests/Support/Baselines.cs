@@ -1,5 +1,5 @@
 
-namespace LatentKit.Samples.Tests.Support;
+namespace LatentKit.Tests.Support;
 
 /// <summary>What a model that learned nothing scores, to compare trained figures with.</summary>
 internal static class Baselines
