@@ -6,7 +6,7 @@ namespace LatentKit;
 /// <summary>
 /// Turns a trained autoencoder into an anomaly detector. <see cref="Fit"/> scores normal data, fits the statistics the
 /// scores need (a Gaussian on the latent codes, the standardisation of the combined score) and calibrates a threshold;
-/// <see cref="Score(MnistDataset)"/> and <see cref="Predict(MnistDataset)"/> then rate new samples, higher meaning more
+/// <see cref="Score(Dataset)"/> and <see cref="Predict(Dataset)"/> then rate new samples, higher meaning more
 /// anomalous. Works with any <see cref="IAutoencoder"/>: it uses only its public encode and decode calls (and
 /// <see cref="IVariationalAutoencoder.EncodeDistribution"/> for the negative ELBO), in evaluation mode.
 /// <para>
@@ -37,7 +37,7 @@ public sealed class AnomalyDetector : IDisposable
     /// <summary>The settings the detector was fitted with.</summary>
     public AnomalyDetectorOptions Options { get; }
 
-    /// <summary>The score that <see cref="Score(MnistDataset)"/> and <see cref="Predict(MnistDataset)"/> use.</summary>
+    /// <summary>The score that <see cref="Score(Dataset)"/> and <see cref="Predict(Dataset)"/> use.</summary>
     public AnomalyScoreKind ScoreKind => Options.Score;
 
     /// <summary>The Gaussian fitted on the latent codes of the normal data.</summary>
@@ -72,7 +72,7 @@ public sealed class AnomalyDetector : IDisposable
     /// <param name="options">Scoring and threshold settings; null uses the defaults.</param>
     /// <exception cref="AnomalyDataException">The normal set is empty or constant, or the model gives non-finite scores for it.</exception>
     /// <exception cref="ArgumentException">An option is invalid, or the negative ELBO is asked of a model that is not variational.</exception>
-    public static AnomalyDetector Fit(IAutoencoder model, MnistDataset normal, AnomalyDetectorOptions? options = null)
+    public static AnomalyDetector Fit(IAutoencoder model, Dataset normal, AnomalyDetectorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(normal);
@@ -86,6 +86,11 @@ public sealed class AnomalyDetector : IDisposable
         if (normal.Count == 0)
         {
             throw new AnomalyDataException(AnomalyDataError.Empty, $"The normal set '{normal.Name}' is empty: give at least two normal samples.", nameof(normal));
+        }
+
+        if (normal.ValueRange == SampleRange.Unbounded && options.Uses(AnomalyScoreKind.Reconstruction) && options.ReconstructionError == ReconstructionLoss.BinaryCrossEntropy)
+        {
+            throw new ArgumentException($"The normal set '{normal.Name}' holds unbounded values, for which binary cross-entropy is undefined: set ReconstructionError to MeanSquaredError.", nameof(options));
         }
 
         var raw = RawScores(model, options, Batches(normal, options.BatchSize), normal.Count, nameof(normal));
@@ -118,7 +123,7 @@ public sealed class AnomalyDetector : IDisposable
 
     /// <summary>The anomaly score (<see cref="ScoreKind"/>) of every sample of <paramref name="data"/>, in order.</summary>
     /// <exception cref="AnomalyDataException">The model gives a non-finite score for a sample (named by index).</exception>
-    public double[] Score(MnistDataset data) => ScoreAll(data).Get(ScoreKind);
+    public double[] Score(Dataset data) => ScoreAll(data).Get(ScoreKind);
 
     /// <summary>The anomaly score (<see cref="ScoreKind"/>) of every sample in <paramref name="samples"/> (a batch in a shape the model accepts).</summary>
     /// <exception cref="ArgumentException">The tensor's shape does not fit the model.</exception>
@@ -127,7 +132,7 @@ public sealed class AnomalyDetector : IDisposable
 
     /// <summary>Every score kind for every sample of <paramref name="data"/> (the negative ELBO only for variational models).</summary>
     /// <exception cref="AnomalyDataException">The model gives a non-finite score for a sample (named by index).</exception>
-    public AnomalyScoreSet ScoreAll(MnistDataset data)
+    public AnomalyScoreSet ScoreAll(Dataset data)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);
@@ -147,7 +152,7 @@ public sealed class AnomalyDetector : IDisposable
 
     /// <summary>The score, the flag and the threshold of every sample of <paramref name="data"/>.</summary>
     /// <exception cref="AnomalyDataException">The model gives a non-finite score for a sample.</exception>
-    public AnomalyPrediction[] Predict(MnistDataset data) => Flag(Score(data));
+    public AnomalyPrediction[] Predict(Dataset data) => Flag(Score(data));
 
     /// <summary>The score, the flag and the threshold of every sample in <paramref name="samples"/>.</summary>
     /// <exception cref="ArgumentException">The tensor's shape does not fit the model.</exception>
@@ -160,7 +165,7 @@ public sealed class AnomalyDetector : IDisposable
     /// </summary>
     /// <exception cref="AnomalyDataException">The data is empty or gives non-finite scores.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The rate is not in [0, 1).</exception>
-    public AnomalyThreshold Calibrate(MnistDataset normal, double falsePositiveRate)
+    public AnomalyThreshold Calibrate(Dataset normal, double falsePositiveRate)
     {
         ArgumentNullException.ThrowIfNull(normal);
         AnomalyThreshold.CheckFraction(falsePositiveRate, nameof(falsePositiveRate));
@@ -190,14 +195,19 @@ public sealed class AnomalyDetector : IDisposable
         return PixelErrors(samples.to(ScalarType.Float32).cpu(), pixels, Options.ReconstructionError).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The per-pixel error map of image <paramref name="index"/> of <paramref name="data"/>, 28 x 28 values row by row.</summary>
+    /// <summary>
+    /// The error map of sample <paramref name="index"/> of <paramref name="data"/>: one value per sample value, in the
+    /// order of <see cref="Dataset.SampleShape"/> (for an image C x H x W, row by row per channel).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The index is not in the data.</exception>
-    public float[] ErrorMap(MnistDataset data, int index)
+    public float[] ErrorMap(Dataset data, int index)
     {
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, data.Count);
         using var scope = NewDisposeScope();
-        var image = data.ImagesToTensor(index, 1);
-        return ErrorMaps(image).data<float>().ToArray();
+        using var batch = data.Subset([index]).GetBatches(1).Single();
+        return ErrorMaps(batch.Samples).data<float>().ToArray();
     }
 
     /// <summary>Disposes the model when the detector owns it (a loaded detector).</summary>
@@ -247,13 +257,15 @@ public sealed class AnomalyDetector : IDisposable
         _ => latent,
     };
 
-    private static IEnumerable<Func<Tensor>> Batches(MnistDataset data, int batchSize)
+    private static IEnumerable<Func<Tensor>> Batches(Dataset data, int batchSize)
     {
-        for (var start = 0; start < data.Count; start += batchSize)
+        foreach (var batch in data.GetBatches(batchSize))
         {
-            var s = start;
-            var count = Math.Min(batchSize, data.Count - s);
-            yield return () => data.ImagesToTensor(s, count);
+            // The caller takes an alias inside its dispose scope; the batch itself is disposed when the next one is read.
+            using (batch)
+            {
+                yield return () => batch.Samples.alias();
+            }
         }
     }
 

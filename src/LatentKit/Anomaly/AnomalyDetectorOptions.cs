@@ -4,7 +4,7 @@ namespace LatentKit;
 public sealed record AnomalyDetectorOptions
 {
     /// <summary>
-    /// The score that <see cref="AnomalyDetector.Score(MnistDataset)"/> and <see cref="AnomalyDetector.Predict(MnistDataset)"/>
+    /// The score that <see cref="AnomalyDetector.Score(Dataset)"/> and <see cref="AnomalyDetector.Predict(Dataset)"/>
     /// use. Default <see cref="AnomalyScoreKind.Combined"/>: on one-class MNIST it ranked anomalies better than either of
     /// its parts alone (docs/articles/anomaly-detection.md has the measurements).
     /// </summary>

@@ -223,4 +223,23 @@ public class AnomalyDetectorTests
         detector.Threshold.Should().Be(t);
         detector.Predict(heldOut).Count(p => p.IsAnomaly).Should().BeLessThanOrEqualTo((int)(0.1 * heldOut.Count));
     }
+
+    [Fact]
+    public void Unlabelled_normal_data_fits_and_unbounded_features_need_squared_error()
+    {
+        var (normal, test, isAnomaly) = Data();
+        using var model = Trained(AutoencoderKind.Dense, normal);
+        var pixels = Enumerable.Range(0, normal.Count).SelectMany(i => normal.GetImage(i).ToArray()).ToArray();
+        var unlabelled = Dataset.FromImages(pixels, 1, 28, 28, name: "unlabelled normal images");
+        unlabelled.HasLabels.Should().BeFalse();
+        using var detector = AnomalyDetector.Fit(model, unlabelled);
+        AnomalyMetrics.RocAuc(detector.Score(test), isAnomaly).Should().BeGreaterThan(0.9);
+        detector.Score(unlabelled).Should().Equal(AnomalyDetector.Fit(model, normal).Score(normal), (a, b) => Math.Abs(a - b) < 1e-9);
+
+        var features = Dataset.FromFeatures(pixels.Select(p => p / 255f).ToArray(), 784, name: "features");
+        FluentActions.Invoking(() => AnomalyDetector.Fit(model, features)).Should().Throw<ArgumentException>()
+            .Where(e => e.ParamName == "options" && e.Message.Contains("MeanSquaredError") && e.Message.Contains("'features'"));
+        using var mse = AnomalyDetector.Fit(model, features, new AnomalyDetectorOptions { ReconstructionError = ReconstructionLoss.MeanSquaredError });
+        mse.ErrorMap(features, 3).Should().HaveCount(784);
+    }
 }
