@@ -8,7 +8,7 @@ using TorchSharp;
 namespace LatentKit.Samples.AnomalyDetection;
 
 /// <summary>The sample's settings, from the command line.</summary>
-internal sealed record AnomalySettings(bool Quick, string Output, int Seeds, int? Threads, string? DataDirectory, int[] Digits, string[] Models, int? Epochs)
+internal sealed record AnomalySettings(bool Quick, string Output, int Seeds, int? Threads, string? DataDirectory, int[] Digits, string[] Models, int? Epochs, double Shrinkage = GaussianLatentModel.DefaultShrinkage)
 {
     public static readonly string[] KnownModels = ["dense", "conv", "vae"];
 
@@ -154,9 +154,9 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
         int E(int full) => settings.Epochs ?? (settings.Quick ? 2 : full);
         return name switch
         {
-            "dense" => new ModelConfig("dense", "dense 784-256-128-32, ReLU, BCE", E(30), 1e-3, seed => Autoencoders.Dense().WithHiddenLayers(256, 128).WithLatentSize(32).WithActivation(Activation.ReLU).WithSeed(seed).Build()),
-            "conv" => new ModelConfig("conv", "convolutional 32-64 channels, 7x7x1 code, ReLU, BCE", E(10), 2e-3, seed => Autoencoders.Convolutional().WithChannels(32, 64).WithLatentSize(49).WithActivation(Activation.ReLU).WithSeed(seed).Build()),
-            "vae" => new ModelConfig("vae", "variational 784-256-128-16, ReLU", E(30), 1e-3, seed => Autoencoders.Variational().WithHiddenLayers(256, 128).WithLatentSize(16).WithActivation(Activation.ReLU).WithSeed(seed).Build()),
+            "dense" => new ModelConfig("dense", "dense 784-256-128-32, ReLU, BCE", E(10), 1e-3, seed => Autoencoders.Dense().WithHiddenLayers(256, 128).WithLatentSize(32).WithActivation(Activation.ReLU).WithSeed(seed).Build()),
+            "conv" => new ModelConfig("conv", "convolutional 32-64 channels, 7x7x1 code, ReLU, BCE", E(6), 2e-3, seed => Autoencoders.Convolutional().WithChannels(32, 64).WithLatentSize(49).WithActivation(Activation.ReLU).WithSeed(seed).Build()),
+            "vae" => new ModelConfig("vae", "variational 784-256-128-16, ReLU", E(10), 1e-3, seed => Autoencoders.Variational().WithHiddenLayers(256, 128).WithLatentSize(16).WithActivation(Activation.ReLU).WithSeed(seed).Build()),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown model."),
         };
     }
@@ -178,7 +178,7 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
         var trainSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();
 
-        using var detector = AnomalyDetector.Fit(model, normal, new AnomalyDetectorOptions { FalsePositiveRate = FalsePositiveRate });
+        using var detector = AnomalyDetector.Fit(model, normal, new AnomalyDetectorOptions { FalsePositiveRate = FalsePositiveRate, LatentShrinkage = settings.Shrinkage });
         var onNormal = detector.ScoreAll(normal);
         var onTest = detector.ScoreAll(test);
         var isAnomaly = isAnomalyByDigit[digit];
@@ -323,6 +323,7 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
             settings.Seeds,
             settings.Threads,
             settings.Digits,
+            LatentShrinkage = settings.Shrinkage,
             Models = settings.Models.Select(Config).Select(c => new { c.Name, c.Description, c.Epochs, c.LearningRate, BatchSize = 128 }).ToArray(),
             TestImages = test.Count,
             FalsePositiveRate,

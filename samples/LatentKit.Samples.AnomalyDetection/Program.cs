@@ -1,3 +1,4 @@
+using LatentKit;
 using System.CommandLine;
 using LatentKit.Samples.AnomalyDetection;
 using Spectre.Console;
@@ -9,6 +10,7 @@ var threads = new Option<int?>("--threads") { Description = "TorchSharp CPU thre
 var dataDir = new Option<string?>("--data-dir") { Description = "Directory with the MNIST .gz files (default: the library's cache, downloading when needed)." };
 var digits = new Option<string>("--digits") { Description = "The normal digits to run, for example 0-9 or 3,5,8.", DefaultValueFactory = _ => "0-9" };
 var models = new Option<string>("--models") { Description = "Comma-separated autoencoders: dense, conv, vae.", DefaultValueFactory = _ => "dense,conv,vae" };
+var shrinkage = new Option<double>("--shrinkage") { Description = "Covariance shrinkage of the latent Gaussian, 0 to 1.", DefaultValueFactory = _ => GaussianLatentModel.DefaultShrinkage };
 var epochs = new Option<int?>("--epochs") { Description = "Training epochs for every model (default: each model's own)." };
 seeds.Validators.Add(r =>
 {
@@ -29,6 +31,13 @@ epochs.Validators.Add(r =>
     if (r.GetValueOrDefault<int?>() is < 1 or > 1000)
     {
         r.AddError("--epochs must be between 1 and 1000.");
+    }
+});
+shrinkage.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<double>() is < 0 or > 1 or double.NaN)
+    {
+        r.AddError("--shrinkage must be between 0 and 1.");
     }
 });
 digits.Validators.Add(r =>
@@ -55,6 +64,7 @@ root.Options.Add(dataDir);
 root.Options.Add(digits);
 root.Options.Add(models);
 root.Options.Add(epochs);
+root.Options.Add(shrinkage);
 root.SetAction((result, token) =>
 {
     AnomalySettings.TryParseDigits(result.GetValue(digits)!, out var digitList, out _);
@@ -67,7 +77,8 @@ root.SetAction((result, token) =>
         result.GetValue(dataDir),
         digitList,
         modelList,
-        result.GetValue(epochs));
+        result.GetValue(epochs),
+        result.GetValue(shrinkage));
     return Task.FromResult(new AnomalyRunner(settings, AnsiConsole.Console).Run(token));
 });
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

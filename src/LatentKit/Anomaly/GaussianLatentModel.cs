@@ -9,7 +9,7 @@ namespace LatentKit;
 public sealed class GaussianLatentModel
 {
     /// <summary>The default shrinkage.</summary>
-    public const double DefaultShrinkage = 0.01;
+    public const double DefaultShrinkage = 0.1;
 
     private readonly double[] mean;
     private readonly double[] covariance;
