@@ -84,7 +84,7 @@ internal static class AnomalyPlots
         plot.Title(title);
         plot.YLabel("mean AUROC");
         plot.ShowLegend(Alignment.LowerRight);
-        return plot.GetImageBytes(Math.Max(PlotStyle.DefaultWidth, 90 * rows.Count), PlotStyle.DefaultHeight, ImageFormat.Png);
+        return plot.GetImageBytes(Math.Max(PlotStyle.DefaultWidth, 100 * rows.Count), PlotStyle.DefaultHeight, ImageFormat.Png);
     }
 
     private static double Quantile(double[] values, double q)

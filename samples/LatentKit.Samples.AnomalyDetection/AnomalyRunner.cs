@@ -80,7 +80,7 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
 
     // Seed-1 scores and extremes per (model, score, digit), for the pictures of the best configuration.
     private readonly Dictionary<(string Model, string Score, int Digit), double[]> firstSeedScores = [];
-    private readonly Dictionary<(string Model, int Digit), Extremes> extremes = [];
+    private readonly Dictionary<(string Model, string Score, int Digit), Extremes> extremes = [];
     private bool[][] isAnomalyByDigit = [];
     private MnistDataset train = null!;
     private MnistDataset test = null!;
@@ -191,12 +191,8 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
             if (seed == 1)
             {
                 firstSeedScores[(config.Name, Name(kind), digit)] = scores;
+                extremes[(config.Name, Name(kind), digit)] = FindExtremes(detector, scores);
             }
-        }
-
-        if (seed == 1)
-        {
-            extremes[(config.Name, digit)] = FindExtremes(detector, onTest.Combined, digit);
         }
 
         times.Add(new RunTime(config.Name, digit, seed, normal.Count, config.Epochs, trainSeconds, watch.Elapsed.TotalSeconds));
@@ -216,8 +212,8 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
         _ => "combined",
     };
 
-    /// <summary>The 8 most and 8 least anomalous test images (by the combined score) and their error maps.</summary>
-    private Extremes FindExtremes(AnomalyDetector detector, double[] scores, int digit)
+    /// <summary>The 8 most and 8 least anomalous test images by <paramref name="scores"/>, and their reconstruction-error maps.</summary>
+    private Extremes FindExtremes(AnomalyDetector detector, double[] scores)
     {
         const int count = 8;
         var order = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ToArray();
@@ -287,13 +283,13 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
         var label = $"{best.Model} / {best.Score}";
         var rocCurves = settings.Digits.Select(d => (d, AnomalyMetrics.RocCurve(firstSeedScores[(best.Model, best.Score, d)], isAnomalyByDigit[d]))).ToArray();
         Save("roc-curves.png", AnomalyPlots.RocPng($"ROC curves, {label}, seed 1", rocCurves));
-        Save("auroc-by-score.png", AnomalyPlots.AurocBarsPng("Mean AUROC over digits (± sd over seeds)", summaries.Select(s => ($"{s.Model}\n{s.Score}", s.Mean, s.MeanSd)).ToArray(), DeepSvdd.Average() / 100));
+        Save("auroc-by-score.png", AnomalyPlots.AurocBarsPng("Mean AUROC over digits (± sd over seeds)", summaries.Select(s => ($"{s.Model}\n{Short(s.Score)}", s.Mean, s.MeanSd)).ToArray(), DeepSvdd.Average() / 100));
         foreach (var d in settings.Digits)
         {
             var scores = firstSeedScores[(best.Model, best.Score, d)];
             var isAnomaly = isAnomalyByDigit[d];
             Save($"histogram-digit-{d}.png", AnomalyPlots.HistogramPng($"Scores ({label}), normal digit {d}, seed 1", scores.Where((_, i) => !isAnomaly[i]).ToArray(), scores.Where((_, i) => isAnomaly[i]).ToArray()));
-            var e = extremes[(best.Model, d)];
+            var e = extremes[(best.Model, best.Score, d)];
             float[][] Scaled(float[][] maps)
             {
                 var max = Math.Max(1e-6f, maps.SelectMany(m => m).DefaultIfEmpty(0).Max());
@@ -304,6 +300,14 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
             Save($"extremes-digit-{d}.png", DigitGrid.RenderPng([Row(e.Most), Row(Scaled(e.MostMaps)), Row(e.Least), Row(Scaled(e.LeastMaps))]));
         }
     }
+
+    private static string Short(string score) => score switch
+    {
+        "reconstruction" => "recon.",
+        "negative ELBO" => "-ELBO",
+        "latent Mahalanobis" => "latent",
+        _ => score,
+    };
 
     private void Save(string file, byte[] png)
     {
