@@ -242,4 +242,16 @@ public class AnomalyDetectorTests
         using var mse = AnomalyDetector.Fit(model, features, new AnomalyDetectorOptions { ReconstructionError = ReconstructionLoss.MeanSquaredError });
         mse.ErrorMap(features, 3).Should().HaveCount(784);
     }
+
+    [Fact]
+    public void Any_autoencoder_scores_but_only_LatentKit_models_save()
+    {
+        var (normal, test, isAnomaly) = Data();
+        using var pixels = new PixelEncoder();
+        using var detector = AnomalyDetector.Fit(pixels, normal, new AnomalyDetectorOptions { Score = AnomalyScoreKind.Latent });
+        AnomalyMetrics.RocAuc(detector.Score(test), isAnomaly).Should().BeGreaterThan(0.9, "the Mahalanobis distance of raw pixels separates the synthetic patterns");
+        using var temp = new TempDirectory();
+        FluentActions.Invoking(() => detector.Save(temp.Combine("d.lkd"))).Should().Throw<NotSupportedException>().Where(e => e.Message.Contains("PixelEncoder"));
+        Directory.GetFiles(temp.Path).Should().BeEmpty();
+    }
 }
