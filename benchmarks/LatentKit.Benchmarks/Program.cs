@@ -63,7 +63,7 @@ static void ConvSpeed(int threads, int trainCount, int c1, int c2, int epochs, s
     var train = LoadTrain(dataDirectory).Take(trainCount);
     var test = MnistDataset.Load(MnistSplit.Test, new MnistLoadOptions { DataDirectory = dataDirectory });
     using var model = Autoencoders.Convolutional().WithChannels(c1, c2).WithSeed(42).Build();
-    var history = model.Train(train, new TrainingOptions { Epochs = epochs, BatchSize = 128, LearningRate = 2e-3, Threads = threads });
+    var history = model.Train(train, new TrainingOptions { Epochs = epochs, BatchSize = 128, LearningRate = 2e-3 }, new TrainingRun { Threads = threads });
     Console.WriteLine($"RESULT conv ({c1}, {c2}) threads {threads}: {history.Epochs.Average(e => e.ImagesPerSecond):F0} images/s, test BCE {model.Evaluate(test).BinaryCrossEntropy:F4}");
 }
 
@@ -103,8 +103,8 @@ static void Memory(int epochs, int trainCount, string? dataDirectory)
 {
     var train = LoadTrain(dataDirectory).Take(trainCount);
     using var model = Autoencoders.Dense().WithSeed(1).Build();
-    var options = new TrainingOptions { Epochs = epochs, BatchSize = 128, Threads = 1, ValidationFraction = 0.1 };
-    model.Train(train, options, new EpochEndReporter(epochs));
+    var options = new TrainingOptions { Epochs = epochs, BatchSize = 128, ValidationFraction = 0.1 };
+    model.Train(train, options, new TrainingRun { Threads = 1, Callbacks = [new MemoryAtEpochEnd()] });
 }
 
 /// <summary>The throughput options (one instance per command: System.CommandLine symbols belong to one parent).</summary>
@@ -179,16 +179,13 @@ internal sealed class ThroughputOptions
     }
 }
 
-/// <summary>Prints the process's resident memory at the end of each epoch (reported synchronously).</summary>
-internal sealed class EpochEndReporter(int epochs) : IProgress<TrainingProgress>
+/// <summary>Prints the process's resident memory at the end of each epoch, from the training loop's epoch-end callback.</summary>
+internal sealed class MemoryAtEpochEnd : ITrainingCallback
 {
-    public void Report(TrainingProgress value)
+    public void OnEpochEnd(EpochSummary summary, TrainingControl control)
     {
-        if (value.Batch == value.TotalBatches)
-        {
-            using var process = Process.GetCurrentProcess();
-            GC.Collect();
-            Console.WriteLine($"RESULT memory after epoch {value.Epoch}/{epochs}: RSS {process.WorkingSet64 / (1024.0 * 1024.0):F1} MiB, managed {GC.GetTotalMemory(false) / (1024.0 * 1024.0):F1} MiB");
-        }
+        using var process = Process.GetCurrentProcess();
+        GC.Collect();
+        Console.WriteLine($"RESULT memory after epoch {summary.Epoch}/{summary.TotalEpochs}: RSS {process.WorkingSet64 / (1024.0 * 1024.0):F1} MiB, managed {GC.GetTotalMemory(false) / (1024.0 * 1024.0):F1} MiB");
     }
 }

@@ -65,7 +65,8 @@ internal static class ThroughputBenchmark
     {
         var preset = scenario.AutoencoderTraining;
         var batch = settings.BatchSize ?? preset.BatchSize;
-        var options = preset with { Epochs = 1, BatchSize = batch, Threads = settings.Threads, ValidationFraction = null, ValidationSet = null, EarlyStoppingPatience = null };
+        var options = preset with { Epochs = 1, BatchSize = batch, ValidationFraction = null };
+        var run = new TrainingRun { Threads = settings.Threads };
 
         // Two models from the same builder: the same layers and the same initial weights.
         using var ours = scenario.CreateAutoencoderBuilder().Build();
@@ -74,7 +75,7 @@ internal static class ThroughputBenchmark
         torch.set_num_threads(settings.Threads);
 
         // One warm-up epoch per side (JIT, allocator, thread pool), not measured.
-        ours.Train(train, options);
+        ours.Train(train, options, run);
         theirs.TrainEpoch();
 
         var latentKit = new List<double>();
@@ -84,13 +85,13 @@ internal static class ThroughputBenchmark
             // Alternate which loop goes first, so that neither always runs on a warmer (or busier) machine.
             if (round % 2 == 1)
             {
-                latentKit.Add(ours.Train(train, options with { Seed = preset.Seed + round }).Epochs[0].ImagesPerSecond);
+                latentKit.Add(ours.Train(train, options with { Seed = preset.Seed + round }, run).Epochs[0].ImagesPerSecond);
                 handWritten.Add(theirs.TrainEpoch());
             }
             else
             {
                 handWritten.Add(theirs.TrainEpoch());
-                latentKit.Add(ours.Train(train, options with { Seed = preset.Seed + round }).Epochs[0].ImagesPerSecond);
+                latentKit.Add(ours.Train(train, options with { Seed = preset.Seed + round }, run).Epochs[0].ImagesPerSecond);
             }
 
             Console.WriteLine($"scenario {scenario.Number} round {round}: LatentKit {latentKit[^1]:F0} images/s, hand-written {handWritten[^1]:F0} images/s");

@@ -114,10 +114,16 @@ internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiCon
         BatchSize = 128,
         LearningRate = 1e-3,
         Seed = Seed,
-        Threads = settings.Threads,
         LearningRateSchedule = head.Schedule,
         LearningRateStepEpochs = Math.Max(1, Epochs(head.Epochs, 2) / 3),
         LearningRateStepFactor = 0.1,
+    };
+
+    /// <summary>The run environment of every training here: the command line's threads and, when given, a callback that prints each epoch's figures.</summary>
+    private TrainingRun Run(string? epochLabel = null) => new()
+    {
+        Threads = settings.Threads,
+        Callbacks = epochLabel is null ? [] : [new EpochPrinter(console, epochLabel)],
     };
 
     private IAutoencoder Autoencoder(string name, CancellationToken cancellationToken)
@@ -140,17 +146,11 @@ internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiCon
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown autoencoder."),
         };
         // The convolutional preset trains 10 epochs (about 3 minutes here); 5 are used here to keep the run short (the docs say so).
-        training = training with { Epochs = Epochs(name == "conv" ? 5 : training.Epochs), Threads = settings.Threads };
+        training = training with { Epochs = Epochs(name == "conv" ? 5 : training.Epochs) };
         var watch = Stopwatch.StartNew();
         var model = builder.Build();
         console.MarkupLineInterpolated($"Training autoencoder [bold]{name}[/] ({description}), {training.Epochs} epochs ...");
-        model.Train(train, training, new Progress<TrainingProgress>(p =>
-        {
-            if (p.Batch == p.TotalBatches)
-            {
-                console.MarkupLineInterpolated($"  epoch {p.Epoch}/{p.TotalEpochs}: loss {p.RunningLoss:F4}, {p.ImagesPerSecond:F0} images/s");
-            }
-        }), cancellationToken: cancellationToken);
+        model.Train(train, training, Run("epoch"), cancellationToken);
         var bce = model.Evaluate(test).BinaryCrossEntropy;
         autoencoderRows.Add(new AutoencoderRow(name, description, training.Epochs, bce, watch.Elapsed.TotalSeconds));
         console.MarkupLineInterpolated($"  {name}: test BCE {bce:F4} in {watch.Elapsed.TotalSeconds:F0} s");
@@ -168,7 +168,7 @@ internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiCon
         using var classifier = LatentClassifier.For(encoder)
             .WithHead(head.Kind).WithHiddenLayers(head.Hidden).WithDropout(head.Dropout).WithBatchNorm(head.BatchNorm)
             .WithSeed(Seed).WithTrainingDefaults(options).Build();
-        classifier.Train(withShifts ? Augmented : train, options, cancellationToken: cancellationToken);
+        classifier.Train(withShifts ? Augmented : train, options, Run(), cancellationToken);
         var accuracy = classifier.Evaluate(test).Accuracy;
         Add(new ImprovementRow(group, encoderName, idea, head.Describe(), head.DescribeTraining() + (withShifts ? ", shifted copies" : string.Empty), "frozen", accuracy, watch.Elapsed.TotalSeconds));
     }
@@ -182,13 +182,7 @@ internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiCon
         using var classifier = LatentClassifier.For(encoder)
             .WithHead(head.Kind).WithHiddenLayers(head.Hidden).WithDropout(head.Dropout).WithBatchNorm(head.BatchNorm)
             .WithFineTuning(encoderLearningRate).WithSeed(Seed).WithTrainingDefaults(options).Build();
-        classifier.Train(withShifts ? Augmented : train, options, new Progress<TrainingProgress>(p =>
-        {
-            if (p.Batch == p.TotalBatches)
-            {
-                console.MarkupLineInterpolated($"  fine-tuning epoch {p.Epoch}/{p.TotalEpochs}: loss {p.RunningLoss:F4}, {p.ImagesPerSecond:F0} images/s");
-            }
-        }), cancellationToken: cancellationToken);
+        classifier.Train(withShifts ? Augmented : train, options, Run("fine-tuning epoch"), cancellationToken);
         var accuracy = classifier.Evaluate(test).Accuracy;
         Add(new ImprovementRow(
             "Fine-tuning (end to end)",
@@ -267,10 +261,9 @@ internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiCon
             LabelsPerClass = settings.Quick ? [10, 50] : [10, 100, 1000],
             Seeds = Enumerable.Range(1, settings.Seeds).ToArray(),
             TrainingSteps = settings.Quick ? 150 : 1000,
-            Training = new LabelEfficiencyOptions().Training with { Threads = settings.Threads },
         };
         labelEfficiency = LabelEfficiencyStudy.Run(train, test, encoders, options, new Progress<LabelEfficiencyProgress>(p =>
-            console.MarkupLineInterpolated($"  [[{p.Done}/{p.Total}]] {p.Last.Representation}, {p.Last.LabelsPerClass} per class, seed {p.Last.Seed}: {p.Last.Accuracy:F4} ({p.Last.Duration.TotalSeconds:F1} s)")), ct);
+            console.MarkupLineInterpolated($"  [[{p.Done}/{p.Total}]] {p.Last.Representation}, {p.Last.LabelsPerClass} per class, seed {p.Last.Seed}: {p.Last.Accuracy:F4} ({p.Last.Duration.TotalSeconds:F1} s)")), Run(), ct);
         var path = Path.Combine(settings.Output, "label-efficiency.png");
         LabelEfficiencyPlot.SavePng(path, labelEfficiency.Points);
         pictures.Add(path);
@@ -333,4 +326,12 @@ internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiCon
         JsonResultsWriter.Write(Path.Combine(settings.Output, "results.json"), document);
         AtomicFile.WriteAllText(Path.Combine(settings.Output, "results.md"), ResultsMarkdown.Render(settings, train.Count, test.Count, elapsed, autoencoderRows, improvementRows, labelEfficiency));
     }
+}
+
+/// <summary>Prints one line per finished epoch (its training loss and throughput), from the training loop's epoch-end callback.</summary>
+internal sealed class EpochPrinter(IAnsiConsole console, string label) : ITrainingCallback
+{
+    /// <inheritdoc/>
+    public void OnEpochEnd(EpochSummary summary, TrainingControl control) =>
+        console.MarkupLineInterpolated($"  {label} {summary.Epoch}/{summary.TotalEpochs}: loss {summary[Metric.Loss]:F4}, {summary.SamplesPerSecond:F0} images/s");
 }

@@ -22,11 +22,12 @@ internal static class QuickStartModels
             .WithLatentSize(49)
             .WithActivation(Activation.ReLU)
             .Build();
-        autoencoder.Train(training, new TrainingOptions { Epochs = epochs, Threads = threads }, logger: log);
+        var run = new TrainingRun { Threads = threads, Logger = log };
+        autoencoder.Train(training, new TrainingOptions { Epochs = epochs }, run);
 
         // A classifier on the latent codes of the frozen encoder.
         using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(128).Build();
-        classifier.Train(training, new TrainingOptions { Epochs = epochs, Threads = threads }, logger: log);
+        classifier.Train(training, new TrainingOptions { Epochs = epochs }, run);
 
         var loss = autoencoder.Evaluate(test).BinaryCrossEntropy;
         var accuracy = classifier.Evaluate(test).Accuracy;

@@ -141,25 +141,21 @@ public sealed class ResultTableRunner
     }
 
     /// <summary>The autoencoder's training settings for a scenario after the command line's overrides.</summary>
-    internal static TrainingOptions AutoencoderOptions(ReferenceScenario scenario, ResultTableSettings settings, MnistDataset? monitor) =>
+    internal static TrainingOptions AutoencoderOptions(ReferenceScenario scenario, ResultTableSettings settings) =>
         scenario.AutoencoderTraining with
         {
             Epochs = settings.EffectiveEpochs(scenario.AutoencoderTraining.Epochs),
             BatchSize = settings.BatchSize ?? scenario.AutoencoderTraining.BatchSize,
             Seed = settings.Seed ?? scenario.AutoencoderTraining.Seed,
-            Threads = settings.Threads ?? scenario.AutoencoderTraining.Threads,
-            ValidationSet = monitor,
         };
 
     /// <summary>The classifier's training settings (epochs are the preset's, or <see cref="ResultTableSettings.QuickEpochs"/> in quick mode).</summary>
-    internal static TrainingOptions ClassifierOptions(ReferenceScenario scenario, ResultTableSettings settings, MnistDataset? monitor) =>
+    internal static TrainingOptions ClassifierOptions(ReferenceScenario scenario, ResultTableSettings settings) =>
         scenario.ClassifierTraining with
         {
             Epochs = settings.Quick ? ResultTableSettings.QuickEpochs : scenario.ClassifierTraining.Epochs,
             BatchSize = settings.BatchSize ?? scenario.ClassifierTraining.BatchSize,
             Seed = settings.Seed ?? scenario.ClassifierTraining.Seed,
-            Threads = settings.Threads ?? scenario.ClassifierTraining.Threads,
-            ValidationSet = monitor,
         };
 
     /// <summary>results.md: the table, the settings, the machine, the notes and the pictures.</summary>
@@ -220,8 +216,12 @@ public sealed class ResultTableRunner
         _ => throw new NotSupportedException($"Cannot set the seed of a {builder.GetType().Name}."),
     };
 
-    private static TrainingSettingsRecord Record(TrainingOptions o) =>
-        new(o.Epochs, o.BatchSize, o.LearningRate, o.Optimizer.ToString(), o.Seed, o.Threads);
+    private static TrainingSettingsRecord Record(TrainingOptions o, TrainingRun run) =>
+        new(o.Epochs, o.BatchSize, o.LearningRate, o.Optimizer.ToString(), o.Seed, run.Threads);
+
+    /// <summary>The run environment of one training: the command line's threads, the test set as validation (the "test" loss of the bars and the epoch log), and the reporter for progress and epoch ends.</summary>
+    private TrainingRun Run(TrainingReporter reporter, MnistDataset monitor) =>
+        new() { Threads = settings.Threads, ValidationSet = monitor, Progress = reporter, Callbacks = [reporter] };
 
     private static IReadOnlyList<EpochRecord> Record(TrainingHistory history) =>
         history.Epochs.Select(e => new EpochRecord(e.Epoch, e.TrainingLoss, e.ValidationLoss, e.Duration.TotalSeconds, e.ImagesPerSecond)).ToArray();
@@ -278,8 +278,8 @@ public sealed class ResultTableRunner
         console.WriteLine();
         console.MarkupLine($"[bold]Scenario {n}: {Markup.Escape(scenario.Name)}[/]");
         console.WriteLine(scenario.Description);
-        var autoencoderOptions = AutoencoderOptions(scenario, settings, test);
-        var classifierOptions = ClassifierOptions(scenario, settings, test);
+        var autoencoderOptions = AutoencoderOptions(scenario, settings);
+        var classifierOptions = ClassifierOptions(scenario, settings);
         var stopwatch = Stopwatch.StartNew();
 
         return await ProgressDisplay.RunAsync(console, context => Task.Run(
@@ -288,8 +288,9 @@ public sealed class ResultTableRunner
                 var label = $"scenario {n}";
                 using var autoencoder = WithSeed(scenario.CreateAutoencoderBuilder(), settings.Seed).Build();
                 var aeBar = new TrainingProgressBar(context, console, $"{label} autoencoder", autoencoderOptions.Epochs, Batches(training.Count, autoencoderOptions.BatchSize), "test");
-                var aeReporter = new TrainingReporter(aeBar, console);
-                var autoencoderHistory = autoencoder.Train(training, autoencoderOptions, aeReporter, aeReporter, cancellationToken);
+                var aeReporter = new TrainingReporter(aeBar);
+                var autoencoderRun = Run(aeReporter, test);
+                var autoencoderHistory = autoencoder.Train(training, autoencoderOptions, autoencoderRun, cancellationToken);
                 aeBar.Complete();
                 cancellationToken.ThrowIfCancellationRequested();
 
@@ -301,8 +302,9 @@ public sealed class ResultTableRunner
 
                 using var classifier = classifierBuilder.Build();
                 var clBar = new TrainingProgressBar(context, console, $"{label} classifier", classifierOptions.Epochs, Batches(training.Count, classifierOptions.BatchSize), "test");
-                var clReporter = new TrainingReporter(clBar, console);
-                var classifierHistory = classifier.Train(training, classifierOptions, clReporter, clReporter, cancellationToken);
+                var clReporter = new TrainingReporter(clBar);
+                var classifierRun = Run(clReporter, test);
+                var classifierHistory = classifier.Train(training, classifierOptions, classifierRun, cancellationToken);
                 clBar.Complete();
                 cancellationToken.ThrowIfCancellationRequested();
 
@@ -338,8 +340,8 @@ public sealed class ResultTableRunner
                     TrainingImages = training.Count,
                     ConfusionMatrix = Enumerable.Range(0, matrix.GetLength(0)).Select(t => (IReadOnlyList<int>)Enumerable.Range(0, matrix.GetLength(1)).Select(p => matrix[t, p]).ToArray()).ToArray(),
                     PerClassRecall = classification.PerClassRecall.ToArray(),
-                    AutoencoderTraining = Record(autoencoderOptions),
-                    ClassifierTraining = Record(classifierOptions),
+                    AutoencoderTraining = Record(autoencoderOptions, autoencoderRun),
+                    ClassifierTraining = Record(classifierOptions, classifierRun),
                     AutoencoderEpochLog = Record(autoencoderHistory),
                     ClassifierEpochLog = Record(classifierHistory),
                     Files = files,

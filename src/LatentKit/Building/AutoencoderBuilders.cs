@@ -42,7 +42,7 @@ public static class ModelLimits
 public interface IAutoencoderBuilder
 {
     /// <summary>Validates the settings and creates the autoencoder.</summary>
-    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter and the message the value.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are invalid: <see cref="LatentKitValidationException.Errors"/> lists every one (the builder method's parameter, the value, the rule); <see cref="ArgumentException.ParamName"/> names the first.</exception>
     IAutoencoder Build();
 }
 
@@ -122,11 +122,10 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     }
 
     /// <summary>Validates the settings and creates the autoencoder.</summary>
-    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter and the message the value.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are invalid: <see cref="LatentKitValidationException.Errors"/> lists every one (the builder method's parameter, the value, the rule); <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public TModel Build()
     {
-        AutoencoderFactory.Validate(spec);
-        AutoencoderFactory.ValidateTraining(training);
+        AutoencoderFactory.ValidateWithTraining(spec, training);
         var model = (TModel)AutoencoderFactory.Create(spec, training, applySeed: true);
         if (device is not null && device.type != DeviceType.CPU)
         {
@@ -302,11 +301,10 @@ public sealed class LatentClassifierBuilder
     }
 
     /// <summary>Validates the settings and creates the classifier (the autoencoder stays the caller's to dispose).</summary>
-    /// <exception cref="ArgumentException">A setting is invalid; <see cref="ArgumentException.ParamName"/> names the builder method's parameter.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are invalid: <see cref="LatentKitValidationException.Errors"/> lists every one; <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public LatentClassifier Build()
     {
-        AutoencoderFactory.ValidateClassifier(spec, autoencoder.LatentSize);
-        AutoencoderFactory.ValidateTraining(training);
+        AutoencoderFactory.ValidateClassifierWithTraining(spec, autoencoder.LatentSize, training);
         if (spec.EncoderLearningRate is not null)
         {
             if (autoencoder is not AutoencoderBase encoder)

@@ -10,163 +10,48 @@ namespace LatentKit;
 /// </summary>
 internal static class AutoencoderFactory
 {
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the builder parameter and the bad value; allocates nothing.</summary>
+    /// <summary>
+    /// Throws a <see cref="LatentKitValidationException"/> listing every invalid builder parameter with its value;
+    /// allocates nothing. Checks that need valid fields (the convolutional shape rules, the parameter count) run only
+    /// when those fields passed.
+    /// </summary>
     public static void Validate(AutoencoderSpec spec)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (!Enum.IsDefined(spec.Kind))
-        {
-            throw new ArgumentException($"Unknown autoencoder kind {spec.Kind}.", "kind");
-        }
-
-        if (spec.LatentSize <= 0)
-        {
-            throw new ArgumentException($"The latent size must be at least 1; got {spec.LatentSize}.", "latentSize");
-        }
-
-        if (spec.LatentSize > ModelLimits.MaxLatentSize)
-        {
-            throw new ArgumentException($"The latent size must be at most {ModelLimits.MaxLatentSize} (ModelLimits.MaxLatentSize); got {spec.LatentSize}.", "latentSize");
-        }
-
-        var convolutional = spec.Kind == AutoencoderKind.Convolutional;
-        var layersParameter = convolutional ? "channels" : "widths";
-        var what = convolutional ? "channel count" : "hidden layer width";
-        var maxWidth = convolutional ? ModelLimits.MaxChannels : ModelLimits.MaxLayerWidth;
-        var maxWidthName = convolutional ? nameof(ModelLimits.MaxChannels) : nameof(ModelLimits.MaxLayerWidth);
-        if (spec.Layers is null || spec.Layers.Length == 0)
-        {
-            throw new ArgumentException(
-                convolutional
-                    ? "A convolutional autoencoder needs at least one encoder channel count (no layers given)."
-                    : "An autoencoder needs at least one hidden layer (no layers given).",
-                layersParameter);
-        }
-
-        if (spec.Layers.Length > ModelLimits.MaxHiddenLayers)
-        {
-            throw new ArgumentException($"At most {ModelLimits.MaxHiddenLayers} layers are allowed (ModelLimits.MaxHiddenLayers); got {spec.Layers.Length}.", layersParameter);
-        }
-
-        for (var i = 0; i < spec.Layers.Length; i++)
-        {
-            if (spec.Layers[i] <= 0)
-            {
-                throw new ArgumentException($"Every {what} must be at least 1; entry {i} is {spec.Layers[i]}.", layersParameter);
-            }
-
-            if (spec.Layers[i] > maxWidth)
-            {
-                throw new ArgumentException($"Every {what} must be at most {maxWidth} (ModelLimits.{maxWidthName}); entry {i} is {spec.Layers[i]}.", layersParameter);
-            }
-        }
-
-        CheckEnum(spec.Activation, "activation");
-        CheckEnum(spec.LatentActivation, "latentActivation");
-        CheckEnum(spec.OutputActivation, "outputActivation");
-        CheckEnum(spec.Loss, "loss");
-        if (spec.Loss == ReconstructionLoss.BinaryCrossEntropy && spec.OutputActivation != OutputActivation.Sigmoid)
-        {
-            throw new ArgumentException($"Binary cross-entropy needs a sigmoid output activation (pixels in (0, 1)); got {spec.OutputActivation}. Use OutputActivation.Sigmoid or ReconstructionLoss.MeanSquaredError.", "outputActivation");
-        }
-
-        if (!(spec.KlWeight >= 0) || double.IsInfinity(spec.KlWeight))
-        {
-            throw new ArgumentException($"The KL weight must be a finite number of at least 0; got {spec.KlWeight.ToString(CultureInfo.InvariantCulture)}.", "klWeight");
-        }
-
-        if (!(spec.DenoisingNoiseStd >= 0 && spec.DenoisingNoiseStd <= 1))
-        {
-            throw new ArgumentException($"The denoising noise standard deviation must be in [0, 1]; got {spec.DenoisingNoiseStd.ToString(CultureInfo.InvariantCulture)}.", "noiseStd");
-        }
-
-        if (!(spec.DenoisingMaskFraction >= 0 && spec.DenoisingMaskFraction < 1))
-        {
-            throw new ArgumentException($"The denoising mask fraction must be in [0, 1); got {spec.DenoisingMaskFraction.ToString(CultureInfo.InvariantCulture)}.", "maskFraction");
-        }
-
-        if (convolutional)
-        {
-            var strided = spec.Layers.Length;
-            if (MnistDataset.ImageHeight % (1 << Math.Min(strided, 30)) != 0)
-            {
-                throw new ArgumentException(
-                    $"{strided} encoder channel counts mean {strided} stride-2 convolutions, which take 28 x 28 to a {28.0 / (1 << Math.Min(strided, 30)):0.###}-wide map that the decoder cannot grow back to 28 x 28 by doubling; give 1 or 2 channel counts (maps of 14 x 14 or 7 x 7).",
-                    "channels");
-            }
-
-            var side = MnistDataset.ImageHeight >> strided;
-            if (spec.LatentSize % (side * side) != 0)
-            {
-                throw new ArgumentException(
-                    $"A convolutional latent size of {spec.LatentSize} is not a whole number of {side} x {side} maps ({side * side} values each), so it cannot be a square code map that the decoder grows back to 28 x 28; use a multiple of {side * side}.",
-                    "latentSize");
-            }
-        }
-
-        var parameters = Layout(spec).Values;
-        if (parameters > ModelLimits.MaxParameters)
-        {
-            throw new ArgumentException(
-                $"Latent size {spec.LatentSize} with {(convolutional ? "channels" : "hidden widths")} [{string.Join(", ", spec.Layers)}] makes {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.",
-                layersParameter);
-        }
+        var errors = new ValidationErrors();
+        Collect(errors, spec);
+        errors.ThrowIfAny();
     }
 
     /// <summary>
-    /// Throws an <see cref="ArgumentException"/> naming the classifier builder's parameter and the bad value, for a
-    /// head on codes of <paramref name="latentSize"/> values; allocates nothing.
+    /// Throws a <see cref="LatentKitValidationException"/> listing every invalid architecture parameter and training
+    /// default at once (<see cref="Validate"/> and <see cref="ValidateTraining"/> together): what a builder's <c>Build</c> checks.
+    /// </summary>
+    public static void ValidateWithTraining(AutoencoderSpec spec, TrainingOptions training)
+    {
+        var errors = new ValidationErrors();
+        Collect(errors, spec);
+        CollectTraining(errors, training);
+        errors.ThrowIfAny();
+    }
+
+    /// <summary>
+    /// Throws a <see cref="LatentKitValidationException"/> listing every invalid classifier builder parameter with
+    /// its value, for a head on codes of <paramref name="latentSize"/> values; allocates nothing.
     /// </summary>
     public static void ValidateClassifier(ClassifierSpec spec, int latentSize)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (!Enum.IsDefined(spec.Head))
-        {
-            throw new ArgumentException($"Unknown classifier head {spec.Head}.", "head");
-        }
+        var errors = new ValidationErrors();
+        CollectClassifier(errors, spec, latentSize);
+        errors.ThrowIfAny();
+    }
 
-        if (spec.HiddenLayers is null || spec.HiddenLayers.Length == 0)
-        {
-            throw new ArgumentException("A latent classifier needs at least one hidden layer (no layers given).", "widths");
-        }
-
-        if (spec.HiddenLayers.Length > ModelLimits.MaxHiddenLayers)
-        {
-            throw new ArgumentException($"At most {ModelLimits.MaxHiddenLayers} hidden layers are allowed (ModelLimits.MaxHiddenLayers); got {spec.HiddenLayers.Length}.", "widths");
-        }
-
-        for (var i = 0; i < spec.HiddenLayers.Length; i++)
-        {
-            if (spec.HiddenLayers[i] <= 0)
-            {
-                throw new ArgumentException($"Every hidden layer width must be at least 1; entry {i} is {spec.HiddenLayers[i]}.", "widths");
-            }
-
-            if (spec.HiddenLayers[i] > ModelLimits.MaxLayerWidth)
-            {
-                throw new ArgumentException($"Every hidden layer width must be at most {ModelLimits.MaxLayerWidth} (ModelLimits.MaxLayerWidth); entry {i} is {spec.HiddenLayers[i]}.", "widths");
-            }
-        }
-
-        CheckEnum(spec.Activation, "activation");
-        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
-        {
-            throw new ArgumentException($"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(CultureInfo.InvariantCulture)}.", "probability");
-        }
-
-        if (spec.EncoderLearningRate is { } encoderRate)
-        {
-            // The encoder's learning rate follows the one learning-rate rule of TrainingOptions.
-            Rethrow(() => new TrainingOptions { LearningRate = encoderRate }.Validate(), p => p == nameof(TrainingOptions.LearningRate) ? "encoderLearningRate" : p);
-        }
-
-        var parameters = ClassifierLayout(spec, latentSize).Values;
-        if (parameters > ModelLimits.MaxParameters)
-        {
-            throw new ArgumentException(
-                $"Hidden widths [{string.Join(", ", spec.HiddenLayers)}] on a latent of {latentSize} make {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.",
-                "widths");
-        }
+    /// <summary>Every invalid classifier parameter and training default at once: what the classifier builder's <c>Build</c> checks.</summary>
+    public static void ValidateClassifierWithTraining(ClassifierSpec spec, int latentSize, TrainingOptions training)
+    {
+        var errors = new ValidationErrors();
+        CollectClassifier(errors, spec, latentSize);
+        CollectTraining(errors, training);
+        errors.ThrowIfAny();
     }
 
     /// <summary>
@@ -176,14 +61,183 @@ internal static class AutoencoderFactory
     /// </summary>
     public static void ValidateTraining(TrainingOptions options)
     {
+        var errors = new ValidationErrors();
+        CollectTraining(errors, options);
+        errors.ThrowIfAny();
+    }
+
+    private static void CollectTraining(ValidationErrors errors, TrainingOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
-        Rethrow(options.Validate, p => p switch
+        errors.AddFrom(options.Validate, p => p switch
         {
             nameof(TrainingOptions.LearningRate) => "learningRate",
             nameof(TrainingOptions.WeightDecay) => "weightDecay",
             nameof(TrainingOptions.Optimizer) => "optimizer",
             _ => p,
         });
+    }
+
+    private static void Collect(ValidationErrors errors, AutoencoderSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Enum.IsDefined(spec.Kind))
+        {
+            errors.Add("kind", spec.Kind, $"Unknown autoencoder kind {spec.Kind}.");
+        }
+
+        var latentOk = false;
+        if (spec.LatentSize <= 0)
+        {
+            errors.Add("latentSize", spec.LatentSize, $"The latent size must be at least 1; got {spec.LatentSize}.");
+        }
+        else if (spec.LatentSize > ModelLimits.MaxLatentSize)
+        {
+            errors.Add("latentSize", spec.LatentSize, $"The latent size must be at most {ModelLimits.MaxLatentSize} (ModelLimits.MaxLatentSize); got {spec.LatentSize}.");
+        }
+        else
+        {
+            latentOk = true;
+        }
+
+        var convolutional = spec.Kind == AutoencoderKind.Convolutional;
+        var layersParameter = convolutional ? "channels" : "widths";
+        var what = convolutional ? "channel count" : "hidden layer width";
+        var maxWidth = convolutional ? ModelLimits.MaxChannels : ModelLimits.MaxLayerWidth;
+        var maxWidthName = convolutional ? nameof(ModelLimits.MaxChannels) : nameof(ModelLimits.MaxLayerWidth);
+        var layersOk = CollectWidths(errors, spec.Layers, layersParameter, what, maxWidth, maxWidthName, convolutional
+            ? "A convolutional autoencoder needs at least one encoder channel count (no layers given)."
+            : "An autoencoder needs at least one hidden layer (no layers given).");
+
+        CheckEnum(errors, spec.Activation, "activation");
+        CheckEnum(errors, spec.LatentActivation, "latentActivation");
+        CheckEnum(errors, spec.OutputActivation, "outputActivation");
+        CheckEnum(errors, spec.Loss, "loss");
+        if (spec.Loss == ReconstructionLoss.BinaryCrossEntropy && spec.OutputActivation != OutputActivation.Sigmoid && Enum.IsDefined(spec.OutputActivation))
+        {
+            errors.Add("outputActivation", spec.OutputActivation, $"Binary cross-entropy needs a sigmoid output activation (pixels in (0, 1)); got {spec.OutputActivation}. Use OutputActivation.Sigmoid or ReconstructionLoss.MeanSquaredError.");
+        }
+
+        if (!(spec.KlWeight >= 0) || double.IsInfinity(spec.KlWeight))
+        {
+            errors.Add("klWeight", spec.KlWeight, $"The KL weight must be a finite number of at least 0; got {spec.KlWeight.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (!(spec.DenoisingNoiseStd >= 0 && spec.DenoisingNoiseStd <= 1))
+        {
+            errors.Add("noiseStd", spec.DenoisingNoiseStd, $"The denoising noise standard deviation must be in [0, 1]; got {spec.DenoisingNoiseStd.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (!(spec.DenoisingMaskFraction >= 0 && spec.DenoisingMaskFraction < 1))
+        {
+            errors.Add("maskFraction", spec.DenoisingMaskFraction, $"The denoising mask fraction must be in [0, 1); got {spec.DenoisingMaskFraction.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (!layersOk || !latentOk || !Enum.IsDefined(spec.Kind))
+        {
+            return;
+        }
+
+        if (convolutional)
+        {
+            var strided = spec.Layers.Length;
+            if (MnistDataset.ImageHeight % (1 << Math.Min(strided, 30)) != 0)
+            {
+                errors.Add(
+                    "channels",
+                    $"[{string.Join(", ", spec.Layers)}]",
+                    $"{strided} encoder channel counts mean {strided} stride-2 convolutions, which take 28 x 28 to a {28.0 / (1 << Math.Min(strided, 30)):0.###}-wide map that the decoder cannot grow back to 28 x 28 by doubling; give 1 or 2 channel counts (maps of 14 x 14 or 7 x 7).");
+                return;
+            }
+
+            var side = MnistDataset.ImageHeight >> strided;
+            if (spec.LatentSize % (side * side) != 0)
+            {
+                errors.Add(
+                    "latentSize",
+                    spec.LatentSize,
+                    $"A convolutional latent size of {spec.LatentSize} is not a whole number of {side} x {side} maps ({side * side} values each), so it cannot be a square code map that the decoder grows back to 28 x 28; use a multiple of {side * side}.");
+                return;
+            }
+        }
+
+        var parameters = Layout(spec).Values;
+        if (parameters > ModelLimits.MaxParameters)
+        {
+            errors.Add(
+                layersParameter,
+                $"[{string.Join(", ", spec.Layers)}]",
+                $"Latent size {spec.LatentSize} with {(convolutional ? "channels" : "hidden widths")} [{string.Join(", ", spec.Layers)}] makes {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.");
+        }
+    }
+
+    /// <summary>Checks a list of layer widths (present, not too many, each in range; the first bad entry is reported). True when all passed.</summary>
+    private static bool CollectWidths(ValidationErrors errors, int[]? layers, string parameter, string what, int maxWidth, string maxWidthName, string noLayers)
+    {
+        if (layers is null || layers.Length == 0)
+        {
+            errors.Add(parameter, "[]", noLayers);
+            return false;
+        }
+
+        if (layers.Length > ModelLimits.MaxHiddenLayers)
+        {
+            errors.Add(parameter, $"{layers.Length} layers", $"At most {ModelLimits.MaxHiddenLayers} layers are allowed (ModelLimits.MaxHiddenLayers); got {layers.Length}.");
+            return false;
+        }
+
+        for (var i = 0; i < layers.Length; i++)
+        {
+            if (layers[i] <= 0)
+            {
+                errors.Add(parameter, layers[i], $"Every {what} must be at least 1; entry {i} is {layers[i]}.");
+                return false;
+            }
+
+            if (layers[i] > maxWidth)
+            {
+                errors.Add(parameter, layers[i], $"Every {what} must be at most {maxWidth} (ModelLimits.{maxWidthName}); entry {i} is {layers[i]}.");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void CollectClassifier(ValidationErrors errors, ClassifierSpec spec, int latentSize)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Enum.IsDefined(spec.Head))
+        {
+            errors.Add("head", spec.Head, $"Unknown classifier head {spec.Head}.");
+        }
+
+        var layersOk = CollectWidths(errors, spec.HiddenLayers, "widths", "hidden layer width", ModelLimits.MaxLayerWidth, nameof(ModelLimits.MaxLayerWidth), "A latent classifier needs at least one hidden layer (no layers given).");
+        CheckEnum(errors, spec.Activation, "activation");
+        if (!(spec.Dropout >= 0 && spec.Dropout < 1))
+        {
+            errors.Add("probability", spec.Dropout, $"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (spec.EncoderLearningRate is { } encoderRate)
+        {
+            // The encoder's learning rate follows the one learning-rate rule of TrainingOptions.
+            errors.AddFrom(() => new TrainingOptions { LearningRate = encoderRate }.Validate(), p => p == nameof(TrainingOptions.LearningRate) ? "encoderLearningRate" : p);
+        }
+
+        if (!layersOk)
+        {
+            return;
+        }
+
+        var parameters = ClassifierLayout(spec, latentSize).Values;
+        if (parameters > ModelLimits.MaxParameters)
+        {
+            errors.Add(
+                "widths",
+                $"[{string.Join(", ", spec.HiddenLayers)}]",
+                $"Hidden widths [{string.Join(", ", spec.HiddenLayers)}] on a latent of {latentSize} make {parameters:N0} parameters, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters); use smaller layers.");
+        }
     }
 
     /// <summary>The message of <paramref name="e"/> without the " (Parameter 'x')" suffix .NET appends.</summary>
@@ -258,24 +312,6 @@ internal static class AutoencoderFactory
         return layout;
     }
 
-    private static void Rethrow(Action validate, Func<string?, string?> parameter)
-    {
-        try
-        {
-            validate();
-        }
-        catch (ArgumentException e)
-        {
-            var name = parameter(e.ParamName);
-            if (name == e.ParamName)
-            {
-                throw;
-            }
-
-            throw new ArgumentException(RuleMessage(e), name, e);
-        }
-    }
-
     /// <summary>Creates the concrete model on the CPU; <paramref name="applySeed"/> seeds TorchSharp's generator with the spec's seed first.</summary>
     public static AutoencoderBase Create(AutoencoderSpec spec, TrainingOptions training, bool applySeed)
     {
@@ -288,12 +324,12 @@ internal static class AutoencoderFactory
         });
     }
 
-    private static void CheckEnum<T>(T value, string parameter)
+    private static void CheckEnum<T>(ValidationErrors errors, T value, string parameter)
         where T : struct, Enum
     {
         if (!Enum.IsDefined(value))
         {
-            throw new ArgumentException($"Unknown {typeof(T).Name} value {value}.", parameter);
+            errors.Add(parameter, value, $"Unknown {typeof(T).Name} value {value}.");
         }
     }
 }

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace LatentKit;
 
 /// <summary>
@@ -82,10 +80,10 @@ public sealed class ReferenceScenario
     /// </summary>
     /// <param name="training">Training images (the 60,000 MNIST training images to reproduce the row).</param>
     /// <param name="test">Test images (the 10,000 MNIST test images).</param>
-    /// <param name="progress">Receives training progress of both stages.</param>
-    /// <param name="logger">Receives one line per epoch.</param>
+    /// <param name="run">Where and how both stages train (device, threads, progress, logger, callbacks); <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Stops training at the next batch.</param>
-    public ScenarioResult Run(Dataset training, Dataset test, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; both models are disposed and no result is returned (the exception's history is that of the stage that was running).</exception>
+    public ScenarioResult Run(Dataset training, Dataset test, TrainingRun? run = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(test);
@@ -93,9 +91,9 @@ public sealed class ReferenceScenario
         LatentClassifier? classifier = null;
         try
         {
-            var autoencoderHistory = autoencoder.Train(training, AutoencoderTraining, progress, logger, cancellationToken);
+            var autoencoderHistory = autoencoder.Train(training, AutoencoderTraining, run, cancellationToken);
             classifier = CreateClassifierBuilder(autoencoder).Build();
-            var classifierHistory = classifier.Train(training, ClassifierTraining, progress, logger, cancellationToken);
+            var classifierHistory = classifier.Train(training, ClassifierTraining, run, cancellationToken);
             return new ScenarioResult(this, autoencoder, classifier, autoencoderHistory, classifierHistory, autoencoder.Evaluate(test), classifier.Evaluate(test));
         }
         catch

@@ -15,7 +15,7 @@ namespace LatentKit;
 /// the same results as on one thread. <see cref="Train"/> holds the lock for the whole run; any call on the same model
 /// while it trains (from another thread or from a progress callback) throws an <see cref="InvalidOperationException"/>
 /// at once instead of waiting, and a <see cref="Train"/> that finds an inference call running waits for it. Different
-/// models are independent, except that <see cref="TrainingOptions.Threads"/> sets TorchSharp's process-wide thread
+/// models are independent, except that <see cref="TrainingRun.Threads"/> sets TorchSharp's process-wide thread
 /// count. <see cref="Dispose"/> must not run concurrently with any other call.
 /// </para>
 /// </summary>
@@ -158,23 +158,24 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     }
 
     /// <inheritdoc />
-    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(training);
         options ??= DefaultTraining;
-        options.Validate();
+        run ??= new TrainingRun();
+        Trainer.ValidateSettings(options, run);
         CheckShape(training, nameof(training));
-        if (options.ValidationSet is { } validationSet)
+        if (run.ValidationSet is { } validationSet)
         {
-            CheckShape(validationSet, nameof(TrainingOptions.ValidationSet));
+            CheckShape(validationSet, nameof(TrainingRun.ValidationSet));
         }
 
-        using var run = Guard.EnterTraining();
-        var (trainPart, validationPart) = SplitValidation(training, options);
+        using var trainingScope = Guard.EnterTraining();
+        var (trainPart, validationPart) = SplitValidation(training, options, run);
         using var trainData = trainPart.OpenReader(withLabels: false);
         using var validationData = validationPart?.OpenReader(withLabels: false);
-        return Trainer.Train(this, trainData, validationData, options, progress, logger, cancellationToken);
+        return Trainer.Train(this, trainData, validationData, options, run, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -353,9 +354,9 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
-    internal static (Dataset Training, Dataset? Validation) SplitValidation(Dataset training, TrainingOptions options)
+    internal static (Dataset Training, Dataset? Validation) SplitValidation(Dataset training, TrainingOptions options, TrainingRun run)
     {
-        if (options.ValidationSet is { } set)
+        if (run.ValidationSet is { } set)
         {
             return (training, set);
         }

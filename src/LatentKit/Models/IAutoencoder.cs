@@ -54,18 +54,18 @@ public interface IAutoencoder : IDisposable
     /// <see cref="InputShape"/>, or for a dense model (input <c>[n]</c>) any shape of <c>n</c> values.
     /// </param>
     /// <param name="options">Training settings; <see langword="null"/> uses <see cref="DefaultTraining"/>.</param>
-    /// <param name="progress">Receives progress during each epoch.</param>
-    /// <param name="logger">Receives one line per epoch.</param>
-    /// <param name="cancellationToken">Stops training at the next batch; the model stays usable and the history holds the epochs so far.</param>
+    /// <param name="run">Where and how to train (device, threads, progress, logger, validation set, callbacks); <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops training at the next batch with a <see cref="TrainingCanceledException"/> carrying the epochs run so far; the model stays usable.</param>
     /// <returns>Per-epoch losses, times and throughput.</returns>
     /// <remarks>
-    /// <see cref="TrainingOptions.Threads"/> sets TorchSharp's thread count, which is process-wide: it applies to the
+    /// <see cref="TrainingRun.Threads"/> sets TorchSharp's thread count, which is process-wide: it applies to the
     /// whole process while the run lasts, and concurrent runs with different values overwrite each other's setting.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The model is already being trained (on another thread, or from this run's progress callback).</exception>
-    /// <exception cref="ArgumentException">An option is out of range, or the dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
+    /// <exception cref="ArgumentException">Settings of the options or the run are out of range (a <see cref="LatentKitValidationException"/> listing every one), or the dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the weights were restored to those at the start of the epoch, which are finite.</exception>
-    TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default);
+    /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; the exception's history holds the epochs run so far.</exception>
+    TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default);
 
     /// <summary>Mean per-value binary cross-entropy and squared error of the reconstructions of <paramref name="data"/>, labelled or not (and the KL term for a VAE).</summary>
     /// <exception cref="ArgumentException">The dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes).</exception>

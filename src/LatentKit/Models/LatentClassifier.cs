@@ -148,36 +148,37 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     /// </summary>
     /// <param name="training">Labelled images.</param>
     /// <param name="options">Training settings; <see langword="null"/> uses <see cref="DefaultTraining"/>.</param>
-    /// <param name="progress">Receives progress during each epoch.</param>
-    /// <param name="logger">Receives one line per epoch.</param>
-    /// <param name="cancellationToken">Stops training at the next batch.</param>
-    /// <exception cref="ArgumentException">An option is out of range; the head has batch norm and the batch size or the training set is a single image; or the dataset has no labels, more than 10 classes, or samples of another shape than the autoencoder's input.</exception>
+    /// <param name="run">Where and how to train (device, threads, progress, logger, validation set, callbacks); <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops training at the next batch with a <see cref="TrainingCanceledException"/> carrying the epochs run so far; the model stays usable.</param>
+    /// <exception cref="ArgumentException">Settings of the options or the run are out of range (a <see cref="LatentKitValidationException"/> listing every one); the head has batch norm and the batch size or the training set is a single image; or the dataset has no labels, more than 10 classes, or samples of another shape than the autoencoder's input.</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the trained weights were restored to those at the start of the epoch, which are finite.</exception>
-    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; the exception's history holds the epochs run so far.</exception>
+    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(training);
         options ??= DefaultTraining;
-        options.Validate();
+        run ??= new TrainingRun();
+        Trainer.ValidateSettings(options, run);
         CheckData(training, nameof(training));
-        if (options.ValidationSet is { } validationSet)
+        if (run.ValidationSet is { } validationSet)
         {
-            CheckData(validationSet, nameof(TrainingOptions.ValidationSet));
+            CheckData(validationSet, nameof(TrainingRun.ValidationSet));
         }
 
-        using var run = Guard.EnterTraining();
+        using var trainingScope = Guard.EnterTraining();
         using var encoderRun = fineTuned is null ? (ModelGuard.Scope?)null : ((AutoencoderBase)Autoencoder).Guard.EnterTraining();
-        var (trainPart, validationPart) = AutoencoderBase.SplitValidation(training, options);
+        var (trainPart, validationPart) = AutoencoderBase.SplitValidation(training, options, run);
         if (fineTuned is not null)
         {
             using var trainImages = trainPart.OpenReader(withLabels: true);
             using var validationImages = validationPart?.OpenReader(withLabels: true);
-            return Trainer.Train(this, trainImages, validationImages, options, progress, logger, cancellationToken);
+            return Trainer.Train(this, trainImages, validationImages, options, run, cancellationToken);
         }
 
         using var trainData = new TrainingData(Autoencoder.EncodeDataset(trainPart), trainPart.Store.LabelsTensor());
         using var validationData = validationPart is null ? null : new TrainingData(Autoencoder.EncodeDataset(validationPart), validationPart.Store.LabelsTensor());
-        return Trainer.Train(this, trainData, validationData, options, progress, logger, cancellationToken);
+        return Trainer.Train(this, trainData, validationData, options, run, cancellationToken);
     }
 
     /// <summary>Class probabilities (<c>N x 10</c>, rows sum to 1) for images shaped <c>N x 784</c> or <c>N x 1 x 28 x 28</c>.</summary>
@@ -300,7 +301,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     {
         if (device.type != Autoencoder.Device.type || device.index != Autoencoder.Device.index)
         {
-            throw new ArgumentException($"A latent classifier trains on its autoencoder's device ({Autoencoder.Device}); TrainingOptions.Device was {device}.", nameof(device));
+            throw new ArgumentException($"A latent classifier trains on its autoencoder's device ({Autoencoder.Device}); TrainingRun.Device was {device}.", nameof(device));
         }
     }
 

@@ -57,7 +57,7 @@ internal sealed class PixelEncoder : IAutoencoder
         return TrainingData.ToFloat(data.Inputs);
     }
 
-    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default) =>
+    public TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("The raw-pixel encoder has no weights to train.");
 
     public ReconstructionMetrics Evaluate(Dataset data, int batchSize = 1000) => new(0, 0, null, data.Count);

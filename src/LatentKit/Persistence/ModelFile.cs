@@ -557,7 +557,9 @@ internal static class ModelFile
     }
 
     /// <summary>
-    /// The serialisable part of <see cref="TrainingOptions"/> (no device, no validation dataset, no progress interval).
+    /// The serialisable <see cref="TrainingOptions"/>. <c>Threads</c> and <c>EarlyStoppingPatience</c> were written by
+    /// files made before they moved to <see cref="TrainingRun"/> and the <see cref="EarlyStopping"/> callback: they are
+    /// read and ignored, and written as null.
     /// The schedule settings are absent from files written before they were stored, and then take their defaults.
     /// </summary>
     internal sealed record TrainingSettings(
@@ -578,7 +580,7 @@ internal static class ModelFile
         private static readonly TrainingOptions Defaults = new();
 
         public static TrainingSettings From(TrainingOptions o) =>
-            new(o.Epochs, o.BatchSize, o.LearningRate, o.Optimizer, o.Momentum, o.WeightDecay, o.Seed, o.Threads, o.ValidationFraction, o.ValidationSet is null ? o.EarlyStoppingPatience : null, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateStepFactor);
+            new(o.Epochs, o.BatchSize, o.LearningRate, o.Optimizer, o.Momentum, o.WeightDecay, o.Seed, Threads: null, o.ValidationFraction, EarlyStoppingPatience: null, o.LearningRateSchedule, o.LearningRateStepEpochs, o.LearningRateStepFactor);
 
         public TrainingOptions ToOptions() => new()
         {
@@ -589,9 +591,7 @@ internal static class ModelFile
             Momentum = Momentum,
             WeightDecay = WeightDecay,
             Seed = Seed,
-            Threads = Threads,
             ValidationFraction = ValidationFraction,
-            EarlyStoppingPatience = EarlyStoppingPatience,
             LearningRateSchedule = LearningRateSchedule ?? Defaults.LearningRateSchedule,
             LearningRateStepEpochs = LearningRateStepEpochs ?? Defaults.LearningRateStepEpochs,
             LearningRateStepFactor = LearningRateStepFactor ?? Defaults.LearningRateStepFactor,

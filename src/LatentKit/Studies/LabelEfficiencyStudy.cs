@@ -117,7 +117,9 @@ public static class LabelEfficiencyStudy
     /// <param name="encoders">Named trained autoencoders whose codes are classified.</param>
     /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
     /// <param name="progress">Receives one report per trial.</param>
-    /// <param name="cancellationToken">Stops between trials.</param>
+    /// <param name="run">How each trial's classifier trains (threads, device, callbacks); <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops between trials or at a trial's next training batch.</param>
+    /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; no result is returned.</exception>
     /// <exception cref="ArgumentException">A setting is out of range, a name repeats, the pool has too few images of a digit, or a dataset has no labels.</exception>
     public static LabelEfficiencyResult Run(
         Dataset labelled,
@@ -125,6 +127,7 @@ public static class LabelEfficiencyStudy
         IReadOnlyList<(string Name, IAutoencoder Autoencoder)> encoders,
         LabelEfficiencyOptions? options = null,
         IProgress<LabelEfficiencyProgress>? progress = null,
+        TrainingRun? run = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(labelled);
@@ -163,7 +166,14 @@ public static class LabelEfficiencyStudy
                 var training = options.Training with { Epochs = epochs, Seed = seed };
                 foreach (var (name, encoder) in representations)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        throw new TrainingCanceledException(
+                            new TrainingHistory([], bestEpoch: null, stopReason: null),
+                            $"The label-efficiency study was cancelled after {trials.Count} of {total} trials; no result is returned.",
+                            cancellationToken);
+                    }
+
                     var watch = Stopwatch.StartNew();
                     var builder = (encoder is null ? LatentClassifier.ForPixels() : LatentClassifier.For(encoder))
                         .WithHiddenLayers([.. options.HiddenLayers])
@@ -171,7 +181,7 @@ public static class LabelEfficiencyStudy
                         .WithSeed(seed)
                         .WithTrainingDefaults(training);
                     using var classifier = builder.Build();
-                    classifier.Train(sample, training, cancellationToken: cancellationToken);
+                    classifier.Train(sample, training, run, cancellationToken);
                     var accuracy = classifier.Evaluate(test).Accuracy;
                     var trial = new LabelEfficiencyTrial(name, count, seed, accuracy, epochs, watch.Elapsed);
                     trials.Add(trial);

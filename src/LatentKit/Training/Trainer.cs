@@ -113,17 +113,24 @@ internal static class Trainer
     /// <see cref="TrainingDivergedException"/> is thrown. One snapshot, one pass over the weights and one small
     /// forward pass per epoch cost far less than checks at every step.
     /// </para>
+    /// <para>
+    /// After each epoch the run's callbacks get an <see cref="EpochSummary"/> (training loss, and validation loss when
+    /// there is validation data: figures the loop computes anyway, so callbacks cost nothing extra); a callback may stop
+    /// training, scale the learning rate from the next epoch, or remember weights that are restored at the end.
+    /// Cancellation throws <see cref="TrainingCanceledException"/> with the epochs run so far.
+    /// </para>
     /// </summary>
     public static TrainingHistory Train(
         ITrainable model,
         TrainingData training,
         TrainingData? validation,
         TrainingOptions options,
-        IProgress<TrainingProgress>? progress,
-        ILogger? logger,
+        TrainingRun run,
         CancellationToken cancellationToken)
     {
-        options.Validate();
+        ValidateSettings(options, run);
+        var progress = run.Progress;
+        var logger = run.Logger;
         if (training.Count == 0)
         {
             throw new ArgumentException($"Cannot train {model.DisplayName} on an empty dataset.", nameof(training));
@@ -146,18 +153,20 @@ internal static class Trainer
             }
         }
 
+        CheckMonitoredMetrics(run, validation is not null);
+
         if (FirstNonFinite(model.Network) is { } broken)
         {
             throw new ArgumentException($"{model.DisplayName} holds a non-finite weight ({Format(broken)}) before training; build or load it again.", nameof(model));
         }
 
-        var previousThreads = options.Threads is null ? (int?)null : torch.get_num_threads();
-        if (options.Threads is { } threads)
+        var previousThreads = run.Threads is null ? (int?)null : torch.get_num_threads();
+        if (run.Threads is { } threads)
         {
             torch.set_num_threads(threads);
         }
 
-        if (options.Device is { } device)
+        if (run.Device is { } device)
         {
             model.MoveTo(device);
         }
@@ -167,9 +176,13 @@ internal static class Trainer
         Dictionary<string, Tensor>? epochStart = null;
         double bestLoss = double.PositiveInfinity;
         int? bestEpoch = null;
-        var epochsWithoutImprovement = 0;
-        var stoppedEarly = false;
         var cancelled = false;
+        var control = new TrainingControl(() =>
+        {
+            DisposeAll(best);
+            best = Snapshot(model.Network);
+        });
+        var appliedFactor = 1.0;
 
         // The run's own generators: batch order (managed) and sampling noise (native), both from the seed and
         // independent of TorchSharp's global generator, which other threads may use.
@@ -189,6 +202,11 @@ internal static class Trainer
 
         try
         {
+            foreach (var callback in run.Callbacks)
+            {
+                callback.OnTrainingBegin();
+            }
+
             for (var epoch = 1; epoch <= options.Epochs && !cancelled; epoch++)
             {
                 DisposeAll(epochStart);
@@ -219,9 +237,9 @@ internal static class Trainer
                         var indices = permutation.narrow(0, start, count);
                         var (raw, targets) = training.ReadBatch(indices, model.Device);
                         var inputs = model.PrepareInputs(raw);
-                        if (options.LearningRateSchedule != LearningRateSchedule.None)
+                        if (options.LearningRateSchedule != LearningRateSchedule.None || appliedFactor != 1.0)
                         {
-                            var factor = options.LearningRateFactor(epoch, batch, totalBatches);
+                            var factor = options.LearningRateFactor(epoch, batch, totalBatches) * appliedFactor;
                             for (var i = 0; i < optimizers.Length; i++)
                             {
                                 foreach (var group in optimizers[i].ParamGroups)
@@ -256,7 +274,7 @@ internal static class Trainer
                     if (progress is not null)
                     {
                         var elapsed = epochWatch.Elapsed;
-                        if (lastReport is null || batchesDone == totalBatches || elapsed - lastReport.Value >= options.ProgressInterval)
+                        if (lastReport is null || batchesDone == totalBatches || elapsed - lastReport.Value >= run.ProgressInterval)
                         {
                             lastReport = elapsed;
                             progress.Report(new TrainingProgress(epoch, options.Epochs, batchesDone, totalBatches, lossSum / seen, seen / Math.Max(elapsed.TotalSeconds, 1e-9)));
@@ -294,16 +312,6 @@ internal static class Trainer
                     {
                         bestLoss = validationLoss.Value;
                         bestEpoch = epoch;
-                        epochsWithoutImprovement = 0;
-                        if (options.EarlyStoppingPatience is not null)
-                        {
-                            DisposeAll(best);
-                            best = Snapshot(model.Network);
-                        }
-                    }
-                    else
-                    {
-                        epochsWithoutImprovement++;
                     }
                 }
 
@@ -320,12 +328,41 @@ internal static class Trainer
                     result.ImagesPerSecond,
                     cancelled ? " (cancelled)" : string.Empty);
 
-                if (options.EarlyStoppingPatience is { } patience && epochsWithoutImprovement >= patience && epoch < options.Epochs)
+                if (cancelled || run.Callbacks.Count == 0)
                 {
-                    stoppedEarly = true;
-                    logger?.LogInformation("{Model}: early stopping after epoch {Epoch}, keeping the weights of epoch {BestEpoch}", model.DisplayName, epoch, bestEpoch);
+                    continue;
+                }
+
+                var metrics = new Dictionary<string, double> { [Metric.Loss] = result.TrainingLoss };
+                if (validationLoss is { } v)
+                {
+                    metrics[Metric.ValidationLoss] = v;
+                }
+
+                var summary = new EpochSummary(epoch, options.Epochs, metrics, appliedFactor, result.Duration, result.ImagesPerSecond);
+                foreach (var callback in run.Callbacks)
+                {
+                    callback.OnEpochEnd(summary, control);
+                }
+
+                appliedFactor = control.LearningRateFactor;
+                if (control.StopRequested)
+                {
+                    if (epoch < options.Epochs)
+                    {
+                        logger?.LogInformation("{Model}: stopped after epoch {Epoch}: {Reason}", model.DisplayName, epoch, control.StopReason);
+                    }
+
                     break;
                 }
+            }
+
+            if (cancelled)
+            {
+                throw new TrainingCanceledException(
+                    new TrainingHistory(epochs, bestEpoch, stopReason: null),
+                    $"Training {model.DisplayName} was cancelled after {epochs.Count(e => e.Completed)} of {options.Epochs} epochs; the exception's History holds the epochs run so far.",
+                    cancellationToken);
             }
 
             if (best is not null)
@@ -349,7 +386,42 @@ internal static class Trainer
             }
         }
 
-        return new TrainingHistory(epochs, bestEpoch, stoppedEarly, cancelled);
+        var stopped = control.StopRequested && epochs.Count < options.Epochs ? control.StopReason : null;
+        return new TrainingHistory(epochs, bestEpoch, stopped);
+    }
+
+    /// <summary>Checks the options and the run together: one <see cref="LatentKitValidationException"/> lists every invalid setting of both.</summary>
+    public static void ValidateSettings(TrainingOptions options, TrainingRun run)
+    {
+        var errors = new ValidationErrors();
+        errors.AddFrom(options.Validate);
+        errors.AddFrom(run.Validate);
+        errors.ThrowIfAny();
+    }
+
+    /// <summary>
+    /// Refuses, before training, a built-in callback that monitors a metric this run will not have (such as
+    /// <see cref="Metric.ValidationLoss"/> without validation data), instead of failing after the first epoch.
+    /// </summary>
+    private static void CheckMonitoredMetrics(TrainingRun run, bool hasValidation)
+    {
+        string[] available = hasValidation ? [Metric.Loss, Metric.ValidationLoss] : [Metric.Loss];
+        foreach (var callback in run.Callbacks)
+        {
+            var (name, monitor) = callback switch
+            {
+                EarlyStopping e => (nameof(EarlyStopping), e.Monitor),
+                ReduceLearningRateOnPlateau r => (nameof(ReduceLearningRateOnPlateau), r.Monitor),
+                _ => (null, null),
+            };
+            if (monitor is not null && !available.Contains(monitor))
+            {
+                throw new LatentKitValidationException([new ValidationError(
+                    nameof(TrainingRun.Callbacks),
+                    monitor,
+                    $"TrainingRun.Callbacks: {name} monitors '{monitor}', but this run has: {string.Join(", ", available)}. For '{Metric.ValidationLoss}' set TrainingOptions.ValidationFraction or TrainingRun.ValidationSet.")]);
+            }
+        }
     }
 
     /// <summary>Mean loss of <paramref name="model"/> on <paramref name="data"/> (its first <paramref name="limit"/> samples) in evaluation mode, without gradients.</summary>

@@ -1,5 +1,3 @@
-using TorchSharp;
-
 namespace LatentKit;
 
 /// <summary>The optimizer that updates the weights.</summary>
@@ -38,14 +36,12 @@ public enum LearningRateSchedule
 }
 
 /// <summary>
-/// How a model is trained: epochs, batches, optimizer, seed, threads, validation and early stopping. Immutable; make
-/// variations with <c>with</c>.
+/// How a model is trained: epochs, batches, optimizer, schedule, seed and validation split. These hyperparameters are
+/// saved with the model; where and how a run happens (device, threads, progress, logging, a separate validation set,
+/// callbacks such as <see cref="EarlyStopping"/>) is a <see cref="TrainingRun"/>. Immutable; make variations with <c>with</c>.
 /// </summary>
 public sealed record TrainingOptions
 {
-    /// <summary>The largest accepted <see cref="Threads"/> (1024).</summary>
-    public const int MaxThreads = 1024;
-
     /// <summary>
     /// The largest accepted <see cref="LearningRate"/>, <see cref="Momentum"/> and <see cref="WeightDecay"/>: the
     /// largest float (about 3.4E+38), since the optimizers compute in single precision.
@@ -84,40 +80,16 @@ public sealed record TrainingOptions
     /// random draws of training (the VAE's sampling noise, a denoising autoencoder's corruption, a classifier head's
     /// dropout masks). TorchSharp's global generator is neither seeded nor used by training, so other code drawing
     /// from it, before or during the run, does not change the run. The weights' initialisation is seeded by the
-    /// builder (<c>WithSeed</c>), not here. The same seeds, settings and data on the CPU with <see cref="Threads"/> = 1
-    /// give the same losses and weights. Default 42.
+    /// builder (<c>WithSeed</c>), not here. The same seeds, settings and data on the CPU with one thread
+    /// give the same losses and weights (<see cref="TrainingRun.Threads"/>). Default 42.
     /// </summary>
     public int Seed { get; init; } = 42;
 
     /// <summary>
-    /// The device to train on; the model is moved there first. <see langword="null"/> (the default) trains where the
-    /// model is, which is the CPU unless it was built for another device.
-    /// </summary>
-    public torch.Device? Device { get; init; }
-
-    /// <summary>
-    /// Number of CPU threads TorchSharp uses while training (restored afterwards); <see langword="null"/> leaves
-    /// TorchSharp's setting as it is. From 1 to <see cref="MaxThreads"/>. Use 1 for bit-for-bit repeatable runs.
-    /// </summary>
-    public int? Threads { get; init; }
-
-    /// <summary>
     /// Fraction of the training data held out (at random, by <see cref="Seed"/>) to compute a validation loss each
-    /// epoch, in (0, 1). Ignored when <see cref="ValidationSet"/> is given. Default <see langword="null"/>: no validation.
+    /// epoch, in (0, 1). Ignored when <see cref="TrainingRun.ValidationSet"/> is given. Default <see langword="null"/>: no validation.
     /// </summary>
     public double? ValidationFraction { get; init; }
-
-    /// <summary>A separate validation dataset whose loss is computed after each epoch. Takes precedence over <see cref="ValidationFraction"/>.</summary>
-    public MnistDataset? ValidationSet { get; init; }
-
-    /// <summary>
-    /// Stop when the validation loss has not improved for this many epochs, and keep the weights of the best epoch.
-    /// Needs <see cref="ValidationFraction"/> or <see cref="ValidationSet"/>. Default <see langword="null"/>: off.
-    /// </summary>
-    public int? EarlyStoppingPatience { get; init; }
-
-    /// <summary>Shortest interval between two progress reports within an epoch (the last batch of an epoch is always reported). Default 100 ms.</summary>
-    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// The factor (in [0, 1]) the schedule applies to each optimizer group's base learning rate at a batch.
@@ -133,90 +105,63 @@ public sealed record TrainingOptions
     };
 
     /// <summary>Checks every setting.</summary>
-    /// <exception cref="ArgumentException">A setting is out of range; <see cref="ArgumentException.ParamName"/> names the property and the message gives the value.</exception>
+    /// <exception cref="LatentKitValidationException">Settings are out of range: its <see cref="LatentKitValidationException.Errors"/> lists every one (property, value, rule); <see cref="ArgumentException.ParamName"/> names the first and the message gives the values.</exception>
     public void Validate()
     {
+        var errors = new ValidationErrors();
         if (Epochs <= 0)
         {
-            throw Bad(nameof(Epochs), Epochs, "must be at least 1");
+            Bad(errors, nameof(Epochs), Epochs, "must be at least 1");
         }
 
         if (BatchSize <= 0)
         {
-            throw Bad(nameof(BatchSize), BatchSize, "must be at least 1");
+            Bad(errors, nameof(BatchSize), BatchSize, "must be at least 1");
         }
 
         if (!(LearningRate > 0 && LearningRate <= MaxCoefficient))
         {
-            throw Bad(nameof(LearningRate), LearningRate, "must be a number above 0 and at most 3.4028235E+38 (the largest float)");
+            Bad(errors, nameof(LearningRate), LearningRate, "must be a number above 0 and at most 3.4028235E+38 (the largest float)");
         }
 
         if (!Enum.IsDefined(Optimizer))
         {
-            throw Bad(nameof(Optimizer), Optimizer, "is not a known optimizer");
+            Bad(errors, nameof(Optimizer), Optimizer, "is not a known optimizer");
         }
 
         if (!(Momentum >= 0 && Momentum <= MaxCoefficient))
         {
-            throw Bad(nameof(Momentum), Momentum, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
+            Bad(errors, nameof(Momentum), Momentum, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
         }
 
         if (!(WeightDecay >= 0 && WeightDecay <= MaxCoefficient))
         {
-            throw Bad(nameof(WeightDecay), WeightDecay, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
+            Bad(errors, nameof(WeightDecay), WeightDecay, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
         }
 
         if (!Enum.IsDefined(LearningRateSchedule))
         {
-            throw Bad(nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");
+            Bad(errors, nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");
         }
 
         if (LearningRateStepEpochs <= 0)
         {
-            throw Bad(nameof(LearningRateStepEpochs), LearningRateStepEpochs, "must be at least 1");
+            Bad(errors, nameof(LearningRateStepEpochs), LearningRateStepEpochs, "must be at least 1");
         }
 
         if (!(LearningRateStepFactor > 0 && LearningRateStepFactor <= 1))
         {
-            throw Bad(nameof(LearningRateStepFactor), LearningRateStepFactor, "must be above 0 and at most 1");
-        }
-
-        if (Threads is { } threads && !(threads >= 1 && threads <= MaxThreads))
-        {
-            throw Bad(nameof(Threads), threads, $"must be at least 1 and at most {MaxThreads} (or null for TorchSharp's default)");
+            Bad(errors, nameof(LearningRateStepFactor), LearningRateStepFactor, "must be above 0 and at most 1");
         }
 
         if (ValidationFraction is { } fraction && !(fraction > 0 && fraction < 1))
         {
-            throw Bad(nameof(ValidationFraction), fraction, "must be between 0 and 1 (exclusive)");
+            Bad(errors, nameof(ValidationFraction), fraction, "must be between 0 and 1 (exclusive)");
         }
 
-        if (ValidationSet is { Count: 0 })
-        {
-            throw Bad(nameof(ValidationSet), ValidationSet.Name, "is empty");
-        }
-
-        if (EarlyStoppingPatience is { } patience)
-        {
-            if (patience <= 0)
-            {
-                throw Bad(nameof(EarlyStoppingPatience), patience, "must be at least 1 (or null for no early stopping)");
-            }
-
-            if (ValidationFraction is null && ValidationSet is null)
-            {
-                throw Bad(nameof(EarlyStoppingPatience), patience, "needs a validation loss: set ValidationFraction or ValidationSet");
-            }
-        }
-
-        if (ProgressInterval < TimeSpan.Zero)
-        {
-            throw Bad(nameof(ProgressInterval), ProgressInterval, "must not be negative");
-        }
+        errors.ThrowIfAny();
     }
 
-    private static ArgumentException Bad(string property, object value, string rule) =>
-        new($"TrainingOptions.{property} = {Format(value)} {rule}.", property);
-
-    private static string Format(object value) => value is IFormattable f ? f.ToString(null, System.Globalization.CultureInfo.InvariantCulture) : value.ToString() ?? "null";
+    private static void Bad(ValidationErrors errors, string property, object value, string rule) =>
+        errors.Add(property, value, $"TrainingOptions.{property} = {ValidationErrors.Format(value)} {rule}.");
 }

@@ -21,28 +21,27 @@ public sealed record EpochResult(int Epoch, double TrainingLoss, double? Validat
 /// <summary>What happened during a training run.</summary>
 public sealed class TrainingHistory
 {
-    internal TrainingHistory(IReadOnlyList<EpochResult> epochs, int? bestEpoch, bool stoppedEarly, bool wasCancelled)
+    internal TrainingHistory(IReadOnlyList<EpochResult> epochs, int? bestEpoch, string? stopReason)
     {
         Epochs = epochs;
         BestEpoch = bestEpoch;
-        StoppedEarly = stoppedEarly;
-        WasCancelled = wasCancelled;
+        StopReason = stopReason;
     }
 
-    /// <summary>One result per epoch run (an epoch interrupted by cancellation included, marked not completed).</summary>
+    /// <summary>One result per epoch run (in the history of a <see cref="TrainingCanceledException"/>, the interrupted epoch included, marked not completed).</summary>
     public IReadOnlyList<EpochResult> Epochs { get; }
 
     /// <summary>
-    /// The epoch with the lowest validation loss, whose weights the model keeps when early stopping is on;
-    /// <see langword="null"/> without validation.
+    /// The epoch with the lowest validation loss (whose weights the model keeps with an <see cref="EarlyStopping"/>
+    /// callback that restores the best weights); <see langword="null"/> without validation.
     /// </summary>
     public int? BestEpoch { get; }
 
-    /// <summary>True when early stopping ended training before the planned epochs.</summary>
-    public bool StoppedEarly { get; }
+    /// <summary>True when a callback (such as <see cref="EarlyStopping"/>) ended training before the planned epochs.</summary>
+    public bool StoppedEarly => StopReason is not null;
 
-    /// <summary>True when the cancellation token stopped training; the model is usable and the history holds the epochs so far.</summary>
-    public bool WasCancelled { get; }
+    /// <summary>Why a callback stopped training (<see cref="TrainingControl.Stop"/>), or <see langword="null"/> when every planned epoch ran.</summary>
+    public string? StopReason { get; }
 
     /// <summary>Training loss of the last epoch, or NaN when no epoch ran.</summary>
     public double FinalTrainingLoss => Epochs.Count == 0 ? double.NaN : Epochs[^1].TrainingLoss;
@@ -108,4 +107,28 @@ public enum DivergenceKind
 
     /// <summary>The trained model's outputs: its loss in evaluation mode on the first training samples, checked once at the end.</summary>
     Outputs,
+}
+
+/// <summary>
+/// Training was cancelled through its <see cref="CancellationToken"/>: the one rule of LatentKit for cancellation.
+/// Every <c>Train</c>, <see cref="ReferenceScenario.Run"/> and <see cref="Studies.LabelEfficiencyStudy"/> throws it
+/// (never a half-trained result reported as finished). <see cref="History"/> holds the epochs run so far (the
+/// interrupted one marked not completed). The model stays usable: its weights are those after the last batch run,
+/// which passed the divergence guard's checks.
+/// </summary>
+public sealed class TrainingCanceledException : OperationCanceledException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="history">The epochs run before cancellation.</param>
+    /// <param name="message">What was cancelled.</param>
+    /// <param name="cancellationToken">The token that was cancelled.</param>
+    public TrainingCanceledException(TrainingHistory history, string message, CancellationToken cancellationToken)
+        : base(message, cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        History = history;
+    }
+
+    /// <summary>The partial history: the epochs run before cancellation.</summary>
+    public TrainingHistory History { get; }
 }

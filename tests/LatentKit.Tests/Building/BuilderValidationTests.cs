@@ -40,7 +40,7 @@ public class BuilderValidationTests
     public void Build_rejects_invalid_settings_naming_the_parameter_and_value(string name, Func<object> build, string parameter, string message)
     {
         var act = () => build();
-        act.Should().Throw<ArgumentException>(name).Where(e => e.ParamName == parameter).WithMessage(message);
+        act.Should().Throw<LatentKitValidationException>(name).Where(e => e.ParamName == parameter).WithMessage(message);
     }
 
     [Fact]
@@ -63,25 +63,25 @@ public class BuilderValidationTests
     {
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         var noLayers = () => LatentClassifier.For(autoencoder).WithHiddenLayers().Build();
-        noLayers.Should().Throw<ArgumentException>().Where(e => e.ParamName == "widths");
+        noLayers.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "widths");
         var zero = () => LatentClassifier.For(autoencoder).WithHiddenLayers(0).Build();
-        zero.Should().Throw<ArgumentException>().Where(e => e.ParamName == "widths").WithMessage("*entry 0 is 0*");
+        zero.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "widths").WithMessage("*entry 0 is 0*");
         var lr = () => LatentClassifier.For(autoencoder).WithLearningRate(-1).Build();
-        lr.Should().Throw<ArgumentException>().Where(e => e.ParamName == "learningRate").WithMessage("*-1*");
+        lr.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "learningRate").WithMessage("*-1*");
         var head = () => LatentClassifier.For(autoencoder).WithHead((ClassifierHead)7).Build();
-        head.Should().Throw<ArgumentException>().Where(e => e.ParamName == "head");
+        head.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "head");
         var dropout = () => LatentClassifier.For(autoencoder).WithDropout(1.5).Build();
-        dropout.Should().Throw<ArgumentException>().Where(e => e.ParamName == "probability").WithMessage("*1.5*");
+        dropout.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "probability").WithMessage("*1.5*");
         var activation = () => LatentClassifier.For(autoencoder).WithActivation((Activation)99).Build();
-        activation.Should().Throw<ArgumentException>().Where(e => e.ParamName == "activation").WithMessage("*99*");
+        activation.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "activation").WithMessage("*99*");
         var wide = () => LatentClassifier.For(autoencoder).WithHiddenLayers(16, 70_000).Build();
-        wide.Should().Throw<ArgumentException>().Where(e => e.ParamName == "widths").WithMessage("*at most 65536*entry 1 is 70000*");
+        wide.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "widths").WithMessage("*at most 65536*entry 1 is 70000*");
         var huge = () => LatentClassifier.For(autoencoder).WithHiddenLayers(65_536, 65_536).Build();
-        huge.Should().Throw<ArgumentException>().Where(e => e.ParamName == "widths").WithMessage("*parameters*");
+        huge.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "widths").WithMessage("*parameters*");
         var encoderRate = () => LatentClassifier.For(autoencoder).WithFineTuning(-0.5).Build();
-        encoderRate.Should().Throw<ArgumentException>().Where(e => e.ParamName == "encoderLearningRate").WithMessage("*-0.5*");
+        encoderRate.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "encoderLearningRate").WithMessage("*-0.5*");
         var encoderRateNaN = () => LatentClassifier.For(autoencoder).WithFineTuning(double.NaN).Build();
-        encoderRateNaN.Should().Throw<ArgumentException>().Where(e => e.ParamName == "encoderLearningRate").WithMessage("*NaN*");
+        encoderRateNaN.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "encoderLearningRate").WithMessage("*NaN*");
     }
 
     public static TheoryData<TrainingOptions, string> InvalidOptions => new()
@@ -92,10 +92,7 @@ public class BuilderValidationTests
         { new TrainingOptions { LearningRate = double.NaN }, nameof(TrainingOptions.LearningRate) },
         { new TrainingOptions { WeightDecay = -1 }, nameof(TrainingOptions.WeightDecay) },
         { new TrainingOptions { Momentum = -1 }, nameof(TrainingOptions.Momentum) },
-        { new TrainingOptions { Threads = 0 }, nameof(TrainingOptions.Threads) },
         { new TrainingOptions { ValidationFraction = 1.0 }, nameof(TrainingOptions.ValidationFraction) },
-        { new TrainingOptions { EarlyStoppingPatience = 2 }, nameof(TrainingOptions.EarlyStoppingPatience) },
-        { new TrainingOptions { EarlyStoppingPatience = 0, ValidationFraction = 0.1 }, nameof(TrainingOptions.EarlyStoppingPatience) },
     };
 
     [Theory]
@@ -103,7 +100,109 @@ public class BuilderValidationTests
     public void Training_options_validation_names_the_property(TrainingOptions options, string property)
     {
         var act = () => options.Validate();
-        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == property).WithMessage($"*{property}*");
+        act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == property).WithMessage($"*{property}*");
+    }
+
+    public static TheoryData<TrainingRun, string, string> InvalidRuns => new()
+    {
+        { new TrainingRun { Threads = 0 }, nameof(TrainingRun.Threads), "TrainingRun.Threads = 0 must be at least 1*" },
+        { new TrainingRun { Threads = TrainingRun.MaxThreads + 1 }, nameof(TrainingRun.Threads), "*at most 1024*" },
+        { new TrainingRun { ProgressInterval = TimeSpan.FromSeconds(-1) }, nameof(TrainingRun.ProgressInterval), "*must not be negative*" },
+        { new TrainingRun { ValidationSet = Synthetic.Digits(0) }, nameof(TrainingRun.ValidationSet), "*is empty*" },
+        { new TrainingRun { Callbacks = [null!] }, nameof(TrainingRun.Callbacks), "*must not hold null (at index 0)*" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidRuns))]
+    public void Training_run_validation_names_the_property(TrainingRun run, string property, string message)
+    {
+        var act = run.Validate;
+        act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == property).WithMessage(message);
+    }
+
+    public static TheoryData<string, string, string> InvalidCallbackSettings => new()
+    {
+        { "patience", "patience", "EarlyStopping patience = 0 must be at least 1*" },
+        { "minDelta", "minDelta", "EarlyStopping minDelta = -1 must be a finite number of at least 0*" },
+        { "monitor", "monitor", "EarlyStopping monitor = ' ' must name a metric*" },
+        { "factor", "factor", "ReduceLearningRateOnPlateau factor = 1 must be above 0 and below 1*" },
+        { "minLearningRateFactor", "minLearningRateFactor", "ReduceLearningRateOnPlateau minLearningRateFactor = 0 must be above 0 and at most 1*" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidCallbackSettings))]
+    public void Callback_settings_are_checked_when_made(string setting, string parameter, string message)
+    {
+        Action act = setting switch
+        {
+            "patience" => () => _ = new EarlyStopping(patience: 0),
+            "minDelta" => () => _ = new EarlyStopping(minDelta: -1),
+            "monitor" => () => _ = new EarlyStopping(monitor: " "),
+            "factor" => () => _ = new ReduceLearningRateOnPlateau(factor: 1),
+            _ => () => _ = new ReduceLearningRateOnPlateau(minLearningRateFactor: 0),
+        };
+        act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == parameter).WithMessage(message);
+    }
+
+    [Fact]
+    public void Early_stopping_on_the_validation_loss_without_validation_data_is_refused_before_training()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var act = () => model.Train(Synthetic.Digits(20), new TrainingOptions { Epochs = 1 }, new TrainingRun { Threads = 1, Callbacks = [new EarlyStopping(patience: 2)] });
+        act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == nameof(TrainingRun.Callbacks))
+            .WithMessage("*EarlyStopping monitors 'val_loss'*this run has: loss*ValidationFraction or TrainingRun.ValidationSet*");
+    }
+
+    [Fact]
+    public void Every_invalid_training_option_is_reported_at_once_with_its_name_value_and_rule()
+    {
+        var options = new TrainingOptions { Epochs = 0, BatchSize = -3, LearningRate = double.NaN, ValidationFraction = 1.5 };
+        var act = options.Validate;
+
+        var error = act.Should().Throw<LatentKitValidationException>().Which;
+        error.Errors.Select(e => (e.Setting, e.Value)).Should().Equal(
+            (nameof(TrainingOptions.Epochs), "0"),
+            (nameof(TrainingOptions.BatchSize), "-3"),
+            (nameof(TrainingOptions.LearningRate), "NaN"),
+            (nameof(TrainingOptions.ValidationFraction), "1.5"));
+        error.Errors[0].Rule.Should().Be("TrainingOptions.Epochs = 0 must be at least 1.");
+        error.ParamName.Should().Be(nameof(TrainingOptions.Epochs));
+        error.Message.Should().StartWith("4 invalid settings: (1) TrainingOptions.Epochs = 0 must be at least 1. (2) TrainingOptions.BatchSize = -3");
+    }
+
+    [Fact]
+    public void Train_reports_the_invalid_settings_of_the_options_and_the_run_together()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var act = () => model.Train(Synthetic.Digits(20), new TrainingOptions { Epochs = 0 }, new TrainingRun { Threads = 0, ProgressInterval = TimeSpan.FromSeconds(-1) });
+        act.Should().Throw<LatentKitValidationException>().Which.Errors.Select(e => e.Setting)
+            .Should().Equal(nameof(TrainingOptions.Epochs), nameof(TrainingRun.Threads), nameof(TrainingRun.ProgressInterval));
+    }
+
+    [Fact]
+    public void A_builder_reports_every_invalid_architecture_setting_and_training_default_at_once()
+    {
+        var act = () => Autoencoders.Dense().WithHiddenLayers(0).WithLatentSize(-1).WithDenoising(2, 0.1).WithTrainingDefaults(new TrainingOptions { BatchSize = 0 }).Build();
+        var error = act.Should().Throw<LatentKitValidationException>().Which;
+        error.Errors.Select(e => (e.Setting, e.Value)).Should().Equal(
+            ("latentSize", "-1"),
+            ("widths", "0"),
+            ("noiseStd", "2"),
+            (nameof(TrainingOptions.BatchSize), "0"));
+        error.ParamName.Should().Be("latentSize");
+
+        using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
+        var classifier = () => LatentClassifier.For(autoencoder).WithHiddenLayers(-2).WithDropout(1.5).WithFineTuning(-1).Build();
+        classifier.Should().Throw<LatentKitValidationException>().Which.Errors.Select(e => e.Setting)
+            .Should().Equal("widths", "probability", "encoderLearningRate");
+    }
+
+    [Fact]
+    public void A_callback_reports_every_invalid_setting_at_once()
+    {
+        var act = () => new ReduceLearningRateOnPlateau(monitor: "", factor: 2, patience: 0, minDelta: double.NaN, minLearningRateFactor: 0);
+        act.Should().Throw<LatentKitValidationException>().Which.Errors.Select(e => e.Setting)
+            .Should().Equal("monitor", "factor", "patience", "minDelta", "minLearningRateFactor");
     }
 
     [Fact]
@@ -111,6 +210,6 @@ public class BuilderValidationTests
     {
         using var model = SmallModels.Build(AutoencoderKind.Dense);
         var act = () => model.Train(Synthetic.Digits(20), new TrainingOptions { BatchSize = 0 });
-        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "BatchSize");
+        act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "BatchSize");
     }
 }

@@ -6,7 +6,9 @@ namespace LatentKit.Tests.Data;
 /// <summary>The general <see cref="Dataset"/>: in-memory makers, their validation, views and batches.</summary>
 public sealed class DatasetTests
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 2, BatchSize = 16, LearningRate = 3e-3, Threads = 1, Seed = 5 };
+    private static readonly TrainingOptions Quick = new() { Epochs = 2, BatchSize = 16, LearningRate = 3e-3, Seed = 5 };
+
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
 
     /// <summary>Colour images 3 x 4 x 5 whose first byte is the sample's index and labels i % 4.</summary>
     private static Dataset ColourImages(int count)
@@ -228,7 +230,7 @@ public sealed class DatasetTests
         using var model = SmallModels.Build(AutoencoderKind.Dense);
 
         var before = model.Evaluate(unlabelled);
-        var history = model.Train(unlabelled, Quick with { Epochs = 3, ValidationFraction = null });
+        var history = model.Train(unlabelled, Quick with { Epochs = 3, ValidationFraction = null }, OneThread);
         var after = model.Evaluate(unlabelled);
         using var codes = model.EncodeDataset(unlabelled);
 
@@ -239,7 +241,7 @@ public sealed class DatasetTests
 
         // The same images through MnistDataset train to the same weights (one reading path).
         using var twin = SmallModels.Build(AutoencoderKind.Dense);
-        var twinHistory = twin.Train(digits, Quick with { Epochs = 3, ValidationFraction = null });
+        var twinHistory = twin.Train(digits, Quick with { Epochs = 3, ValidationFraction = null }, OneThread);
         twinHistory.Epochs[^1].TrainingLoss.Should().BeApproximately(history.Epochs[^1].TrainingLoss, 1e-6);
     }
 
@@ -252,8 +254,8 @@ public sealed class DatasetTests
         using var model = SmallModels.Build(AutoencoderKind.Dense);
         using var twin = SmallModels.Build(AutoencoderKind.Dense);
 
-        var fromFloats = model.Train(features, Quick with { Epochs = 1 });
-        var fromBytes = twin.Train(digits, Quick with { Epochs = 1 });
+        var fromFloats = model.Train(features, Quick with { Epochs = 1 }, OneThread);
+        var fromBytes = twin.Train(digits, Quick with { Epochs = 1 }, OneThread);
 
         fromFloats.Epochs[0].TrainingLoss.Should().BeApproximately(fromBytes.Epochs[0].TrainingLoss, 1e-5);
     }
@@ -265,7 +267,7 @@ public sealed class DatasetTests
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithSeed(1).Build();
 
-        var train = Assert.Throws<ArgumentException>(() => classifier.Train(unlabelled, Quick));
+        var train = Assert.Throws<ArgumentException>(() => classifier.Train(unlabelled, Quick, OneThread));
         train.ParamName.Should().Be("training");
         train.Message.Should().Contain("Dataset 'no labels here' has no labels");
         var evaluate = Assert.Throws<ArgumentException>(() => classifier.Evaluate(unlabelled));
@@ -282,7 +284,7 @@ public sealed class DatasetTests
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithSeed(1).Build();
 
-        classifier.Train(general, Quick with { Epochs = 2 });
+        classifier.Train(general, Quick with { Epochs = 2 }, OneThread);
         var metrics = classifier.Evaluate(general);
 
         metrics.ConfusionMatrix.Cast<int>().Sum().Should().Be(100);
@@ -302,7 +304,7 @@ public sealed class DatasetTests
         var data = Dataset.FromImages(new byte[channels * height * width * 2], channels, height, width, "other shape");
         using var model = SmallModels.Build(kind);
 
-        foreach (var call in new Action[] { () => model.Train(data, Quick), () => model.Evaluate(data), () => model.EncodeDataset(data).Dispose() })
+        foreach (var call in new Action[] { () => model.Train(data, Quick, OneThread), () => model.Evaluate(data), () => model.EncodeDataset(data).Dispose() })
         {
             var error = Assert.Throws<ArgumentException>(call);
             error.Message.Should().Contain($"Dataset 'other shape' has samples of shape [{channels}, {height}, {width}]").And.Contain(message);
@@ -334,10 +336,10 @@ public sealed class DatasetTests
         using var convolutional = SmallModels.Build(AutoencoderKind.Convolutional);
         using var tuned = LatentClassifier.For(convolutional).WithSeed(1).WithFineTuning(1e-4).Build();
 
-        Assert.Throws<ArgumentException>(() => classifier.Train(colour, Quick)).Message.Should().Contain("has samples of shape [3, 4, 5], but Dense autoencoder");
-        Assert.Throws<ArgumentException>(() => tuned.Train(colour, Quick)).Message.Should().Contain("has samples of shape [3, 4, 5], but Convolutional autoencoder");
+        Assert.Throws<ArgumentException>(() => classifier.Train(colour, Quick, OneThread)).Message.Should().Contain("has samples of shape [3, 4, 5], but Dense autoencoder");
+        Assert.Throws<ArgumentException>(() => tuned.Train(colour, Quick, OneThread)).Message.Should().Contain("has samples of shape [3, 4, 5], but Convolutional autoencoder");
         Assert.Throws<ArgumentException>(() => classifier.Evaluate(colour)).ParamName.Should().Be("data");
-        Assert.Throws<ArgumentException>(() => classifier.Train(manyClasses, Quick)).Message.Should().Contain("Dataset 'twelve classes' has 12 classes, but the classifier's head has 10 outputs");
+        Assert.Throws<ArgumentException>(() => classifier.Train(manyClasses, Quick, OneThread)).Message.Should().Contain("Dataset 'twelve classes' has 12 classes, but the classifier's head has 10 outputs");
     }
 
     [Fact]

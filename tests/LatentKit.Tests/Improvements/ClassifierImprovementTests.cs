@@ -5,7 +5,9 @@ namespace LatentKit.Tests.Improvements;
 
 public class ClassifierImprovementTests
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Seed = 5 };
+    private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Seed = 5 };
+
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
 
     private static float[] EncoderWeights(IAutoencoder model) =>
         ((AutoencoderBase)model).EncoderLayers.parameters().SelectMany(p => SmallModels.Values(p.detach())).ToArray();
@@ -21,7 +23,7 @@ public class ClassifierImprovementTests
         classifier.BatchNorm.Should().BeTrue();
         classifier.Dropout.Should().Be(0.2);
 
-        var history = classifier.Train(data, Quick with { Epochs = 6, LearningRateSchedule = LearningRateSchedule.Cosine });
+        var history = classifier.Train(data, Quick with { Epochs = 6, LearningRateSchedule = LearningRateSchedule.Cosine }, OneThread);
         history.Epochs[^1].TrainingLoss.Should().BeLessThan(history.Epochs[0].TrainingLoss);
         using var scope = NewDisposeScope();
         var probabilities = classifier.PredictProbabilities(data.ImagesToTensor(0, 7));
@@ -77,7 +79,7 @@ public class ClassifierImprovementTests
         classifier.Autoencoder.LatentSize.Should().Be(784);
         classifier.Head.named_children().First().module.Should().BeOfType<TorchSharp.Modules.Linear>()
             .Which.weight!.shape.Should().Equal(32, 784);
-        classifier.Train(data, Quick with { Epochs = 5 });
+        classifier.Train(data, Quick with { Epochs = 5 }, OneThread);
         classifier.Evaluate(data).Accuracy.Should().BeGreaterThan(0.9);
     }
 
@@ -92,7 +94,7 @@ public class ClassifierImprovementTests
         using var classifier = LatentClassifier.For(autoencoder).WithBatchNorm().WithDropout(0.1).Build();
         classifier.IsFineTuned.Should().BeFalse();
         classifier.Autoencoder.Should().BeSameAs(autoencoder);
-        classifier.Train(Synthetic.Digits(100), Quick with { LearningRateSchedule = LearningRateSchedule.Cosine });
+        classifier.Train(Synthetic.Digits(100), Quick with { LearningRateSchedule = LearningRateSchedule.Cosine }, OneThread);
         EncoderWeights(autoencoder).Should().Equal(before);
     }
 
@@ -110,7 +112,7 @@ public class ClassifierImprovementTests
         classifier.Autoencoder.Should().NotBeSameAs(autoencoder);
         EncoderWeights(classifier.Autoencoder).Should().Equal(before, "the copy starts from the given weights");
 
-        var history = classifier.Train(Synthetic.Digits(100), Quick);
+        var history = classifier.Train(Synthetic.Digits(100), Quick, OneThread);
 
         history.Epochs.Should().HaveCount(3);
         EncoderWeights(autoencoder).Should().Equal(before, "the given autoencoder is never trained");
@@ -123,7 +125,7 @@ public class ClassifierImprovementTests
         var data = Synthetic.Digits(200);
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         var classifier = LatentClassifier.For(autoencoder).WithFineTuning(1e-3).WithSeed(2).Build();
-        classifier.Train(data, Quick with { Epochs = 5 });
+        classifier.Train(data, Quick with { Epochs = 5 }, OneThread);
         classifier.Evaluate(data).Accuracy.Should().BeGreaterThan(0.9);
         var copy = classifier.Autoencoder;
         classifier.Dispose();
@@ -139,7 +141,7 @@ public class ClassifierImprovementTests
         var data = Synthetic.Digits(60);
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithBatchNorm().WithDropout(0.3).WithFineTuning(5e-4).WithSeed(4).Build();
-        classifier.Train(data, Quick with { Epochs = 2 });
+        classifier.Train(data, Quick with { Epochs = 2 }, OneThread);
         var path = Path.Combine(temp.Path, "fine.lkm");
         classifier.Save(path);
         using var loaded = LatentClassifier.Load(path);

@@ -17,7 +17,7 @@ public class LabelEfficiencyStudyTests(ITestOutputHelper output)
         Seeds = [1, 2],
         HiddenLayers = [16],
         TrainingSteps = 60,
-        Training = new LabelEfficiencyOptions().Training with { LearningRate = 1e-2, Threads = 1 },
+        Training = new LabelEfficiencyOptions().Training with { LearningRate = 1e-2 },
     };
 
     [Fact]
@@ -26,10 +26,10 @@ public class LabelEfficiencyStudyTests(ITestOutputHelper output)
         var pool = Synthetic.Digits(100);
         var test = Synthetic.Digits(50, seed: 2);
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
-        autoencoder.Train(pool, new TrainingOptions { Epochs = 30, BatchSize = 20, LearningRate = 1e-2, Seed = 1, Threads = 1 });
+        autoencoder.Train(pool, new TrainingOptions { Epochs = 30, BatchSize = 20, LearningRate = 1e-2, Seed = 1 }, new TrainingRun { Threads = 1 });
         var reports = new List<LabelEfficiencyProgress>();
 
-        var result = LabelEfficiencyStudy.Run(pool, test, [("dense", autoencoder)], Tiny, new SyncProgress<LabelEfficiencyProgress>(reports.Add));
+        var result = LabelEfficiencyStudy.Run(pool, test, [("dense", autoencoder)], Tiny, new SyncProgress<LabelEfficiencyProgress>(reports.Add), new TrainingRun { Threads = 1 });
 
         foreach (var trial in result.Trials)
         {
@@ -60,8 +60,8 @@ public class LabelEfficiencyStudyTests(ITestOutputHelper output)
         var pool = Synthetic.Digits(100);
         var test = Synthetic.Digits(200, seed: 3);
         var options = Tiny with { LabelsPerClass = [3], Seeds = [7, 8], TrainingSteps = 15, Training = Tiny.Training with { LearningRate = 1e-3 } };
-        var first = LabelEfficiencyStudy.Run(pool, test, [], options);
-        var second = LabelEfficiencyStudy.Run(pool, test, [], options);
+        var first = LabelEfficiencyStudy.Run(pool, test, [], options, run: new TrainingRun { Threads = 1 });
+        var second = LabelEfficiencyStudy.Run(pool, test, [], options, run: new TrainingRun { Threads = 1 });
         var accuracies = first.Trials.Select(t => t.Accuracy).ToArray();
         accuracies.Should().OnlyContain(a => a > Chance + 0.2 && a < 0.95, "mid-range figures, sensitive to the run");
         accuracies.Distinct().Should().HaveCount(2, "another seed gives another figure");

@@ -5,7 +5,9 @@ namespace LatentKit.Tests.Improvements;
 
 public class RepresentationAndDataTests
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 2, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Seed = 5 };
+    private static readonly TrainingOptions Quick = new() { Epochs = 2, BatchSize = 32, LearningRate = 3e-3, Seed = 5 };
+
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
 
     private static DenseAutoencoder Denoising(double std, double mask) =>
         Autoencoders.Dense().WithHiddenLayers(32).WithLatentSize(8).WithDenoising(std, mask).WithSeed(1).Build();
@@ -29,7 +31,7 @@ public class RepresentationAndDataTests
         double[] Losses(double std, double mask, int seed)
         {
             using var model = Denoising(std, mask);
-            return model.Train(data, Quick with { Seed = seed }).Epochs.Select(e => e.TrainingLoss).ToArray();
+            return model.Train(data, Quick with { Seed = seed }, OneThread).Epochs.Select(e => e.TrainingLoss).ToArray();
         }
 
         Losses(0.3, 0.2, 5).Should().Equal(Losses(0.3, 0.2, 5), "the same seed gives the same noise");
@@ -131,7 +133,7 @@ public class RepresentationAndDataTests
         double[] Losses(LearningRateSchedule schedule)
         {
             using var model = SmallModels.Build(AutoencoderKind.Dense);
-            return model.Train(data, Quick with { Epochs = 3, LearningRateSchedule = schedule }).Epochs.Select(e => e.TrainingLoss).ToArray();
+            return model.Train(data, Quick with { Epochs = 3, LearningRateSchedule = schedule }, OneThread).Epochs.Select(e => e.TrainingLoss).ToArray();
         }
 
         Losses(LearningRateSchedule.Cosine).Should().Equal(Losses(LearningRateSchedule.Cosine));

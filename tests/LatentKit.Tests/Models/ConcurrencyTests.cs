@@ -44,7 +44,7 @@ public class ConcurrencyTests
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(24).WithDropout(0.5).WithBatchNorm().WithSeed(3).Build();
         var data = Synthetic.Digits(40);
-        classifier.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 20, Threads = 1 });
+        classifier.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 20 }, new TrainingRun { Threads = 1 });
         using var images = data.ImagesToTensor();
         var predicted = classifier.Predict(images);
         float[] probabilities;
@@ -88,10 +88,10 @@ public class ConcurrencyTests
             checkedOnOtherThread.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
         });
 
-        var training = Task.Run(() => model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 16, Threads = 1, ProgressInterval = TimeSpan.Zero }, progress));
+        var training = Task.Run(() => model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 16 }, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.Zero, Progress = progress }));
         started.Wait(TimeSpan.FromSeconds(60)).Should().BeTrue("training reports progress");
         var fromOtherThread = Record(() => model.Encode(images).Dispose());
-        var trainTwice = Record(() => model.Train(data, new TrainingOptions { Epochs = 1, Threads = 1 }));
+        var trainTwice = Record(() => model.Train(data, new TrainingOptions { Epochs = 1 }, new TrainingRun { Threads = 1 }));
         var evaluate = Record(() => model.Evaluate(data));
         var save = Record(() => model.Save(Path.Combine(Path.GetTempPath(), $"latentkit-never-{Guid.NewGuid():N}.lkm")));
         checkedOnOtherThread.Set();
@@ -125,7 +125,7 @@ public class ConcurrencyTests
             }
         });
 
-        classifier.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 16, Threads = 1, ProgressInterval = TimeSpan.Zero }, progress);
+        classifier.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 16 }, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.Zero, Progress = progress });
 
         refusals.Should().HaveCount(2).And.AllSatisfy(e => e.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Contain("latent classifier"));
         classifier.Predict(images).Should().HaveCount(4);
@@ -141,7 +141,7 @@ public class ConcurrencyTests
         Exception? refused = null;
         var progress = new SyncProgress<TrainingProgress>(_ => refused ??= Record(() => classifier.Predict(images)));
 
-        autoencoder.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 16, Threads = 1, ProgressInterval = TimeSpan.Zero }, progress);
+        autoencoder.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 16 }, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.Zero, Progress = progress });
 
         refused.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Contain("autoencoder");
     }

@@ -25,9 +25,7 @@ public sealed class ModelFileTests : IDisposable
         LearningRateStepEpochs = 3,
         LearningRateStepFactor = 0.5,
         Seed = 9,
-        Threads = 1,
         ValidationFraction = 0.2,
-        EarlyStoppingPatience = 2,
     };
 
     public static TheoryData<AutoencoderKind, Type> Kinds => new()
@@ -43,7 +41,7 @@ public sealed class ModelFileTests : IDisposable
     {
         var data = Synthetic.Digits(64);
         using var model = NonDefault(kind);
-        model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 32, Threads = 1 });
+        model.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 32 }, new TrainingRun { Threads = 1 });
         var path = Path.Combine(folder, "nested", "model.lkm");
         model.Save(path);
 
@@ -117,7 +115,7 @@ public sealed class ModelFileTests : IDisposable
         var data = Synthetic.Digits(100);
         using var autoencoder = SmallModels.Build(kind);
         using var classifier = LatentClassifier.For(autoencoder).WithHead(head).WithHiddenLayers(32).WithActivation(Activation.SiLU).WithDropout(0.25).WithBatchNorm().WithTrainingDefaults(NonDefaultTraining).WithSeed(4).Build();
-        classifier.Train(data, new TrainingOptions { Epochs = 2, BatchSize = 25, Threads = 1 });
+        classifier.Train(data, new TrainingOptions { Epochs = 2, BatchSize = 25 }, new TrainingRun { Threads = 1 });
         var path = Path.Combine(folder, "classifier.lkm");
         classifier.Save(path);
 

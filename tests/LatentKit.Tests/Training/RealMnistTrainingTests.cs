@@ -32,7 +32,7 @@ public sealed class RealMnistTrainingTests(RealMnistFixture mnist, ITestOutputHe
         using var autoencoder = Autoencoders.Dense().WithSeed(1).Build();
         var before = autoencoder.Evaluate(test).BinaryCrossEntropy;
 
-        var history = autoencoder.Train(train, new TrainingOptions { Epochs = 5, BatchSize = 64, LearningRate = 2e-3, Threads = 1 });
+        var history = autoencoder.Train(train, new TrainingOptions { Epochs = 5, BatchSize = 64, LearningRate = 2e-3 }, new TrainingRun { Threads = 1 });
 
         history.Epochs[^1].TrainingLoss.Should().BeLessThan(history.Epochs[0].TrainingLoss);
         var after = autoencoder.Evaluate(test).BinaryCrossEntropy;
@@ -41,7 +41,7 @@ public sealed class RealMnistTrainingTests(RealMnistFixture mnist, ITestOutputHe
         after.Should().BeLessThan(before).And.BeLessThan(0.2).And.BeLessThan(meanImage - 0.05);
 
         using var classifier = LatentClassifier.For(autoencoder).WithSeed(1).Build();
-        classifier.Train(train, new TrainingOptions { Epochs = 30, BatchSize = 64, LearningRate = 3e-3, Threads = 1 });
+        classifier.Train(train, new TrainingOptions { Epochs = 30, BatchSize = 64, LearningRate = 3e-3 }, new TrainingRun { Threads = 1 });
         var metrics = classifier.Evaluate(test);
         output.WriteLine($"dense: classifier accuracy {metrics.Accuracy:F4}");
         metrics.Accuracy.Should().BeGreaterThan(0.8);
@@ -66,7 +66,7 @@ public sealed class RealMnistTrainingTests(RealMnistFixture mnist, ITestOutputHe
         {
             using var autoencoder = scenario.CreateAutoencoderBuilder().Build();
             var before = autoencoder.Evaluate(test).BinaryCrossEntropy;
-            var history = autoencoder.Train(train, scenario.AutoencoderTraining with { Epochs = AutoencoderEpochs, BatchSize = AutoencoderBatchSize, Threads = 1 });
+            var history = autoencoder.Train(train, scenario.AutoencoderTraining with { Epochs = AutoencoderEpochs, BatchSize = AutoencoderBatchSize }, new TrainingRun { Threads = 1 });
             history.Epochs.Should().HaveCount(AutoencoderEpochs, scenario.Name);
             var reconstruction = autoencoder.Evaluate(test);
             output.WriteLine($"{scenario.Name}: test BCE {before:F4} -> {reconstruction.BinaryCrossEntropy:F4} (mean image {meanImage:F4})");
@@ -74,7 +74,7 @@ public sealed class RealMnistTrainingTests(RealMnistFixture mnist, ITestOutputHe
                 .And.BeLessThan(meanImage - ReconstructionMargin, "{0} must reconstruct better than predicting the mean training image", scenario.Name);
 
             using var classifier = scenario.CreateClassifierBuilder(autoencoder).Build();
-            classifier.Train(train, scenario.ClassifierTraining with { Epochs = ClassifierEpochs, BatchSize = 64, LearningRate = ClassifierLearningRate, Threads = 1 });
+            classifier.Train(train, scenario.ClassifierTraining with { Epochs = ClassifierEpochs, BatchSize = 64, LearningRate = ClassifierLearningRate }, new TrainingRun { Threads = 1 });
             var metrics = classifier.Evaluate(test);
             output.WriteLine($"{scenario.Name}: accuracy {metrics.Accuracy:F4}, recall {string.Join(" ", metrics.PerClassRecall.Select(r => r.ToString("F2")))}");
             metrics.Accuracy.Should().BeGreaterThan(MinimumPresetAccuracy, "{0}'s classifier must beat chance (0.1) by far", scenario.Name);

@@ -5,7 +5,9 @@ namespace LatentKit.Tests.Training;
 
 public class TrainerTests
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Seed = 5 };
+    private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Seed = 5 };
+
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
 
     [Theory]
     [InlineData(AutoencoderKind.Dense)]
@@ -19,14 +21,14 @@ public class TrainerTests
         var reports = new List<TrainingProgress>();
         var logger = new ListLogger();
 
-        var history = model.Train(data, Quick with { ProgressInterval = TimeSpan.Zero }, new SyncProgress<TrainingProgress>(reports.Add), logger);
+        var history = model.Train(data, Quick, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.Zero, Progress = new SyncProgress<TrainingProgress>(reports.Add), Logger = logger });
 
         history.Epochs.Should().HaveCount(3);
         history.Epochs.Select(e => e.Epoch).Should().Equal(1, 2, 3);
         history.Epochs[^1].TrainingLoss.Should().BeLessThan(history.Epochs[0].TrainingLoss);
         history.Epochs.Should().OnlyContain(e => e.ImagesPerSecond > 0 && e.Duration > TimeSpan.Zero && e.ValidationLoss == null && e.Completed);
-        history.WasCancelled.Should().BeFalse();
         history.StoppedEarly.Should().BeFalse();
+        history.StopReason.Should().BeNull();
         model.Evaluate(data).BinaryCrossEntropy.Should().BeLessThan(before);
 
         reports.Should().HaveCount(3 * 10, "320 images in batches of 32 with no throttling give 10 reports per epoch");
@@ -43,7 +45,7 @@ public class TrainerTests
     {
         using var model = SmallModels.Build(AutoencoderKind.Dense);
         var reports = new List<TrainingProgress>();
-        model.Train(Synthetic.Digits(320), Quick with { Epochs = 2, ProgressInterval = TimeSpan.FromHours(1) }, new SyncProgress<TrainingProgress>(reports.Add));
+        model.Train(Synthetic.Digits(320), Quick with { Epochs = 2 }, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.FromHours(1), Progress = new SyncProgress<TrainingProgress>(reports.Add) });
         reports.Select(r => (r.Epoch, r.Batch)).Should().Equal((1, 1), (1, 10), (2, 1), (2, 10));
     }
 
@@ -58,7 +60,7 @@ public class TrainerTests
         {
             using var model = SmallModels.Build(kind, seed: 11);
             var options = Quick with { Epochs = 2, ValidationFraction = 0.25 };
-            var history = model.Train(data, options);
+            var history = model.Train(data, options, OneThread);
             return history.Epochs.SelectMany(e => new[] { e.TrainingLoss, e.ValidationLoss!.Value }).ToArray();
         }
 
@@ -87,9 +89,13 @@ public class TrainerTests
             }
         });
 
-        var history = model.Train(data, Quick with { Epochs = 5, ProgressInterval = TimeSpan.Zero }, progress, cancellationToken: cancellation.Token);
+        var act = () => model.Train(data, Quick with { Epochs = 5 }, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.Zero, Progress = progress }, cancellationToken: cancellation.Token);
 
-        history.WasCancelled.Should().BeTrue();
+        var canceled = act.Should().Throw<TrainingCanceledException>().Which;
+        canceled.Should().BeAssignableTo<OperationCanceledException>();
+        canceled.CancellationToken.Should().Be(cancellation.Token);
+        canceled.Message.Should().Contain("cancelled after 1 of 5 epochs");
+        var history = canceled.History;
         batchesSeen.Should().Be(10 + 4, "training stops before batch 5 of epoch 2");
         history.Epochs.Should().HaveCount(2);
         history.Epochs[0].Completed.Should().BeTrue();
@@ -109,8 +115,8 @@ public class TrainerTests
         using var scope = NewDisposeScope();
         var probe = rand(2, 784);
         var before = SmallModels.Values(model.Encode(probe));
-        var history = model.Train(Synthetic.Digits(64), Quick, cancellationToken: new CancellationToken(canceled: true));
-        history.WasCancelled.Should().BeTrue();
+        var act = () => model.Train(Synthetic.Digits(64), Quick, OneThread, cancellationToken: new CancellationToken(canceled: true));
+        var history = act.Should().Throw<TrainingCanceledException>().Which.History;
         history.Epochs.Should().BeEmpty();
         SmallModels.Values(model.Encode(probe)).Should().Equal(before);
     }
@@ -120,12 +126,12 @@ public class TrainerTests
     {
         var data = Synthetic.Digits(256);
         using var model = SmallModels.Build(AutoencoderKind.Dense);
-        model.Train(data, Quick with { Epochs = 1 });
+        model.Train(data, Quick with { Epochs = 1 }, OneThread);
         using var scope = NewDisposeScope();
         var probe = data.ImagesToTensor(0, 8);
         var good = SmallModels.Values(model.Reconstruct(probe));
 
-        var act = () => model.Train(data, Quick with { Optimizer = OptimizerKind.Sgd, LearningRate = 1e12, Epochs = 3 });
+        var act = () => model.Train(data, Quick with { Optimizer = OptimizerKind.Sgd, LearningRate = 1e12, Epochs = 3 }, OneThread);
 
         var error = act.Should().Throw<TrainingDivergedException>().Which;
         error.Epoch.Should().Be(1);
@@ -146,7 +152,7 @@ public class TrainerTests
         var validation = Inverted(Synthetic.Digits(100, seed: 9));
         using var model = SmallModels.Build(AutoencoderKind.Dense);
 
-        var history = model.Train(data, Quick with { Epochs = 10, ValidationSet = validation, EarlyStoppingPatience = 2 });
+        var history = model.Train(data, Quick with { Epochs = 10 }, new TrainingRun { Threads = 1, ValidationSet = validation, Callbacks = [new EarlyStopping(patience: 2)] });
 
         var losses = history.Epochs.Select(e => e.ValidationLoss!.Value).ToArray();
         history.StoppedEarly.Should().BeTrue($"validation losses {string.Join(", ", losses)}");
@@ -168,7 +174,7 @@ public class TrainerTests
         var validation = Inverted(Synthetic.Digits(100, seed: 9));
         using var model = SmallModels.Build(AutoencoderKind.Dense);
 
-        var history = model.Train(data, Quick with { Epochs = 3, ValidationSet = validation });
+        var history = model.Train(data, Quick with { Epochs = 3 }, new TrainingRun { Threads = 1, ValidationSet = validation });
 
         history.StoppedEarly.Should().BeFalse();
         history.BestEpoch.Should().Be(2);
@@ -182,7 +188,7 @@ public class TrainerTests
     public void A_validation_fraction_reports_a_validation_loss_per_epoch()
     {
         using var model = SmallModels.Build(AutoencoderKind.Variational);
-        var history = model.Train(Synthetic.Digits(200), Quick with { Epochs = 2, ValidationFraction = 0.2 });
+        var history = model.Train(Synthetic.Digits(200), Quick with { Epochs = 2, ValidationFraction = 0.2 }, OneThread);
         history.Epochs.Should().OnlyContain(e => e.ValidationLoss > 0);
         history.BestEpoch.Should().NotBeNull();
     }
@@ -192,7 +198,7 @@ public class TrainerTests
     {
         var before = get_num_threads();
         using var model = SmallModels.Build(AutoencoderKind.Dense);
-        model.Train(Synthetic.Digits(64), Quick with { Epochs = 1, Threads = before == 1 ? 2 : 1 });
+        model.Train(Synthetic.Digits(64), Quick with { Epochs = 1 }, new TrainingRun { Threads = before == 1 ? 2 : 1 });
         get_num_threads().Should().Be(before);
     }
 
@@ -201,7 +207,7 @@ public class TrainerTests
     {
         var data = Synthetic.Digits(500);
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
-        autoencoder.Train(data, Quick);
+        autoencoder.Train(data, Quick, OneThread);
         using var scope = NewDisposeScope();
         var probe = data.ImagesToTensor(0, 10);
         var codes = SmallModels.Values(autoencoder.Encode(probe));
@@ -209,7 +215,7 @@ public class TrainerTests
         foreach (var head in new[] { ClassifierHead.Logits, ClassifierHead.SigmoidCrossEntropy })
         {
             using var classifier = LatentClassifier.For(autoencoder).WithHead(head).WithSeed(3).Build();
-            var history = classifier.Train(data, Quick with { Epochs = 15, LearningRate = 1e-2 });
+            var history = classifier.Train(data, Quick with { Epochs = 15, LearningRate = 1e-2 }, OneThread);
             history.Epochs[^1].TrainingLoss.Should().BeLessThan(history.Epochs[0].TrainingLoss);
 
             var metrics = classifier.Evaluate(Synthetic.Digits(200, seed: 2));

@@ -6,7 +6,9 @@ namespace LatentKit.Tests.Training;
 /// <summary>What the training settings do in a run: optimizers, momentum, weight decay, the step schedule, the VAE's KL weight, the MSE loss, and the classifier's cancellation.</summary>
 public class TrainingBehaviourTests
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Seed = 5 };
+    private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Seed = 5 };
+
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
 
     private static readonly Lazy<MnistDataset> Digits = new(() => Synthetic.Digits(128));
 
@@ -18,7 +20,7 @@ public class TrainingBehaviourTests
     private static (float[] Weights, double[] Losses) TrainDense(TrainingOptions options)
     {
         using var model = SmallModels.Build(AutoencoderKind.Dense);
-        var history = model.Train(Digits.Value, options);
+        var history = model.Train(Digits.Value, options, OneThread);
         return (Weights(model), history.Epochs.Select(e => e.TrainingLoss).ToArray());
     }
 
@@ -87,7 +89,7 @@ public class TrainingBehaviourTests
     {
         var validation = Synthetic.Digits(60, seed: 8);
         using var vae = Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithKlWeight(klWeight).WithSeed(1).Build();
-        var history = vae.Train(Digits.Value, Quick with { ValidationSet = validation });
+        var history = vae.Train(Digits.Value, Quick, new TrainingRun { Threads = 1, ValidationSet = validation });
 
         var metrics = vae.Evaluate(validation);
         var expected = (metrics.BinaryCrossEntropy * 784) + (klWeight * metrics.KlDivergence!.Value);
@@ -101,7 +103,7 @@ public class TrainingBehaviourTests
         double Kl(double weight)
         {
             using var vae = Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithKlWeight(weight).WithSeed(1).Build();
-            vae.Train(Digits.Value, Quick with { Epochs = 4 });
+            vae.Train(Digits.Value, Quick with { Epochs = 4 }, OneThread);
             return vae.Evaluate(Digits.Value).KlDivergence!.Value;
         }
 
@@ -119,7 +121,7 @@ public class TrainingBehaviourTests
         using var model = Autoencoders.Dense().WithHiddenLayers(64, 32).WithLatentSize(16).WithLoss(loss).WithSeed(1).Build();
         var before = model.Evaluate(validation);
 
-        var history = model.Train(Digits.Value, Quick with { ValidationSet = validation });
+        var history = model.Train(Digits.Value, Quick, new TrainingRun { Threads = 1, ValidationSet = validation });
 
         var after = model.Evaluate(validation);
         var (reported, other) = loss == ReconstructionLoss.MeanSquaredError
@@ -149,17 +151,17 @@ public class TrainingBehaviourTests
             }
         });
 
-        var history = classifier.Train(data, Quick with { Epochs = 5, LearningRate = 1e-2, ProgressInterval = TimeSpan.Zero }, progress, cancellationToken: cancellation.Token);
+        var act = () => classifier.Train(data, Quick with { Epochs = 5, LearningRate = 1e-2 }, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.Zero, Progress = progress }, cancellationToken: cancellation.Token);
 
-        history.WasCancelled.Should().BeTrue();
+        var history = act.Should().Throw<TrainingCanceledException>().Which.History;
         batches.Should().Be(10 + 3);
         history.Epochs.Select(e => e.Completed).Should().Equal(true, false);
         var after = classifier.Head.parameters().SelectMany(p => SmallModels.Values(p.detach())).ToArray();
         after.Should().OnlyContain(w => float.IsFinite(w)).And.NotEqual(before, "13 batches were trained");
         classifier.Evaluate(data).Accuracy.Should().BeGreaterThan(Math.Max(0.15, untrained + 0.05), "the 13 steps trained are kept");
 
-        var none = classifier.Train(data, Quick, cancellationToken: new CancellationToken(canceled: true));
-        none.WasCancelled.Should().BeTrue();
+        var cancelledAtOnce = () => classifier.Train(data, Quick, OneThread, cancellationToken: new CancellationToken(canceled: true));
+        var none = cancelledAtOnce.Should().Throw<TrainingCanceledException>().Which.History;
         none.Epochs.Should().BeEmpty();
         classifier.Head.parameters().SelectMany(p => SmallModels.Values(p.detach())).Should().Equal(after);
     }
@@ -170,10 +172,10 @@ public class TrainingBehaviourTests
         var data = Synthetic.Digits(256);
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithSeed(3).Build();
-        classifier.Train(data, Quick with { Epochs = 1 });
+        classifier.Train(data, Quick with { Epochs = 1 }, OneThread);
         var good = classifier.Head.parameters().SelectMany(p => SmallModels.Values(p.detach())).ToArray();
 
-        var act = () => classifier.Train(data, Quick with { Optimizer = OptimizerKind.Sgd, LearningRate = 1e12, Epochs = 3 });
+        var act = () => classifier.Train(data, Quick with { Optimizer = OptimizerKind.Sgd, LearningRate = 1e12, Epochs = 3 }, OneThread);
 
         var error = act.Should().Throw<TrainingDivergedException>().Which;
         error.Epoch.Should().Be(1);

@@ -10,7 +10,9 @@ namespace LatentKit.Tests.Training;
 /// </summary>
 public class TrainingGuardTests
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Seed = 5 };
+    private static readonly TrainingOptions Quick = new() { Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Seed = 5 };
+
+    private static readonly TrainingRun OneThread = new() { Threads = 1 };
 
     private static float[] State(nn.Module module) =>
         module.state_dict().Values.SelectMany(t => SmallModels.Values(t.detach().to(ScalarType.Float32))).ToArray();
@@ -31,7 +33,7 @@ public class TrainingGuardTests
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(32).WithBatchNorm().WithSeed(3).Build();
 
-        classifier.Train(data, Quick with { Epochs = 60, LearningRate = 1e-2 });
+        classifier.Train(data, Quick with { Epochs = 60, LearningRate = 1e-2 }, OneThread);
 
         State(classifier.Head).Should().OnlyContain(v => float.IsFinite(v), "the running mean and variance of batch norm included");
         using var scope = NewDisposeScope();
@@ -49,7 +51,7 @@ public class TrainingGuardTests
     {
         using var model = SmallModels.Build(AutoencoderKind.Dense);
         var reports = new List<TrainingProgress>();
-        var history = model.Train(Synthetic.Digits(images), Quick with { Epochs = 1, BatchSize = batchSize, ProgressInterval = TimeSpan.Zero }, new SyncProgress<TrainingProgress>(reports.Add));
+        var history = model.Train(Synthetic.Digits(images), Quick with { Epochs = 1, BatchSize = batchSize }, new TrainingRun { Threads = 1, ProgressInterval = TimeSpan.Zero, Progress = new SyncProgress<TrainingProgress>(reports.Add) });
 
         reports.Should().HaveCount(expectedBatches.Length);
         reports.Should().OnlyContain(r => r.TotalBatches == expectedBatches.Length);
@@ -64,11 +66,11 @@ public class TrainingGuardTests
         using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(16).WithBatchNorm().WithSeed(3).Build();
         var before = State(classifier.Head);
 
-        var batchOfOne = () => classifier.Train(Synthetic.Digits(20), Quick with { BatchSize = 1 });
+        var batchOfOne = () => classifier.Train(Synthetic.Digits(20), Quick with { BatchSize = 1 }, OneThread);
         batchOfOne.Should().Throw<ArgumentException>().Where(e => e.ParamName == nameof(TrainingOptions.BatchSize))
             .WithMessage("*BatchSize = 1*batch norm*at least 2*");
 
-        var oneImage = () => classifier.Train(Synthetic.Digits(1), Quick);
+        var oneImage = () => classifier.Train(Synthetic.Digits(1), Quick, OneThread);
         oneImage.Should().Throw<ArgumentException>().Where(e => e.ParamName == "training")
             .WithMessage("*1 training image*batch norm*at least 2*");
 
@@ -76,7 +78,7 @@ public class TrainingGuardTests
 
         // Without batch norm both are fine.
         using var plain = LatentClassifier.For(autoencoder).WithHiddenLayers(16).WithSeed(3).Build();
-        plain.Train(Synthetic.Digits(1), Quick with { BatchSize = 1, Epochs = 1 }).Epochs.Should().ContainSingle();
+        plain.Train(Synthetic.Digits(1), Quick with { BatchSize = 1, Epochs = 1 }, OneThread).Epochs.Should().ContainSingle();
     }
 
     // ---- Item 2: the divergence guard ----
@@ -100,7 +102,7 @@ public class TrainingGuardTests
         var before = State(network);
         var options = Quick with { Optimizer = OptimizerKind.Sgd, LearningRate = 1e30, Epochs = epochs };
 
-        Func<TrainingHistory> act = kind == "autoencoder" ? () => autoencoder.Train(data, options) : () => classifier.Train(data, options);
+        Func<TrainingHistory> act = kind == "autoencoder" ? () => autoencoder.Train(data, options, OneThread) : () => classifier.Train(data, options, OneThread);
 
         var error = act.Should().Throw<TrainingDivergedException>().Which;
         error.Epoch.Should().Be(1, "the first step made the weights non-finite");
@@ -114,7 +116,7 @@ public class TrainingGuardTests
     public void Weights_made_too_large_or_non_finite_by_a_step_are_reported_as_such(OptimizerKind optimizer, double learningRate, DivergenceKind kind, string message)
     {
         using var model = SmallModels.Build(AutoencoderKind.Dense);
-        var act = () => model.Train(Synthetic.Digits(32), Quick with { Optimizer = optimizer, LearningRate = learningRate, Epochs = 1 });
+        var act = () => model.Train(Synthetic.Digits(32), Quick with { Optimizer = optimizer, LearningRate = learningRate, Epochs = 1 }, OneThread);
         var error = act.Should().Throw<TrainingDivergedException>().Which;
         error.Kind.Should().Be(kind);
         error.Batch.Should().Be(1);
@@ -130,7 +132,7 @@ public class TrainingGuardTests
         using var training = FakeTrainable.Data(16);
         using var validation = FakeTrainable.Data(4, negative: true);
 
-        var act = () => Trainer.Train(model, training, validation, Quick with { Epochs = 2 }, null, null, CancellationToken.None);
+        var act = () => Trainer.Train(model, training, validation, Quick with { Epochs = 2 }, OneThread, CancellationToken.None);
 
         var error = act.Should().Throw<TrainingDivergedException>().Which;
         error.Kind.Should().Be(DivergenceKind.ValidationLoss);
@@ -147,7 +149,7 @@ public class TrainingGuardTests
         var before = State(model.Network);
         using var training = FakeTrainable.Data(16, negative: true);
 
-        var act = () => Trainer.Train(model, training, null, Quick with { Epochs = 2 }, null, null, CancellationToken.None);
+        var act = () => Trainer.Train(model, training, null, Quick with { Epochs = 2 }, OneThread, CancellationToken.None);
 
         var error = act.Should().Throw<TrainingDivergedException>().Which;
         error.Kind.Should().Be(DivergenceKind.Outputs);
@@ -167,7 +169,7 @@ public class TrainingGuardTests
             output.bias![4] = float.NaN;
         }
 
-        var act = () => classifier.Train(Synthetic.Digits(20), Quick);
+        var act = () => classifier.Train(Synthetic.Digits(20), Quick, OneThread);
 
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "model").WithMessage("*non-finite weight (NaN) before training*");
     }
@@ -188,7 +190,7 @@ public class TrainingGuardTests
                 using var draw = rand(1);
             }
 
-            var history = classifier.Train(data, Quick with { Seed = seed });
+            var history = classifier.Train(data, Quick with { Seed = seed }, OneThread);
             return (history.Epochs.Select(e => e.TrainingLoss).ToArray(), State(classifier.Head));
         }
 
@@ -207,7 +209,7 @@ public class TrainingGuardTests
         var data = Synthetic.Digits(20);
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
         using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(32).WithDropout(0.5).WithSeed(3).Build();
-        classifier.Train(data, Quick with { Epochs = 1 });
+        classifier.Train(data, Quick with { Epochs = 1 }, OneThread);
         using var scope = NewDisposeScope();
         var images = data.ImagesToTensor();
         var first = SmallModels.Values(classifier.PredictProbabilities(images));
@@ -223,7 +225,6 @@ public class TrainingGuardTests
         { new TrainingOptions { LearningRate = double.MaxValue }, nameof(TrainingOptions.LearningRate), "*at most*" },
         { new TrainingOptions { Momentum = 1e39 }, nameof(TrainingOptions.Momentum), "*at most*" },
         { new TrainingOptions { WeightDecay = 1e39 }, nameof(TrainingOptions.WeightDecay), "*at most*" },
-        { new TrainingOptions { Threads = 100_000 }, nameof(TrainingOptions.Threads), "*at most*" },
     };
 
     [Theory]
@@ -231,21 +232,21 @@ public class TrainingGuardTests
     public void Settings_above_their_bounds_are_rejected_by_validate(TrainingOptions options, string property, string message)
     {
         var act = options.Validate;
-        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == property).WithMessage($"TrainingOptions.{property} = {message}");
+        act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == property).WithMessage($"TrainingOptions.{property} = {message}");
     }
 
     [Fact]
     public void A_learning_rate_above_float_max_is_rejected_before_training()
     {
         using var model = SmallModels.Build(AutoencoderKind.Dense);
-        var act = () => model.Train(Synthetic.Digits(20), Quick with { LearningRate = 1e39 });
+        var act = () => model.Train(Synthetic.Digits(20), Quick with { LearningRate = 1e39 }, OneThread);
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == nameof(TrainingOptions.LearningRate));
     }
 
     [Fact]
     public void The_largest_float_learning_rate_is_accepted()
     {
-        var act = (Quick with { LearningRate = float.MaxValue, Momentum = float.MaxValue, WeightDecay = float.MaxValue, Threads = TrainingOptions.MaxThreads }).Validate;
+        var act = (Quick with { LearningRate = float.MaxValue, Momentum = float.MaxValue, WeightDecay = float.MaxValue }).Validate;
         act.Should().NotThrow();
     }
 

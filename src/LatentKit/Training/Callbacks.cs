@@ -1,0 +1,329 @@
+using System.Globalization;
+
+namespace LatentKit;
+
+/// <summary>The names of the figures an <see cref="EpochSummary"/> can hold.</summary>
+public static class Metric
+{
+    /// <summary>Mean training loss of the epoch (over its batches, in training mode). Always present.</summary>
+    public const string Loss = "loss";
+
+    /// <summary>Validation loss after the epoch (evaluation mode). Present when the run has validation data.</summary>
+    public const string ValidationLoss = "val_loss";
+}
+
+/// <summary>Whether a smaller or a larger value of the monitored metric is better.</summary>
+public enum MetricMode
+{
+    /// <summary>Losses: smaller is better.</summary>
+    Min,
+
+    /// <summary>Accuracies: larger is better.</summary>
+    Max,
+}
+
+/// <summary>The figures of one finished epoch, given to every <see cref="ITrainingCallback"/>.</summary>
+public sealed class EpochSummary
+{
+    internal EpochSummary(int epoch, int totalEpochs, IReadOnlyDictionary<string, double> metrics, double learningRateFactor, TimeSpan duration, double samplesPerSecond)
+    {
+        SamplesPerSecond = samplesPerSecond;
+        Epoch = epoch;
+        TotalEpochs = totalEpochs;
+        Metrics = metrics;
+        LearningRateFactor = learningRateFactor;
+        Duration = duration;
+    }
+
+    /// <summary>The epoch, from 1.</summary>
+    public int Epoch { get; }
+
+    /// <summary>Epochs the run was asked for.</summary>
+    public int TotalEpochs { get; }
+
+    /// <summary>The epoch's figures by name (see <see cref="Metric"/>).</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; }
+
+    /// <summary>The factor callbacks applied to the learning rate during this epoch (<see cref="TrainingControl.LearningRateFactor"/>), on top of the schedule.</summary>
+    public double LearningRateFactor { get; }
+
+    /// <summary>Wall time of the epoch (training and validation).</summary>
+    public TimeSpan Duration { get; }
+
+    /// <summary>Training samples per second of the epoch's training part (validation excluded), as in <see cref="EpochResult.ImagesPerSecond"/>.</summary>
+    public double SamplesPerSecond { get; }
+
+    /// <summary>The figure called <paramref name="metric"/>.</summary>
+    /// <exception cref="KeyNotFoundException">This run has no such figure (for example <see cref="Metric.ValidationLoss"/> without validation data); the message lists those it has.</exception>
+    public double this[string metric] => Metrics.TryGetValue(metric, out var value)
+        ? value
+        : throw new KeyNotFoundException($"Epoch {Epoch} has no metric '{metric}'; it has: {string.Join(", ", Metrics.Keys)}.");
+}
+
+/// <summary>What callbacks can do to the running training: stop it, scale its learning rate, keep weights to restore.</summary>
+public sealed class TrainingControl
+{
+    internal TrainingControl(Action rememberWeights)
+    {
+        this.rememberWeights = rememberWeights;
+    }
+
+    private readonly Action rememberWeights;
+    private double learningRateFactor = 1.0;
+
+    /// <summary>Whether a callback asked to stop.</summary>
+    public bool StopRequested => StopReason is not null;
+
+    /// <summary>The reason given by the first callback that asked to stop, or <see langword="null"/>.</summary>
+    public string? StopReason { get; private set; }
+
+    /// <summary>
+    /// The factor applied to every optimizer group's learning rate (on top of <see cref="TrainingOptions.LearningRateSchedule"/>)
+    /// from the next epoch on. Default 1. Must be above 0 and at most 1.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not above 0 and at most 1.</exception>
+    public double LearningRateFactor
+    {
+        get => learningRateFactor;
+        set => learningRateFactor = value > 0 && value <= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(LearningRateFactor), value, $"TrainingControl.LearningRateFactor = {value.ToString(CultureInfo.InvariantCulture)} must be above 0 and at most 1.");
+    }
+
+    /// <summary>Stops training after this epoch (the history's <see cref="TrainingHistory.StoppedEarly"/> is then set when epochs were left).</summary>
+    /// <param name="reason">Said in the log and in <see cref="TrainingHistory.StopReason"/>.</param>
+    public void Stop(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        StopReason ??= reason;
+    }
+
+    /// <summary>
+    /// Copies the current weights; when training ends (finished or stopped, not cancelled or diverged) the weights
+    /// copied last are restored. One copy of the weights is kept.
+    /// </summary>
+    public void RememberWeights() => rememberWeights();
+}
+
+/// <summary>A hook called by the training loop; see <see cref="TrainingRun.Callbacks"/>.</summary>
+public interface ITrainingCallback
+{
+    /// <summary>Called once before the first epoch (reset any state here: one callback object may serve several runs).</summary>
+    void OnTrainingBegin()
+    {
+    }
+
+    /// <summary>Called after every epoch with its figures; may stop training or change the learning rate through <paramref name="control"/>.</summary>
+    void OnEpochEnd(EpochSummary summary, TrainingControl control);
+}
+
+/// <summary>
+/// Stops training when <see cref="Monitor"/> has not improved by more than <see cref="MinDelta"/> for
+/// <see cref="Patience"/> epochs, and (by default) keeps the weights of the best epoch.
+/// </summary>
+public sealed class EarlyStopping : ITrainingCallback
+{
+    private double best;
+    private int wait;
+
+    /// <summary>Creates the callback; settings are checked here.</summary>
+    /// <param name="monitor">The metric watched; default <see cref="Metric.ValidationLoss"/> (the run then needs validation data).</param>
+    /// <param name="patience">Epochs without improvement before stopping, at least 1.</param>
+    /// <param name="minDelta">The smallest change that counts as improvement, at least 0.</param>
+    /// <param name="mode">Whether smaller (<see cref="MetricMode.Min"/>) or larger values are better.</param>
+    /// <param name="restoreBestWeights">Restore the weights of the best epoch when training ends.</param>
+    /// <exception cref="LatentKitValidationException">Settings are out of range: every one is listed in <see cref="LatentKitValidationException.Errors"/>; <see cref="ArgumentException.ParamName"/> names the first.</exception>
+    public EarlyStopping(string monitor = Metric.ValidationLoss, int patience = 3, double minDelta = 0, MetricMode mode = MetricMode.Min, bool restoreBestWeights = true)
+    {
+        var errors = new ValidationErrors();
+        CallbackRules.CheckMonitor(errors, nameof(EarlyStopping), monitor);
+        CallbackRules.CheckAtLeastOne(errors, nameof(EarlyStopping), nameof(patience), patience);
+        CallbackRules.CheckMinDelta(errors, nameof(EarlyStopping), minDelta);
+        CallbackRules.CheckMode(errors, nameof(EarlyStopping), mode);
+        errors.ThrowIfAny();
+        Monitor = monitor;
+        Patience = patience;
+        MinDelta = minDelta;
+        Mode = mode;
+        RestoreBestWeights = restoreBestWeights;
+    }
+
+    /// <summary>The metric watched.</summary>
+    public string Monitor { get; }
+
+    /// <summary>Epochs without improvement before stopping.</summary>
+    public int Patience { get; }
+
+    /// <summary>The smallest change that counts as improvement.</summary>
+    public double MinDelta { get; }
+
+    /// <summary>Whether smaller or larger values are better.</summary>
+    public MetricMode Mode { get; }
+
+    /// <summary>Whether the weights of the best epoch are restored when training ends.</summary>
+    public bool RestoreBestWeights { get; }
+
+    /// <summary>The best epoch of the last run, or <see langword="null"/> before one.</summary>
+    public int? BestEpoch { get; private set; }
+
+    /// <inheritdoc />
+    public void OnTrainingBegin()
+    {
+        best = Mode == MetricMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+        wait = 0;
+        BestEpoch = null;
+    }
+
+    /// <inheritdoc />
+    public void OnEpochEnd(EpochSummary summary, TrainingControl control)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(control);
+        var value = summary[Monitor];
+        if (CallbackRules.Improved(value, best, MinDelta, Mode))
+        {
+            best = value;
+            wait = 0;
+            BestEpoch = summary.Epoch;
+            if (RestoreBestWeights)
+            {
+                control.RememberWeights();
+            }
+
+            return;
+        }
+
+        if (++wait >= Patience && summary.Epoch < summary.TotalEpochs)
+        {
+            control.Stop(string.Create(CultureInfo.InvariantCulture, $"early stopping: {Monitor} did not improve for {Patience} epoch{(Patience == 1 ? string.Empty : "s")} (best {best:G6} at epoch {BestEpoch})"));
+        }
+    }
+}
+
+/// <summary>
+/// Multiplies the learning rate by <see cref="Factor"/> when <see cref="Monitor"/> has not improved by more than
+/// <see cref="MinDelta"/> for <see cref="Patience"/> epochs, down to <see cref="MinLearningRateFactor"/>.
+/// </summary>
+public sealed class ReduceLearningRateOnPlateau : ITrainingCallback
+{
+    private double best;
+    private int wait;
+
+    /// <summary>Creates the callback; settings are checked here.</summary>
+    /// <param name="monitor">The metric watched; default <see cref="Metric.ValidationLoss"/>.</param>
+    /// <param name="factor">The factor applied at each plateau, above 0 and below 1.</param>
+    /// <param name="patience">Epochs without improvement before reducing, at least 1.</param>
+    /// <param name="minDelta">The smallest change that counts as improvement, at least 0.</param>
+    /// <param name="minLearningRateFactor">The smallest overall factor (relative to the options' learning rate), above 0 and at most 1.</param>
+    /// <param name="mode">Whether smaller or larger values are better.</param>
+    /// <exception cref="LatentKitValidationException">Settings are out of range: every one is listed in <see cref="LatentKitValidationException.Errors"/>; <see cref="ArgumentException.ParamName"/> names the first.</exception>
+    public ReduceLearningRateOnPlateau(string monitor = Metric.ValidationLoss, double factor = 0.1, int patience = 2, double minDelta = 0, double minLearningRateFactor = 1e-3, MetricMode mode = MetricMode.Min)
+    {
+        var errors = new ValidationErrors();
+        CallbackRules.CheckMonitor(errors, nameof(ReduceLearningRateOnPlateau), monitor);
+        if (!(factor > 0 && factor < 1))
+        {
+            errors.Add(nameof(factor), factor, string.Create(CultureInfo.InvariantCulture, $"ReduceLearningRateOnPlateau factor = {factor} must be above 0 and below 1."));
+        }
+
+        CallbackRules.CheckAtLeastOne(errors, nameof(ReduceLearningRateOnPlateau), nameof(patience), patience);
+        CallbackRules.CheckMinDelta(errors, nameof(ReduceLearningRateOnPlateau), minDelta);
+        if (!(minLearningRateFactor > 0 && minLearningRateFactor <= 1))
+        {
+            errors.Add(nameof(minLearningRateFactor), minLearningRateFactor, string.Create(CultureInfo.InvariantCulture, $"ReduceLearningRateOnPlateau minLearningRateFactor = {minLearningRateFactor} must be above 0 and at most 1."));
+        }
+
+        CallbackRules.CheckMode(errors, nameof(ReduceLearningRateOnPlateau), mode);
+        errors.ThrowIfAny();
+        Monitor = monitor;
+        Factor = factor;
+        Patience = patience;
+        MinDelta = minDelta;
+        MinLearningRateFactor = minLearningRateFactor;
+        Mode = mode;
+    }
+
+    /// <summary>The metric watched.</summary>
+    public string Monitor { get; }
+
+    /// <summary>The factor applied at each plateau.</summary>
+    public double Factor { get; }
+
+    /// <summary>Epochs without improvement before reducing.</summary>
+    public int Patience { get; }
+
+    /// <summary>The smallest change that counts as improvement.</summary>
+    public double MinDelta { get; }
+
+    /// <summary>The smallest overall learning-rate factor.</summary>
+    public double MinLearningRateFactor { get; }
+
+    /// <summary>Whether smaller or larger values are better.</summary>
+    public MetricMode Mode { get; }
+
+    /// <inheritdoc />
+    public void OnTrainingBegin()
+    {
+        best = Mode == MetricMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+        wait = 0;
+    }
+
+    /// <inheritdoc />
+    public void OnEpochEnd(EpochSummary summary, TrainingControl control)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(control);
+        var value = summary[Monitor];
+        if (CallbackRules.Improved(value, best, MinDelta, Mode))
+        {
+            best = value;
+            wait = 0;
+            return;
+        }
+
+        if (++wait >= Patience)
+        {
+            wait = 0;
+            control.LearningRateFactor = Math.Max(MinLearningRateFactor, control.LearningRateFactor * Factor);
+        }
+    }
+}
+
+/// <summary>The settings rules the built-in callbacks share.</summary>
+internal static class CallbackRules
+{
+    public static void CheckMonitor(ValidationErrors errors, string callback, string monitor)
+    {
+        if (string.IsNullOrWhiteSpace(monitor))
+        {
+            errors.Add(nameof(monitor), monitor, $"{callback} monitor = '{monitor}' must name a metric (see Metric, e.g. \"{Metric.ValidationLoss}\").");
+        }
+    }
+
+    public static void CheckAtLeastOne(ValidationErrors errors, string callback, string name, int value)
+    {
+        if (value < 1)
+        {
+            errors.Add(name, value, string.Create(CultureInfo.InvariantCulture, $"{callback} {name} = {value} must be at least 1."));
+        }
+    }
+
+    public static void CheckMinDelta(ValidationErrors errors, string callback, double minDelta)
+    {
+        if (!(minDelta >= 0 && double.IsFinite(minDelta)))
+        {
+            errors.Add(nameof(minDelta), minDelta, string.Create(CultureInfo.InvariantCulture, $"{callback} minDelta = {minDelta} must be a finite number of at least 0."));
+        }
+    }
+
+    public static void CheckMode(ValidationErrors errors, string callback, MetricMode mode)
+    {
+        if (!Enum.IsDefined(mode))
+        {
+            errors.Add(nameof(mode), mode, $"{callback} mode = {mode} is not a known mode.");
+        }
+    }
+
+    public static bool Improved(double value, double best, double minDelta, MetricMode mode) =>
+        mode == MetricMode.Min ? value < best - minDelta : value > best + minDelta;
+}
