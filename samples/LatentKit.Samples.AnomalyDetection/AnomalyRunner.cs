@@ -171,9 +171,14 @@ internal sealed class AnomalyRunner(AnomalySettings settings, IAnsiConsole conso
 
         var watch = Stopwatch.StartNew();
         using var model = config.Build(seed);
-        var options = new TrainingOptions { Epochs = config.Epochs, BatchSize = 128, LearningRate = config.LearningRate, Seed = seed, Threads = settings.Threads };
+        var options = new TrainingOptions { Epochs = config.Epochs, BatchSize = 128, LearningRate = config.LearningRate, Seed = seed };
         var start = task.Value;
-        model.Train(normal, options, new Progress<TrainingProgress>(p => task.Value = start + (p.Epoch - 1) + ((double)p.Batch / p.TotalBatches)), cancellationToken: cancellationToken);
+        var run = new TrainingRun
+        {
+            Threads = settings.Threads,
+            Progress = new Progress<TrainingProgress>(p => task.Value = start + (p.Epoch - 1) + ((double)p.Batch / p.TotalBatches)),
+        };
+        model.Train(normal, options, run, cancellationToken);
         task.Value = start + config.Epochs;
         var trainSeconds = watch.Elapsed.TotalSeconds;
         watch.Restart();

@@ -8,7 +8,7 @@ namespace LatentKit.Tests.Anomaly;
 /// <summary>The detector on synthetic digits: pattern 0 is normal, the other nine patterns are anomalies.</summary>
 public class AnomalyDetectorTests
 {
-    private static readonly TrainingOptions Quick = new() { Epochs = 6, BatchSize = 20, LearningRate = 3e-3, Threads = 1 };
+    private static readonly TrainingOptions Quick = new() { Epochs = 6, BatchSize = 20, LearningRate = 3e-3 };
 
     private static (MnistDataset Normal, MnistDataset Test, bool[] IsAnomaly) Data()
     {
@@ -22,7 +22,7 @@ public class AnomalyDetectorTests
     private static IAutoencoder Trained(AutoencoderKind kind, MnistDataset normal)
     {
         var model = SmallModels.Build(kind);
-        model.Train(normal, Quick);
+        model.Train(normal, Quick, new TrainingRun { Threads = 1 });
         return model;
     }
 
