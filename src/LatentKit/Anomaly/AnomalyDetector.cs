@@ -49,6 +49,13 @@ public sealed class AnomalyDetector : IDisposable
     /// <summary>How many normal samples the statistics were fitted on.</summary>
     public int FittedCount { get; }
 
+    /// <summary>
+    /// Every score kind of the normal samples given to <see cref="Fit"/>, in their order (for example to choose a
+    /// threshold by another rule without scoring them again); null for a detector read by <see cref="Load"/>, whose
+    /// file keeps the fitted statistics but not the data.
+    /// </summary>
+    public AnomalyScoreSet? FittedScores { get; private init; }
+
     /// <summary>The current threshold: a score strictly above it is flagged.</summary>
     public AnomalyThreshold Threshold
     {
@@ -103,7 +110,7 @@ public sealed class AnomalyDetector : IDisposable
         var threshold = options.Contamination is { } c
             ? AnomalyThreshold.FromContamination(chosen, c)
             : AnomalyThreshold.FromFalsePositiveRate(chosen, options.FalsePositiveRate);
-        return new AnomalyDetector(model, ownsModel: false, options, latent, standardizer, threshold, normal.Count);
+        return new AnomalyDetector(model, ownsModel: false, options, latent, standardizer, threshold, normal.Count) { FittedScores = set };
     }
 
     /// <summary>Loads a detector saved with <see cref="Save"/>: the model, the scoring settings, the fitted statistics and the threshold. The detector owns the model.</summary>

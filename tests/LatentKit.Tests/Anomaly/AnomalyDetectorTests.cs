@@ -61,6 +61,8 @@ public class AnomalyDetectorTests
         using var detector = AnomalyDetector.Fit(model, normal);
         var onNormal = detector.ScoreAll(normal);
         onNormal.Combined.Average().Should().BeApproximately(0, 1e-6);
+        detector.FittedScores!.Combined.Should().Equal(onNormal.Combined, (a, b) => Math.Abs(a - b) < 1e-9);
+        detector.FittedScores.Latent.Should().Equal(onNormal.Latent, (a, b) => Math.Abs(a - b) < 1e-9);
         var s = detector.ScoreAll(test);
         for (var i = 0; i < 5; i++)
         {
@@ -104,6 +106,7 @@ public class AnomalyDetectorTests
         loaded.Threshold.Rule.Should().Be(ThresholdRule.Contamination);
         loaded.Options.CombinedScores.Should().Equal(detector.Options.CombinedScores);
         loaded.FittedCount.Should().Be(normal.Count);
+        loaded.FittedScores.Should().BeNull();
         loaded.Model.Should().BeOfType<VariationalAutoencoder>();
         loaded.Score(test).Should().Equal(detector.Score(test), (a, b) => Math.Abs(a - b) < 1e-9);
         loaded.ScoreAll(test).Combined.Should().Equal(detector.ScoreAll(test).Combined, (a, b) => Math.Abs(a - b) < 1e-9);
