@@ -13,6 +13,12 @@ public static class Autoencoders
 
     /// <summary>A variational autoencoder; defaults: hidden 256, 128, latent 49, ReLU, sigmoid output, BCE, KL weight 1.</summary>
     public static VariationalAutoencoderBuilder Variational() => new();
+
+    /// <summary>
+    /// A convolutional variational autoencoder; defaults: channels 32, 64, latent 49 (a 7 x 7 x 1 code map for 28 x 28
+    /// images), ReLU, sigmoid output, BCE, KL weight 1. See <see cref="ConvolutionalVariationalAutoencoder"/>.
+    /// </summary>
+    public static ConvolutionalVariationalAutoencoderBuilder ConvolutionalVariational() => new();
 }
 
 /// <summary>
@@ -36,6 +42,12 @@ public static class ModelLimits
 
     /// <summary>The most parameters (weights, biases and buffers) of an autoencoder or of a classifier head: 100 million (400 MB of float32).</summary>
     public const long MaxParameters = 100_000_000;
+
+    /// <summary>The most values in one input sample (channels x height x width, or features): 16,777,216 (as <see cref="Dataset.MaxSampleSize"/>).</summary>
+    public const int MaxInputSize = Dataset.MaxSampleSize;
+
+    /// <summary>The most features a model's <see cref="FeatureStandardizer"/> may have (it is stored in the model file's manifest): 16,384.</summary>
+    public const int MaxStandardizedFeatures = 16_384;
 }
 
 /// <summary>Anything that builds an autoencoder.</summary>
@@ -62,6 +74,43 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
         spec = new AutoencoderSpec { Kind = kind, LatentSize = 49, Layers = defaultLayers };
     }
 
+    /// <summary>
+    /// The shape of one input sample (default 1 x 28 x 28, MNIST): <c>channels, height, width</c> for images or one
+    /// number, the width of a feature vector. Dense and variational autoencoders take any shape (flattened); the
+    /// convolutional ones need an image shape, and pad and crop sizes the strides do not divide (see
+    /// <see cref="ConvolutionalAutoencoder"/>). At most <see cref="ModelLimits.MaxInputSize"/> values and
+    /// <see cref="ModelLimits.MaxChannels"/> channels; checked at <see cref="Build"/>.
+    /// </summary>
+    public TBuilder WithInputShape(params int[] shape) => Set(spec with { InputShape = shape?.ToArray()! });
+
+    /// <summary>
+    /// Takes the input shape from <paramref name="data"/>'s <see cref="Dataset.SampleShape"/>, and the output and loss
+    /// from its <see cref="Dataset.ValueRange"/>: sigmoid + binary cross-entropy for <see cref="SampleRange.ZeroToOne"/>,
+    /// identity + mean squared error for <see cref="SampleRange.Unbounded"/>. Later <c>With...</c> calls override these.
+    /// </summary>
+    public TBuilder ForData(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var unbounded = data.ValueRange == SampleRange.Unbounded;
+        return Set(spec with
+        {
+            InputShape = [.. data.SampleShape],
+            OutputActivation = unbounded ? OutputActivation.Identity : OutputActivation.Sigmoid,
+            Loss = unbounded ? ReconstructionLoss.MeanSquaredError : ReconstructionLoss.BinaryCrossEntropy,
+        });
+    }
+
+    /// <summary>
+    /// Standardises every input with <paramref name="standardizer"/> (fitted with <see cref="FeatureStandardizer.Fit"/>
+    /// on the training data) before the network: in training, evaluation, encoding and reconstruction; decoded outputs
+    /// are mapped back to the data's units. The standardizer is saved in the model file. It must have one feature per
+    /// input value, and the model must use <see cref="OutputActivation.Identity"/> and
+    /// <see cref="ReconstructionLoss.MeanSquaredError"/> (standardised values are not in [0, 1]); checked at
+    /// <see cref="Build"/>. <see langword="null"/> removes it.
+    /// </summary>
+    public TBuilder WithStandardization(FeatureStandardizer? standardizer) =>
+        Set(spec with { StandardizerMean = standardizer?.MeanArray.ToArray(), StandardizerStd = standardizer?.StdArray.ToArray() });
+
     /// <summary>Number of values in a latent code (default 49), 1 to <see cref="ModelLimits.MaxLatentSize"/>.</summary>
     public TBuilder WithLatentSize(int latentSize) => Set(spec with { LatentSize = latentSize });
 
@@ -83,7 +132,7 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     /// <summary>
     /// Makes a denoising autoencoder: during training each input is corrupted (a <paramref name="maskFraction"/> of
     /// its pixels set to 0 at random, then Gaussian noise of standard deviation <paramref name="noiseStd"/> added and
-    /// the result clamped to [0, 1]) and the loss compares the reconstruction with the clean image. The noise comes
+    /// the result clamped to [0, 1], except for a standardised model, whose values have no range) and the loss compares the reconstruction with the clean image. The noise comes
     /// from the training run's own generator seeded by <see cref="TrainingOptions.Seed"/>, so runs are reproducible.
     /// Encoding, reconstruction and evaluation never add noise. <c>WithDenoising(0, 0)</c> turns it off.
     /// </summary>
@@ -198,6 +247,25 @@ public sealed class VariationalAutoencoderBuilder : AutoencoderBuilder<Variation
     public VariationalAutoencoderBuilder WithKlWeight(double klWeight) => Set(Spec with { KlWeight = klWeight });
 }
 
+/// <summary>Builds a <see cref="ConvolutionalVariationalAutoencoder"/>.</summary>
+public sealed class ConvolutionalVariationalAutoencoderBuilder : AutoencoderBuilder<ConvolutionalVariationalAutoencoderBuilder, ConvolutionalVariationalAutoencoder>
+{
+    internal ConvolutionalVariationalAutoencoderBuilder()
+        : base(AutoencoderKind.ConvolutionalVariational, [32, 64])
+    {
+    }
+
+    /// <summary>
+    /// Output channels of the encoder's strided convolutions before the mean and log-variance layers (default 32, 64);
+    /// the decoder mirrors them. Each count is 1 to <see cref="ModelLimits.MaxChannels"/>; see
+    /// <see cref="ConvolutionalAutoencoder"/> for the padding rule and the code map.
+    /// </summary>
+    public ConvolutionalVariationalAutoencoderBuilder WithChannels(params int[] channels) => Set(Spec with { Layers = channels?.ToArray()! });
+
+    /// <summary>Weight of the KL term in the training loss (default 1).</summary>
+    public ConvolutionalVariationalAutoencoderBuilder WithKlWeight(double klWeight) => Set(Spec with { KlWeight = klWeight });
+}
+
 /// <summary>Builds a <see cref="LatentClassifier"/> on a frozen autoencoder. Start with <see cref="LatentClassifier.For"/>.</summary>
 public sealed class LatentClassifierBuilder
 {
@@ -210,6 +278,31 @@ public sealed class LatentClassifierBuilder
     {
         ArgumentNullException.ThrowIfNull(autoencoder);
         this.autoencoder = autoencoder;
+    }
+
+    /// <summary>A head of <paramref name="classCount"/> outputs (default 10, the digits), 2 to <see cref="Dataset.MaxClassCount"/>; classes are named "0", "1", ...</summary>
+    public LatentClassifierBuilder WithClasses(int classCount)
+    {
+        spec = spec with { ClassCount = classCount, ClassNames = null };
+        return this;
+    }
+
+    /// <summary>One class per name (distinct, non-empty), in class order; predictions and metrics report these names.</summary>
+    public LatentClassifierBuilder WithClasses(params string[] classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        spec = spec with { ClassCount = classNames.Length, ClassNames = [.. classNames] };
+        return this;
+    }
+
+    /// <summary>Takes the class count and class names from <paramref name="data"/>, which must have labels.</summary>
+    /// <exception cref="ArgumentException">The dataset has no labels.</exception>
+    public LatentClassifierBuilder ForData(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        data.RequireLabels(nameof(data));
+        spec = spec with { ClassCount = data.ClassCount, ClassNames = [.. data.ClassNames] };
+        return this;
     }
 
     /// <summary>The head kind (default <see cref="ClassifierHead.Logits"/>: softmax cross-entropy).</summary>

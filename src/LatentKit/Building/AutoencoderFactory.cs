@@ -22,6 +22,81 @@ internal static class AutoencoderFactory
         errors.ThrowIfAny();
     }
 
+    /// <summary>The input shape: <c>[F]</c> or <c>[C, H, W]</c>, every dimension at least 1, at most <see cref="ModelLimits.MaxInputSize"/> values and <see cref="ModelLimits.MaxChannels"/> channels. True when it passed.</summary>
+    private static bool CollectInputShape(ValidationErrors errors, AutoencoderSpec spec)
+    {
+        var shape = spec.InputShape;
+        var text = $"[{string.Join(", ", shape ?? [])}]";
+        if (shape is null || (shape.Length != 1 && shape.Length != 3))
+        {
+            errors.Add("shape", text, $"The input shape must be [features] or [channels, height, width]; got {text}.");
+            return false;
+        }
+
+        if (Array.Exists(shape, d => d <= 0))
+        {
+            errors.Add("shape", text, $"Every dimension of the input shape must be at least 1; got {text}.");
+            return false;
+        }
+
+        var size = shape.Aggregate(1L, (a, b) => Math.Min(a * b, long.MaxValue / 1_000_000));
+        if (size > ModelLimits.MaxInputSize)
+        {
+            errors.Add("shape", text, $"An input of shape {text} has {size:N0} values per sample, more than the {ModelLimits.MaxInputSize:N0} allowed (ModelLimits.MaxInputSize).");
+            return false;
+        }
+
+        if (shape.Length == 3 && shape[0] > ModelLimits.MaxChannels)
+        {
+            errors.Add("shape", text, $"An input of shape {text} has {shape[0]} channels, more than the {ModelLimits.MaxChannels} allowed (ModelLimits.MaxChannels).");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The standardizer (both arrays or neither) follows <see cref="FeatureStandardizer"/>'s rule, fits the input size, and is not paired with BCE. Needs a valid input shape.</summary>
+    private static void CollectStandardizer(ValidationErrors errors, AutoencoderSpec spec)
+    {
+        if (spec.StandardizerMean is null && spec.StandardizerStd is null)
+        {
+            return;
+        }
+
+        var count = spec.StandardizerMean?.Length ?? 0;
+        if (spec.StandardizerMean is null || spec.StandardizerStd is null)
+        {
+            errors.Add("standardizer", "incomplete", "A standardizer needs both its means and its standard deviations; one of them is missing.");
+            return;
+        }
+
+        if (count > ModelLimits.MaxStandardizedFeatures)
+        {
+            errors.Add("standardizer", $"{count} features", $"A standardizer of {count} features is more than the {ModelLimits.MaxStandardizedFeatures} a model carries (ModelLimits.MaxStandardizedFeatures).");
+            return;
+        }
+
+        try
+        {
+            FeatureStandardizer.Validate(spec.StandardizerMean, spec.StandardizerStd, "standardizer", "standardizer");
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add("standardizer", $"{count} features", RuleMessage(e));
+            return;
+        }
+
+        if (count != spec.InputSize)
+        {
+            errors.Add("standardizer", $"{count} features", $"The standardizer was fitted on {count} features, but the input shape [{string.Join(", ", spec.InputShape)}] has {spec.InputSize} values per sample.");
+        }
+
+        if (spec.Loss == ReconstructionLoss.BinaryCrossEntropy)
+        {
+            errors.Add("loss", spec.Loss, "Standardised inputs are not in [0, 1], so binary cross-entropy does not apply; use WithOutputActivation(OutputActivation.Identity) and WithLoss(ReconstructionLoss.MeanSquaredError).");
+        }
+    }
+
     /// <summary>
     /// Throws a <see cref="LatentKitValidationException"/> listing every invalid architecture parameter and training
     /// default at once (<see cref="Validate"/> and <see cref="ValidateTraining"/> together): what a builder's <c>Build</c> checks.
@@ -100,7 +175,8 @@ internal static class AutoencoderFactory
             latentOk = true;
         }
 
-        var convolutional = spec.Kind == AutoencoderKind.Convolutional;
+        var shapeOk = CollectInputShape(errors, spec);
+        var convolutional = spec.IsConvolutional;
         var layersParameter = convolutional ? "channels" : "widths";
         var what = convolutional ? "channel count" : "hidden layer width";
         var maxWidth = convolutional ? ModelLimits.MaxChannels : ModelLimits.MaxLayerWidth;
@@ -133,32 +209,17 @@ internal static class AutoencoderFactory
             errors.Add("maskFraction", spec.DenoisingMaskFraction, $"The denoising mask fraction must be in [0, 1); got {spec.DenoisingMaskFraction.ToString(CultureInfo.InvariantCulture)}.");
         }
 
-        if (!layersOk || !latentOk || !Enum.IsDefined(spec.Kind))
+        if (!layersOk || !latentOk || !shapeOk || !Enum.IsDefined(spec.Kind))
         {
             return;
         }
 
-        if (convolutional)
-        {
-            var strided = spec.Layers.Length;
-            if (MnistDataset.ImageHeight % (1 << Math.Min(strided, 30)) != 0)
-            {
-                errors.Add(
-                    "channels",
-                    $"[{string.Join(", ", spec.Layers)}]",
-                    $"{strided} encoder channel counts mean {strided} stride-2 convolutions, which take 28 x 28 to a {28.0 / (1 << Math.Min(strided, 30)):0.###}-wide map that the decoder cannot grow back to 28 x 28 by doubling; give 1 or 2 channel counts (maps of 14 x 14 or 7 x 7).");
-                return;
-            }
+        CollectStandardizer(errors, spec);
 
-            var side = MnistDataset.ImageHeight >> strided;
-            if (spec.LatentSize % (side * side) != 0)
-            {
-                errors.Add(
-                    "latentSize",
-                    spec.LatentSize,
-                    $"A convolutional latent size of {spec.LatentSize} is not a whole number of {side} x {side} maps ({side * side} values each), so it cannot be a square code map that the decoder grows back to 28 x 28; use a multiple of {side * side}.");
-                return;
-            }
+        if (convolutional && ConvolutionalGeometry.Problem(spec.InputShape, spec.Layers.Length, spec.LatentSize) is { } problem)
+        {
+            errors.Add(problem.Parameter, problem.Parameter == "shape" ? $"[{string.Join(", ", spec.InputShape)}]" : spec.LatentSize, problem.Message);
+            return;
         }
 
         var parameters = Layout(spec).Values;
@@ -214,6 +275,30 @@ internal static class AutoencoderFactory
 
         var layersOk = CollectWidths(errors, spec.HiddenLayers, "widths", "hidden layer width", ModelLimits.MaxLayerWidth, nameof(ModelLimits.MaxLayerWidth), "A latent classifier needs at least one hidden layer (no layers given).");
         CheckEnum(errors, spec.Activation, "activation");
+        if (spec.ClassCount < 2 || spec.ClassCount > Dataset.MaxClassCount)
+        {
+            errors.Add("classCount", spec.ClassCount, $"A classifier needs 2 to {Dataset.MaxClassCount} classes; got {spec.ClassCount}.");
+        }
+        else if (spec.ClassNames is { } names)
+        {
+            if (names.Length != spec.ClassCount)
+            {
+                errors.Add("classNames", $"{names.Length} names", $"A classifier of {spec.ClassCount} classes needs {spec.ClassCount} class names; got {names.Length}.");
+            }
+            else
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                for (var i = 0; i < names.Length; i++)
+                {
+                    if (string.IsNullOrWhiteSpace(names[i]) || !seen.Add(names[i]))
+                    {
+                        errors.Add("classNames", names[i], $"Every class name must be non-empty and distinct; name {i} is {(names[i] is null ? "missing" : $"'{names[i]}'")}.");
+                        break;
+                    }
+                }
+            }
+        }
+
         if (!(spec.Dropout >= 0 && spec.Dropout < 1))
         {
             errors.Add("probability", spec.Dropout, $"The dropout probability must be in [0, 1); got {spec.Dropout.ToString(CultureInfo.InvariantCulture)}.");
@@ -225,7 +310,7 @@ internal static class AutoencoderFactory
             errors.AddFrom(() => new TrainingOptions { LearningRate = encoderRate }.Validate(), p => p == nameof(TrainingOptions.LearningRate) ? "encoderLearningRate" : p);
         }
 
-        if (!layersOk)
+        if (!layersOk || spec.ClassCount < 2 || spec.ClassCount > Dataset.MaxClassCount)
         {
             return;
         }
@@ -257,13 +342,22 @@ internal static class AutoencoderFactory
     {
         var layers = spec.Layers;
         long latent = spec.LatentSize;
+        long inputs = spec.InputShape.Aggregate(1L, (a, b) => a * b);
         switch (spec.Kind)
         {
             case AutoencoderKind.Convolutional:
+            case AutoencoderKind.ConvolutionalVariational:
             {
-                long side = MnistDataset.ImageHeight >> layers.Length;
-                var latentChannels = latent / (side * side);
-                var layout = Conv(1, layers[0]) + Conv(layers[^1], latentChannels) + Conv(latentChannels, layers[^1]) + Conv(layers[0], 1);
+                var geometry = ConvolutionalGeometry.Of(spec);
+                long channels = geometry.Channels;
+                long latentChannels = geometry.LatentChannels;
+                var code = Conv(layers[^1], latentChannels);
+                var layout = Conv(channels, layers[0]) + code + Conv(latentChannels, layers[^1]) + Conv(layers[0], channels);
+                if (spec.Kind == AutoencoderKind.ConvolutionalVariational)
+                {
+                    layout += code;
+                }
+
                 for (var i = 1; i < layers.Length; i++)
                 {
                     layout += Conv(layers[i - 1], layers[i]) + Conv(layers[i], layers[i - 1]);
@@ -273,18 +367,18 @@ internal static class AutoencoderFactory
             }
 
             case AutoencoderKind.Variational:
-                return Mlp([MnistDataset.PixelsPerImage, .. layers]) + Linear(layers[^1], latent) + Linear(layers[^1], latent)
-                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), MnistDataset.PixelsPerImage]);
+                return Mlp([inputs, .. layers]) + Linear(layers[^1], latent) + Linear(layers[^1], latent)
+                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), inputs]);
             default:
-                return Mlp([MnistDataset.PixelsPerImage, .. layers, latent])
-                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), MnistDataset.PixelsPerImage]);
+                return Mlp([inputs, .. layers, latent])
+                    + Mlp([latent, .. Enumerable.Reverse(layers).Select(w => (long)w), inputs]);
         }
     }
 
     /// <summary>The tensors of a classifier head of <paramref name="spec"/> on codes of <paramref name="latentSize"/> values (batch norm adds its running statistics and an int64 step count per hidden layer).</summary>
     public static WeightsLayout ClassifierLayout(ClassifierSpec spec, int latentSize)
     {
-        var layout = Mlp([latentSize, .. spec.HiddenLayers.Select(w => (long)w), MnistDataset.ClassCount]);
+        var layout = Mlp([latentSize, .. spec.HiddenLayers.Select(w => (long)w), spec.ClassCount]);
         if (spec.BatchNorm)
         {
             foreach (var width in spec.HiddenLayers)
@@ -320,6 +414,7 @@ internal static class AutoencoderFactory
             AutoencoderKind.Dense => new DenseAutoencoder(spec, training),
             AutoencoderKind.Convolutional => new ConvolutionalAutoencoder(spec, training),
             AutoencoderKind.Variational => new VariationalAutoencoder(spec, training),
+            AutoencoderKind.ConvolutionalVariational => new ConvolutionalVariationalAutoencoder(spec, training),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "Unknown autoencoder kind."),
         });
     }

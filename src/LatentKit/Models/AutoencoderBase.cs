@@ -29,6 +29,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         Spec = spec;
         DefaultTraining = defaultTraining;
         Guard = new ModelGuard(() => $"This {Kind} autoencoder (latent {LatentSize})");
+        Standardizer = spec.StandardizerMean is { } mean && spec.StandardizerStd is { } std ? FeatureStandardizer.FromValues(mean, std) : null;
     }
 
     /// <inheritdoc />
@@ -42,6 +43,19 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     /// <inheritdoc />
     public TrainingOptions DefaultTraining { get; }
+
+    /// <summary>
+    /// The shape of one sample the model was built for: <c>[C, H, W]</c> for images, <c>[F]</c> for feature vectors
+    /// (a dense model's <see cref="InputShape"/> is this shape flattened).
+    /// </summary>
+    public IReadOnlyList<int> SampleShape => Spec.InputShape;
+
+    /// <summary>
+    /// The standardizer applied to every input (training, evaluation, encoding, reconstruction) before the network;
+    /// <see cref="Decode"/> and <see cref="Reconstruct"/> map the output back to the data's units. <see langword="null"/>
+    /// when the model takes its inputs as they are. Saved with the model.
+    /// </summary>
+    public FeatureStandardizer? Standardizer { get; }
 
     /// <summary>Which kind of autoencoder this is.</summary>
     public AutoencoderKind Kind => Spec.Kind;
@@ -120,7 +134,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         using var noGrad = no_grad();
         Network.eval();
         var z = codes.to(ScalarType.Float32).to(Device);
-        return ToPixels(DecodeLogitsCore(z)).MoveToOuterDisposeScope();
+        return ToDataUnits(ToPixels(DecodeLogitsCore(z))).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -132,7 +146,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         using var noGrad = no_grad();
         Network.eval();
         var input = ToNetworkInput(images, nameof(images));
-        return ToPixels(DecodeLogitsCore(EncodeCore(input))).reshape(images.shape).MoveToOuterDisposeScope();
+        return ToDataUnits(ToPixels(DecodeLogitsCore(EncodeCore(input)))).reshape(images.shape).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -166,6 +180,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         run ??= new TrainingRun();
         Trainer.ValidateSettings(options, run);
         CheckShape(training, nameof(training));
+        CheckRange(training, nameof(training));
         if (run.ValidationSet is { } validationSet)
         {
             CheckShape(validationSet, nameof(TrainingRun.ValidationSet));
@@ -189,6 +204,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         using var tensors = data.OpenReader(withLabels: false);
         using var noGrad = no_grad();
         Network.eval();
+        var bceMeaningful = Spec.OutputActivation == OutputActivation.Sigmoid && Standardizer is null && data.ValueRange == SampleRange.ZeroToOne;
         double bce = 0, mse = 0, kl = 0;
         for (var start = 0; start < tensors.Count; start += batchSize)
         {
@@ -196,13 +212,17 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
             var count = Math.Min(batchSize, tensors.Count - start);
             var x = PrepareInputs(tensors.ReadRange(start, count).Inputs);
             var (logits, klSum) = EvaluateBatch(x);
-            bce += PixelBce(logits, x, Reduction.Sum).item<float>();
+            if (bceMeaningful)
+            {
+                bce += PixelBce(logits, x, Reduction.Sum).item<float>();
+            }
+
             mse += F.mse_loss(ToPixels(logits), x, Reduction.Sum).item<float>();
             kl += klSum;
         }
 
         var pixels = (double)tensors.Count * data.SampleSize;
-        return new ReconstructionMetrics(bce / pixels, mse / pixels, this is IVariationalAutoencoder ? kl / tensors.Count : null, tensors.Count);
+        return new ReconstructionMetrics(bceMeaningful ? bce / pixels : double.NaN, mse / pixels, this is IVariationalAutoencoder ? kl / tensors.Count : null, tensors.Count) { Loss = Spec.Loss };
     }
 
     /// <inheritdoc />
@@ -262,7 +282,12 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
         if (Spec.DenoisingNoiseStd > 0)
         {
-            corrupted = (corrupted + (randn(inputs.shape, device: inputs.device, generator: noise) * Spec.DenoisingNoiseStd)).clamp(0, 1);
+            corrupted = corrupted + (randn(inputs.shape, device: inputs.device, generator: noise) * Spec.DenoisingNoiseStd);
+            if (Standardizer is null)
+            {
+                // Pixels stay pixels; standardised values have no range to clamp to.
+                corrupted = corrupted.clamp(0, 1);
+            }
         }
 
         return corrupted;
@@ -273,8 +298,11 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         ? F.binary_cross_entropy_with_logits(logits, target, reduction: reduction)
         : F.binary_cross_entropy(logits.clamp(ClampEpsilon, 1 - ClampEpsilon), target, reduction: reduction);
 
-    /// <summary>Applies the output activation: pixels in [0, 1].</summary>
-    internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.clamp(0, 1);
+    /// <summary>Applies the output activation: the sigmoid (values in (0, 1)), or nothing for <see cref="OutputActivation.Identity"/>.</summary>
+    internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.alias();
+
+    /// <summary>The network's output in the data's units: the standardizer's inverse, or the output itself.</summary>
+    internal Tensor ToDataUnits(Tensor output) => Standardizer is null ? output : Standardizer.Inverse(output);
 
     /// <summary>Checks an image tensor's shape and returns it as float32 on the model's device in the network's shape.</summary>
     internal Tensor ToNetworkInput(Tensor images, string parameterName)
@@ -299,8 +327,8 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
             throw new ArgumentException($"Images must be floating-point pixels in [0, 1]; got {images.dtype}.", parameterName);
         }
 
-        var shaped = images.reshape([shape[0], .. InputShape]);
-        return shaped.to(ScalarType.Float32).to(Device);
+        var shaped = images.reshape([shape[0], .. InputShape]).to(ScalarType.Float32).to(Device);
+        return Standardizer is null ? shaped : Standardizer.Forward(shaped);
     }
 
     /// <summary>
@@ -321,10 +349,27 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         }
     }
 
+    /// <summary>Refuses to train with binary cross-entropy on data that is not in [0, 1] (<see cref="SampleRange.Unbounded"/>) and not standardised either.</summary>
+    /// <exception cref="ArgumentException">The loss is BCE and the dataset's values are unbounded.</exception>
+    internal void CheckRange(Dataset dataset, string parameterName)
+    {
+        if (Spec.Loss == ReconstructionLoss.BinaryCrossEntropy && dataset.ValueRange == SampleRange.Unbounded)
+        {
+            throw new ArgumentException(
+                $"Dataset '{dataset.Name}' holds unbounded values, but {((ITrainable)this).DisplayName} trains with binary cross-entropy, which needs values in [0, 1]; build the model with ForData(dataset) (identity output and mean squared error) or WithOutputActivation(OutputActivation.Identity).WithLoss(ReconstructionLoss.MeanSquaredError).",
+                parameterName);
+        }
+    }
+
     /// <summary>Raw rows (uint8 0..255 or float32, N x SampleSize) to float input in the network's shape on its device.</summary>
     internal Tensor PrepareInputs(Tensor raw)
     {
         var x = TrainingData.ToFloat(raw.to(Device));
+        if (Standardizer is not null)
+        {
+            x = Standardizer.Forward(x);
+        }
+
         return InputShape.Count == 1 ? x : x.view([x.shape[0], .. InputShape]);
     }
 

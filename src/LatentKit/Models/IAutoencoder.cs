@@ -5,10 +5,10 @@ using static TorchSharp.torch;
 namespace LatentKit;
 
 /// <summary>
-/// An autoencoder for 28 x 28 grey-scale images: an encoder that maps images to latent codes and a decoder that maps
-/// codes back to images. Every method that takes images accepts both flat (<c>N x 784</c>) and image-shaped
-/// (<c>N x 1 x 28 x 28</c>) float tensors with pixels in [0, 1]; any other shape is rejected with an
-/// <see cref="ArgumentException"/> that names it. Returned tensors belong to the caller (dispose them, or create them
+/// An autoencoder: an encoder that maps samples (images <c>C x H x W</c> or feature vectors; 1 x 28 x 28 MNIST images
+/// by default) to latent codes and a decoder that maps codes back. Every method that takes samples accepts both flat
+/// (<c>N x size</c>, e.g. <c>N x 784</c>) and shaped (<c>N x C x H x W</c>, e.g. <c>N x 1 x 28 x 28</c>) float
+/// tensors; any other shape is rejected with an <see cref="ArgumentException"/> that names it. Returned tensors belong to the caller (dispose them, or create them
 /// inside a <see cref="torch.NewDisposeScope"/>). Build one with <see cref="LatentKit.Autoencoders"/>.
 /// <para>
 /// Threads (LatentKit's autoencoders): the inference methods and <see cref="Save"/> may be called on one model from
@@ -21,7 +21,7 @@ public interface IAutoencoder : IDisposable
     /// <summary>Number of values in a latent code.</summary>
     int LatentSize { get; }
 
-    /// <summary>The shape of one image as the network sees it: <c>[784]</c> for dense models, <c>[1, 28, 28]</c> for convolutional ones.</summary>
+    /// <summary>The shape of one sample as the network sees it: flattened (<c>[784]</c> for MNIST) for dense models, <c>[C, H, W]</c> (<c>[1, 28, 28]</c>) for convolutional ones.</summary>
     IReadOnlyList<long> InputShape { get; }
 
     /// <summary>The device the weights live on (the CPU unless built or trained elsewhere).</summary>
@@ -30,16 +30,16 @@ public interface IAutoencoder : IDisposable
     /// <summary>The settings <see cref="Train"/> uses when it is given no options.</summary>
     TrainingOptions DefaultTraining { get; }
 
-    /// <summary>Encodes images (<c>N x 784</c> or <c>N x 1 x 28 x 28</c>) to latent codes <c>N x LatentSize</c>, in evaluation mode, without gradients.</summary>
-    /// <exception cref="ArgumentException">The tensor does not hold 28 x 28 images in one of the accepted shapes.</exception>
+    /// <summary>Encodes samples (<c>N x size</c> or <c>N x C x H x W</c>) to latent codes <c>N x LatentSize</c>, in evaluation mode, without gradients.</summary>
+    /// <exception cref="ArgumentException">The tensor does not hold samples of the model's input shape in one of the accepted shapes.</exception>
     Tensor Encode(Tensor images);
 
-    /// <summary>Decodes latent codes (<c>N x LatentSize</c>) to images with pixels in [0, 1], shaped like <see cref="InputShape"/>.</summary>
+    /// <summary>Decodes latent codes (<c>N x LatentSize</c>) to samples shaped like <see cref="InputShape"/> (in (0, 1) for a sigmoid output; in the data's units for a standardised model).</summary>
     /// <exception cref="ArgumentException">The codes are not <c>N x LatentSize</c>.</exception>
     Tensor Decode(Tensor codes);
 
-    /// <summary>Encodes and decodes images; the result has the input's shape and pixels in [0, 1].</summary>
-    /// <exception cref="ArgumentException">The tensor does not hold 28 x 28 images in one of the accepted shapes.</exception>
+    /// <summary>Encodes and decodes samples; the result has the input's shape (values as for <see cref="Decode"/>).</summary>
+    /// <exception cref="ArgumentException">The tensor does not hold samples of the model's input shape in one of the accepted shapes.</exception>
     Tensor Reconstruct(Tensor images);
 
     /// <summary>The latent codes of every sample of <paramref name="dataset"/> (labelled or not), as one <c>N x LatentSize</c> tensor on the CPU.</summary>
@@ -82,7 +82,7 @@ public interface IAutoencoder : IDisposable
 public interface IVariationalAutoencoder : IAutoencoder
 {
     /// <summary>
-    /// Weight of the KL term in the training loss (per image: summed binary cross-entropy over the 784 pixels +
+    /// Weight of the KL term in the training loss (per sample: the reconstruction loss summed over its values +
     /// <c>KlWeight</c> x KL divergence from the standard normal prior). Default 1.
     /// </summary>
     double KlWeight { get; }

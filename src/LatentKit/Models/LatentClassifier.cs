@@ -24,12 +24,20 @@ internal sealed record ClassifierSpec
 
     /// <summary>Fine-tuning: the encoder's learning rate; <see langword="null"/> for a frozen encoder.</summary>
     public double? EncoderLearningRate { get; init; }
+
+    /// <summary>Number of classes (outputs of the head); files of format 1 lack it: 10.</summary>
+    public int ClassCount { get; init; } = MnistDataset.ClassCount;
+
+    /// <summary>One name per class; <see langword="null"/> for "0", "1", ...</summary>
+    public string[]? ClassNames { get; init; }
 }
 
 /// <summary>
-/// A digit classifier on the latent codes of an <see cref="IAutoencoder"/> (for a variational autoencoder, on the mean
+/// A classifier on the latent codes of an <see cref="IAutoencoder"/> (for a variational autoencoder, on the mean
 /// of the latent distribution). The head is dense: latent → hidden widths (default one layer of 128, ReLU; optionally
-/// with batch normalisation and dropout) → 10. Build one with <see cref="For"/>.
+/// with batch normalisation and dropout) → <see cref="ClassCount"/> (default 10, the digits; set it with
+/// <see cref="LatentClassifierBuilder.ForData"/> or <see cref="LatentClassifierBuilder.WithClasses(string[])"/>, which
+/// also name the classes). Build one with <see cref="For"/>.
 /// <para>
 /// Frozen (the default): the encoder's weights never change; codes are computed in evaluation mode without gradients,
 /// and only the head is trained. Fine-tuned (<see cref="LatentClassifierBuilder.WithFineTuning"/>): the classifier
@@ -61,7 +69,8 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         this.ownsAutoencoder = ownsAutoencoder;
         head = NetworkParts.SeededConstruction(
             applySeed ? spec.Seed : null,
-            () => NetworkParts.ClassifierHead([autoencoder.LatentSize, .. spec.HiddenLayers, MnistDataset.ClassCount], spec.Activation, spec.BatchNorm, spec.Dropout));
+            () => NetworkParts.ClassifierHead([autoencoder.LatentSize, .. spec.HiddenLayers, spec.ClassCount], spec.Activation, spec.BatchNorm, spec.Dropout));
+        ClassNames = spec.ClassNames ?? [.. Enumerable.Range(0, spec.ClassCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
         if (autoencoder.Device.type != DeviceType.CPU)
         {
             head.to(autoencoder.Device);
@@ -77,6 +86,12 @@ public sealed class LatentClassifier : IDisposable, ITrainable
             fineTuned = new Network("FineTunedClassifier", ("encoder", encoder.Network), ("head", head));
         }
     }
+
+    /// <summary>Number of classes (outputs of the head): 10 by default, or as set by <see cref="LatentClassifierBuilder.WithClasses(int)"/> or <see cref="LatentClassifierBuilder.ForData"/>.</summary>
+    public int ClassCount => Spec.ClassCount;
+
+    /// <summary>The class names, in class order ("0", "1", ... unless given); saved with the classifier and used by <see cref="PredictClassNames"/> and <see cref="ClassificationMetrics"/>.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
 
     /// <summary>True when training also trains the encoder (the classifier's own copy of it), end to end.</summary>
     public bool IsFineTuned => Spec.EncoderLearningRate is not null;
@@ -150,7 +165,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     /// <param name="options">Training settings; <see langword="null"/> uses <see cref="DefaultTraining"/>.</param>
     /// <param name="run">Where and how to train (device, threads, progress, logger, validation set, callbacks); <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Stops training at the next batch with a <see cref="TrainingCanceledException"/> carrying the epochs run so far; the model stays usable.</param>
-    /// <exception cref="ArgumentException">Settings of the options or the run are out of range (a <see cref="LatentKitValidationException"/> listing every one); the head has batch norm and the batch size or the training set is a single image; or the dataset has no labels, more than 10 classes, or samples of another shape than the autoencoder's input.</exception>
+    /// <exception cref="ArgumentException">Settings of the options or the run are out of range (a <see cref="LatentKitValidationException"/> listing every one); the head has batch norm and the batch size or the training set is a single image; or the dataset has no labels, more classes than the head's, or samples of another shape than the autoencoder's input.</exception>
     /// <exception cref="TrainingDivergedException">A loss, the weights or the outputs became NaN or infinite; the trained weights were restored to those at the start of the epoch, which are finite.</exception>
     /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; the exception's history holds the epochs run so far.</exception>
     public TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default)
@@ -181,7 +196,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         return Trainer.Train(this, trainData, validationData, options, run, cancellationToken);
     }
 
-    /// <summary>Class probabilities (<c>N x 10</c>, rows sum to 1) for images shaped <c>N x 784</c> or <c>N x 1 x 28 x 28</c>.</summary>
+    /// <summary>Class probabilities (<c>N x ClassCount</c>, rows sum to 1) for samples shaped like the autoencoder's input (or flattened, <c>N x size</c>).</summary>
     public Tensor PredictProbabilities(Tensor images)
     {
         ThrowIfDisposed();
@@ -196,7 +211,10 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         return probabilities.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The predicted digit of each image (the most probable class).</summary>
+    /// <summary>The name (<see cref="ClassNames"/>) of the predicted class of each sample.</summary>
+    public string[] PredictClassNames(Tensor images) => Array.ConvertAll(Predict(images), c => ClassNames[c]);
+
+    /// <summary>The predicted class of each sample (the most probable class, an index into <see cref="ClassNames"/>).</summary>
     public int[] Predict(Tensor images)
     {
         ThrowIfDisposed();
@@ -209,7 +227,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
     }
 
     /// <summary>Accuracy, confusion matrix and per-class recall on <paramref name="data"/>.</summary>
-    /// <exception cref="ArgumentException">The dataset has no labels, more than 10 classes, or samples of another shape than the autoencoder's input.</exception>
+    /// <exception cref="ArgumentException">The dataset has no labels, more classes than the head's, or samples of another shape than the autoencoder's input.</exception>
     public ClassificationMetrics Evaluate(Dataset data, int batchSize = 1000)
     {
         ThrowIfDisposed();
@@ -217,7 +235,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckData(data, nameof(data));
         using var use = Guard.EnterUse();
-        var confusion = new int[MnistDataset.ClassCount, MnistDataset.ClassCount];
+        var confusion = new int[Spec.ClassCount, Spec.ClassCount];
         using var codes = Autoencoder.EncodeDataset(data, batchSize);
         using var noGrad = no_grad();
         head.eval();
@@ -232,21 +250,21 @@ public sealed class LatentClassifier : IDisposable, ITrainable
             }
         }
 
-        return new ClassificationMetrics(confusion);
+        return new ClassificationMetrics(confusion, ClassNames);
     }
 
     /// <summary>
-    /// Checks that <paramref name="data"/> has labels of at most the head's 10 classes (phase A: the head has 10
-    /// outputs) and samples the autoencoder takes.
+    /// Checks that <paramref name="data"/> has labels of at most the head's <see cref="ClassCount"/> classes and
+    /// samples the autoencoder takes.
     /// </summary>
     private void CheckData(Dataset data, string parameterName)
     {
         data.RequireLabels(parameterName);
         (Autoencoder as AutoencoderBase)?.CheckShape(data, parameterName);
-        if (data.ClassCount > MnistDataset.ClassCount)
+        if (data.ClassCount > Spec.ClassCount)
         {
             throw new ArgumentException(
-                $"Dataset '{data.Name}' has {data.ClassCount} classes, but the classifier's head has {MnistDataset.ClassCount} outputs.",
+                $"Dataset '{data.Name}' has {data.ClassCount} classes, but the classifier's head has {Spec.ClassCount} outputs; build it with ForData(dataset) or WithClasses({data.ClassCount}).",
                 parameterName);
         }
     }
@@ -294,7 +312,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         var logits = NetworkParts.Forward(head, fineTuned is null ? inputs : ((AutoencoderBase)Autoencoder).EncodeCore(inputs), noise);
         return Spec.Head == ClassifierHead.Logits
             ? F.cross_entropy(logits, targets!)
-            : F.binary_cross_entropy_with_logits(logits, F.one_hot(targets!, MnistDataset.ClassCount).to(ScalarType.Float32));
+            : F.binary_cross_entropy_with_logits(logits, F.one_hot(targets!, Spec.ClassCount).to(ScalarType.Float32));
     }
 
     void ITrainable.MoveTo(Device device)

@@ -11,11 +11,11 @@ public static class LatentSpace
     /// morphs one digit into the other. For a variational autoencoder the codes are the means.
     /// </summary>
     /// <param name="autoencoder">A trained autoencoder.</param>
-    /// <param name="imageA">One image: <c>784</c>, <c>1 x 784</c>, <c>28 x 28</c>, <c>1 x 28 x 28</c> or <c>1 x 1 x 28 x 28</c> pixels in [0, 1].</param>
-    /// <param name="imageB">The other image, shaped likewise.</param>
-    /// <param name="steps">Images in the row, at least 2.</param>
-    /// <returns><c>steps x 784</c> pixels in [0, 1]; the caller owns the tensor.</returns>
-    /// <exception cref="ArgumentException">An image does not hold exactly 784 pixels.</exception>
+    /// <param name="imageA">One sample of the model's input size in any shape (for MNIST: <c>784</c>, <c>1 x 784</c>, <c>28 x 28</c>, <c>1 x 28 x 28</c> or <c>1 x 1 x 28 x 28</c> pixels in [0, 1]).</param>
+    /// <param name="imageB">The other sample, shaped likewise.</param>
+    /// <param name="steps">Samples in the row, at least 2.</param>
+    /// <returns><c>steps x size</c> values (<c>steps x 784</c> for MNIST); the caller owns the tensor.</returns>
+    /// <exception cref="ArgumentException">A sample does not hold exactly the model's input size of values.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is below 2.</exception>
     public static Tensor Interpolate(this IAutoencoder autoencoder, Tensor imageA, Tensor imageB, int steps)
     {
@@ -28,20 +28,21 @@ public static class LatentSpace
         }
 
         using var scope = NewDisposeScope();
-        var a = autoencoder.Encode(OneImage(imageA, nameof(imageA)));
-        var b = autoencoder.Encode(OneImage(imageB, nameof(imageB)));
+        var size = autoencoder.InputShape.Aggregate(1L, (x, y) => x * y);
+        var a = autoencoder.Encode(OneImage(imageA, size, autoencoder.InputShape, nameof(imageA)));
+        var b = autoencoder.Encode(OneImage(imageB, size, autoencoder.InputShape, nameof(imageB)));
         var weights = linspace(0, 1, steps).unsqueeze(1).to(a.device);
         var codes = a + ((b - a) * weights);
-        return autoencoder.Decode(codes).reshape(steps, 784).MoveToOuterDisposeScope();
+        return autoencoder.Decode(codes).reshape(steps, size).MoveToOuterDisposeScope();
     }
 
-    private static Tensor OneImage(Tensor image, string parameter)
+    private static Tensor OneImage(Tensor image, long size, IReadOnlyList<long> inputShape, string parameter)
     {
-        if (image.numel() != 784)
+        if (image.numel() != size)
         {
-            throw new ArgumentException($"Expected one 28 x 28 image (784 pixels); got shape [{string.Join(", ", image.shape)}].", parameter);
+            throw new ArgumentException($"Expected one sample of shape [{string.Join(", ", inputShape)}] ({size} values); got shape [{string.Join(", ", image.shape)}].", parameter);
         }
 
-        return image.reshape(1, 784);
+        return image.reshape(1, size);
     }
 }

@@ -1,15 +1,14 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
-using Reduction = TorchSharp.torch.nn.Reduction;
 
 namespace LatentKit;
 
 /// <summary>
-/// A fully connected variational autoencoder. Encoder: 784 → hidden widths (each followed by the activation), then
+/// A fully connected variational autoencoder for samples of any shape (flattened to their <c>n</c> values; 784 for
+/// MNIST). Encoder: n → hidden widths (each followed by the activation), then
 /// two parallel linear layers giving the mean and the log-variance of a Gaussian over latent codes (the reference
 /// scenario 4: 784 → 256 → 128 → (mean 49, log-variance 49), three learned layers). Decoder: latent → hidden widths
-/// reversed → 784 → sigmoid. Training minimises, per image, the summed binary cross-entropy over the 784 pixels plus
+/// reversed → n → output activation. Training minimises, per sample, the summed reconstruction loss over its n values plus
 /// <see cref="KlWeight"/> times the KL divergence from the standard normal prior, with the reparameterisation trick;
 /// <see cref="AutoencoderBase.Evaluate"/> reports the per-pixel BCE and the KL per image separately.
 /// <see cref="IAutoencoder.Encode"/>, <see cref="IAutoencoder.Reconstruct"/> and evaluation use the mean (no sampling).
@@ -17,7 +16,7 @@ namespace LatentKit;
 /// </summary>
 public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoencoder
 {
-    private static readonly long[] FlatShape = [MnistDataset.PixelsPerImage];
+    private readonly long[] flatShape;
     private readonly nn.Module<Tensor, Tensor> encoderBody;
     private readonly nn.Module<Tensor, Tensor> meanLayer;
     private readonly nn.Module<Tensor, Tensor> logVarianceLayer;
@@ -27,8 +26,9 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
     internal VariationalAutoencoder(AutoencoderSpec spec, TrainingOptions defaultTraining)
         : base(spec, defaultTraining)
     {
-        int[] bodyWidths = [MnistDataset.PixelsPerImage, .. spec.Layers];
-        int[] decoderWidths = [spec.LatentSize, .. Enumerable.Reverse(spec.Layers), MnistDataset.PixelsPerImage];
+        flatShape = [spec.InputSize];
+        int[] bodyWidths = [spec.InputSize, .. spec.Layers];
+        int[] decoderWidths = [spec.LatentSize, .. Enumerable.Reverse(spec.Layers), spec.InputSize];
         encoderBody = NetworkParts.Mlp(bodyWidths, spec.Activation, spec.Activation);
         meanLayer = nn.Linear(spec.Layers[^1], spec.LatentSize);
         logVarianceLayer = nn.Linear(spec.Layers[^1], spec.LatentSize);
@@ -45,7 +45,7 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
     public double KlWeight => Spec.KlWeight;
 
     /// <inheritdoc />
-    public override IReadOnlyList<long> InputShape => FlatShape;
+    public override IReadOnlyList<long> InputShape => flatShape;
 
     internal override nn.Module Network => network;
 
@@ -63,52 +63,27 @@ public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoen
     public (Tensor Mean, Tensor LogVariance) EncodeDistribution(Tensor images)
     {
         ThrowIfDisposed();
-        using var use = Guard.EnterUse();
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        Network.eval();
-        var hidden = encoderBody.forward(ToNetworkInput(images, nameof(images)));
-        return (meanLayer.forward(hidden).MoveToOuterDisposeScope(), logVarianceLayer.forward(hidden).MoveToOuterDisposeScope());
+        return VariationalParts.EncodeDistribution(this, Distribution, images);
     }
 
     /// <inheritdoc />
     public Tensor Sample(int count, int seed)
     {
         ThrowIfDisposed();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        using var scope = NewDisposeScope();
-        using var generator = new Generator((ulong)seed);
-        var codes = randn([count, LatentSize], generator: generator);
-        return Decode(codes).MoveToOuterDisposeScope();
+        return VariationalParts.Sample(this, count, seed);
     }
 
     internal override Tensor EncodeCore(Tensor input) => meanLayer.forward(encoderBody.forward(input));
 
     internal override Tensor DecodeLogitsCore(Tensor codes) => decoder.forward(codes);
 
-    internal override (Tensor Logits, double KlSum) EvaluateBatch(Tensor input)
+    internal override (Tensor Logits, double KlSum) EvaluateBatch(Tensor input) => VariationalParts.EvaluateBatch(this, Distribution, input);
+
+    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise) => VariationalParts.Loss(this, Distribution, inputs, noise);
+
+    private (Tensor Mean, Tensor LogVariance) Distribution(Tensor input)
     {
         var hidden = encoderBody.forward(input);
-        var mean = meanLayer.forward(hidden);
-        var logVariance = logVarianceLayer.forward(hidden);
-        return (decoder.forward(mean), KlPerImage(mean, logVariance).sum().item<float>());
+        return (meanLayer.forward(hidden), logVarianceLayer.forward(hidden));
     }
-
-    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise)
-    {
-        var hidden = encoderBody.forward(Corrupt(inputs, noise));
-        var mean = meanLayer.forward(hidden);
-        var logVariance = logVarianceLayer.forward(hidden);
-        var z = noise is null ? mean : mean + ((logVariance * 0.5).exp() * randn(mean.shape, device: mean.device, generator: noise));
-        var logits = decoder.forward(z);
-        var n = inputs.shape[0];
-        var reconstruction = (Spec.Loss == ReconstructionLoss.BinaryCrossEntropy
-            ? PixelBce(logits, inputs, Reduction.Sum)
-            : F.mse_loss(ToPixels(logits), inputs, Reduction.Sum)) / n;
-        return reconstruction + KlPerImage(mean, logVariance).mean() * Spec.KlWeight;
-    }
-
-    /// <summary>KL(N(mean, exp(logVariance)) || N(0, I)) per image, summed over the latent dimensions.</summary>
-    private static Tensor KlPerImage(Tensor mean, Tensor logVariance) =>
-        (1 + logVariance - mean.pow(2) - logVariance.exp()).sum(1) * -0.5;
 }

@@ -11,8 +11,9 @@ public static class AutoencoderFile
 {
     /// <summary>
     /// Loads an autoencoder from a file written by <see cref="IAutoencoder.Save"/>, rebuilding the right concrete type
-    /// (<see cref="DenseAutoencoder"/>, <see cref="ConvolutionalAutoencoder"/> or <see cref="VariationalAutoencoder"/>)
-    /// from the file alone. The model is on the CPU.
+    /// (<see cref="DenseAutoencoder"/>, <see cref="ConvolutionalAutoencoder"/>, <see cref="VariationalAutoencoder"/> or
+    /// <see cref="ConvolutionalVariationalAutoencoder"/>) from the file alone, with its input shape, output activation,
+    /// loss and standardizer. Files of format 1 (before issue 8) load as 1 x 28 x 28 models. The model is on the CPU.
     /// </summary>
     /// <remarks>
     /// Every manifest field is checked with the builders' rules and <see cref="LatentKit.ModelLimits"/> before anything
@@ -32,7 +33,12 @@ public static class AutoencoderFile
 internal static class ModelFile
 {
     public const string FormatName = "LatentKit model";
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// The format written. 2 (issue 8) adds the input shape, the standardizer, the convolutional VAE kind and the
+    /// classifier's class count and names; format 1 files (1 x 28 x 28, 10 classes) still load, the missing fields
+    /// taking those values.
+    /// </summary>
+    public const int FormatVersion = 2;
     public const string ManifestEntry = "manifest.json";
     public const string AutoencoderWeightsEntry = "autoencoder.weights";
     public const string ClassifierWeightsEntry = "classifier.weights";
@@ -223,6 +229,8 @@ internal static class ModelFile
     private static string? AutoencoderFields(string? parameter) => parameter switch
     {
         "widths" or "channels" => "layers",
+        "shape" => "inputShape",
+        "standardizer" => "standardizerMean",
         "noiseStd" => "denoisingNoiseStd",
         "maskFraction" => "denoisingMaskFraction",
         _ => parameter,
@@ -528,6 +536,7 @@ internal static class ModelFile
         AutoencoderKind.Dense => nameof(DenseAutoencoder),
         AutoencoderKind.Convolutional => nameof(ConvolutionalAutoencoder),
         AutoencoderKind.Variational => nameof(VariationalAutoencoder),
+        AutoencoderKind.ConvolutionalVariational => nameof(ConvolutionalVariationalAutoencoder),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown autoencoder kind."),
     };
 

@@ -14,9 +14,18 @@ public class BuilderValidationTests
         { "conv no channels", () => Autoencoders.Convolutional().WithChannels().Build(), "channels", "*no layers*" },
         { "dense zero width", () => Autoencoders.Dense().WithHiddenLayers(256, 0).Build(), "widths", "*entry 1 is 0*" },
         { "conv negative channels", () => Autoencoders.Convolutional().WithChannels(-4, 8).Build(), "channels", "*entry 0 is -4*" },
-        { "conv latent not a 7x7 map", () => Autoencoders.Convolutional().WithLatentSize(50).Build(), "latentSize", "*50*7 x 7*" },
-        { "conv latent not a 14x14 map", () => Autoencoders.Convolutional().WithChannels(8).WithLatentSize(49).Build(), "latentSize", "*49*14 x 14*" },
-        { "conv 3 strided layers", () => Autoencoders.Convolutional().WithChannels(8, 16, 32).Build(), "channels", "*3 stride-2*3.5*" },
+        { "conv latent not a 7x7 map", () => Autoencoders.Convolutional().WithLatentSize(50).Build(), "latentSize", "*7 x 7 code map*latent size of 50*" },
+        { "conv latent not a 14x14 map", () => Autoencoders.Convolutional().WithChannels(8).WithLatentSize(49).Build(), "latentSize", "*14 x 14 code map*latent size of 49*" },
+        { "conv 3 strided layers, latent not whole maps", () => Autoencoders.Convolutional().WithChannels(8, 16, 32).Build(), "latentSize", "*[1, 28, 28] padded to 32 x 32*4 x 4 code map*latent size of 49*multiple of 16*" },
+        { "conv input too small for the strides", () => Autoencoders.Convolutional().WithInputShape(1, 3, 3).WithLatentSize(1).Build(), "shape", "*[1, 3, 3] is too small for 2 stride-2*at least 2^2 = 4*" },
+        { "conv latent not whole maps of an odd image", () => Autoencoders.Convolutional().WithInputShape(1, 17, 23).Build(), "latentSize", "*[1, 17, 23] padded to 20 x 24*5 x 6 code map*49*multiple of 30*" },
+        { "conv on a feature shape", () => Autoencoders.ConvolutionalVariational().WithInputShape(30).Build(), "shape", "*image input shape*got [30]*dense*" },
+        { "input shape of rank 2", () => Autoencoders.Dense().WithInputShape(4, 5).Build(), "shape", "*[features] or [channels, height, width]*got [4, 5]*" },
+        { "input shape with a zero", () => Autoencoders.Dense().WithInputShape(3, 0, 5).Build(), "shape", "*at least 1*[3, 0, 5]*" },
+        { "input shape too large", () => Autoencoders.Dense().WithInputShape(64, 1024, 1024).Build(), "shape", "*[64, 1024, 1024]*67,108,864*MaxInputSize*" },
+        { "input channels above the limit", () => Autoencoders.Convolutional().WithInputShape(5000, 2, 2).WithChannels(4).WithLatentSize(1).Build(), "shape", "*5000 channels*MaxChannels*" },
+        { "standardizer with bce", () => Autoencoders.Dense().WithInputShape(2).WithStandardization(FeatureStandardizer.FromValues([0f, 1f], [1f, 2f])).Build(), "loss", "*not in [0, 1]*Identity*MeanSquaredError*" },
+        { "standardizer of another width", () => Autoencoders.Dense().WithInputShape(3).WithOutputActivation(OutputActivation.Identity).WithLoss(ReconstructionLoss.MeanSquaredError).WithStandardization(FeatureStandardizer.FromValues([0f, 1f], [1f, 2f])).Build(), "standardizer", "*fitted on 2 features*[3]*3 values*" },
         { "negative learning rate", () => Autoencoders.Dense().WithLearningRate(-0.01).Build(), "learningRate", "*-0.01*" },
         { "zero learning rate", () => Autoencoders.Convolutional().WithOptimizer(OptimizerKind.Sgd, 0).Build(), "learningRate", "*0*" },
         { "negative weight decay", () => Autoencoders.Dense().WithOptimizer(OptimizerKind.AdamW, 0.01, -1).Build(), "weightDecay", "*-1*" },
@@ -82,6 +91,14 @@ public class BuilderValidationTests
         encoderRate.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "encoderLearningRate").WithMessage("*-0.5*");
         var encoderRateNaN = () => LatentClassifier.For(autoencoder).WithFineTuning(double.NaN).Build();
         encoderRateNaN.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "encoderLearningRate").WithMessage("*NaN*");
+        var oneClass = () => LatentClassifier.For(autoencoder).WithClasses(1).Build();
+        oneClass.Should().Throw<ArgumentException>().Where(e => e.ParamName == "classCount").WithMessage("*2 to 100000 classes; got 1*");
+        var sameNames = () => LatentClassifier.For(autoencoder).WithClasses("cat", "dog", "cat").Build();
+        sameNames.Should().Throw<ArgumentException>().Where(e => e.ParamName == "classNames").WithMessage("*distinct*name 2 is 'cat'*");
+        var emptyName = () => LatentClassifier.For(autoencoder).WithClasses("cat", " ").Build();
+        emptyName.Should().Throw<ArgumentException>().Where(e => e.ParamName == "classNames").WithMessage("*name 1*");
+        var unlabelled = () => LatentClassifier.For(autoencoder).ForData(Dataset.FromFeatures(new float[784], 784));
+        unlabelled.Should().Throw<ArgumentException>().Where(e => e.ParamName == "data");
     }
 
     public static TheoryData<TrainingOptions, string> InvalidOptions => new()

@@ -58,7 +58,6 @@ public sealed class IdxFuzzTests(ITestOutputHelper output)
         failures.Should().BeEmpty("every mutation must give the exact payload or a MnistFormatException within the bound ({0} failed)", failures.Count);
         valid.Should().BeGreaterThan(Cases / 20, "some mutations (pixel flips, a label still in 0..9) leave a valid file, and those must be read exactly");
         valid.Should().BeLessThan(Cases / 2);
-        stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromMinutes(1));
         worstAllocation.Should().BeLessThan(4 * 1024 * 1024, "the largest decoded content in this test is small");
     }
 

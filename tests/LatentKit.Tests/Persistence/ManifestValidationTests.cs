@@ -67,9 +67,9 @@ public sealed class ManifestValidationTests : IDisposable
         ["latent 9 with the weights of latent 8"] = (false, m => m["autoencoder"]!["latentSize"] = 9, ModelFileError.WeightsMismatch, ["architecture"]),
         ["format version 0"] = (false, m => m["formatVersion"] = 0, ModelFileError.UnsupportedVersion, ["format 0"]),
         ["format version a string"] = (false, m => m["formatVersion"] = "one", ModelFileError.Damaged, ["cannot be read"]),
-        ["newer version with an unknown activation"] = (false, m => { m["formatVersion"] = 2; m["autoencoder"]!["activation"] = "Swish"; }, ModelFileError.UnsupportedVersion, ["format 2", "reads format 1"]),
-        ["newer version with an unknown optimizer"] = (false, m => { m["formatVersion"] = 2; m["autoencoderTraining"]!["optimizer"] = "Lion"; }, ModelFileError.UnsupportedVersion, ["format 2"]),
-        ["newer version with an unknown head"] = (true, m => { m["formatVersion"] = 2; m["classifier"]!["head"] = "Hierarchical"; }, ModelFileError.UnsupportedVersion, ["format 2"]),
+        ["newer version with an unknown activation"] = (false, m => { m["formatVersion"] = 3; m["autoencoder"]!["activation"] = "Swish"; }, ModelFileError.UnsupportedVersion, ["format 3", "reads format 2"]),
+        ["newer version with an unknown optimizer"] = (false, m => { m["formatVersion"] = 3; m["autoencoderTraining"]!["optimizer"] = "Lion"; }, ModelFileError.UnsupportedVersion, ["format 3"]),
+        ["newer version with an unknown head"] = (true, m => { m["formatVersion"] = 3; m["classifier"]!["head"] = "Hierarchical"; }, ModelFileError.UnsupportedVersion, ["format 3"]),
     };
 
     public static TheoryData<string> CaseNames => [.. Cases.Keys];

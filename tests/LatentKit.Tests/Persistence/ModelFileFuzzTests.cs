@@ -103,7 +103,6 @@ public sealed class ModelFileFuzzTests(ITestOutputHelper output) : IDisposable
         outcomes.Values.Sum().Should().Be(Mutations);
         maxAllocated.Should().BeLessThan(ManagedAllocationBound, $"mutation {maxAllocatedAt} allocated the most");
         growth.Should().BeLessThan(ProcessGrowthBound);
-        stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromMinutes(1));
 
         // The mutations exercise every path: a good share loads, and each kind of rejection happens often.
         Share(outcomes, "loaded").Should().BeGreaterThan(0.10);

@@ -82,7 +82,7 @@ public sealed class ModelFileTests : IDisposable
         using var stream = zip.GetEntry("manifest.json")!.Open();
         var manifest = JsonNode.Parse(stream)!;
         manifest["format"]!.GetValue<string>().Should().Be("LatentKit model");
-        manifest["formatVersion"]!.GetValue<int>().Should().Be(1);
+        manifest["formatVersion"]!.GetValue<int>().Should().Be(2);
         manifest["kind"]!.GetValue<string>().Should().Be("ConvolutionalAutoencoder");
         manifest["latentKitVersion"]!.GetValue<string>().Should().Be(LatentKitInfo.Version);
         manifest["autoencoder"]!["layers"]!.AsArray().Select(n => n!.GetValue<int>()).Should().Equal(4, 8);

@@ -1,0 +1,61 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace LatentKit;
+
+/// <summary>What the dense and the convolutional variational autoencoders share: the loss, evaluation, distribution and sampling.</summary>
+internal static class VariationalParts
+{
+    /// <summary>The mean and log-variance of a batch already in the network's input shape.</summary>
+    public delegate (Tensor Mean, Tensor LogVariance) Distribution(Tensor input);
+
+    /// <summary>
+    /// Per sample: the summed reconstruction loss over the sample's values plus the KL weight times the KL divergence
+    /// from the standard normal prior, with the reparameterisation trick (<paramref name="noise"/> null: the mean).
+    /// </summary>
+    public static Tensor Loss(AutoencoderBase model, Distribution distribution, Tensor inputs, Generator? noise)
+    {
+        var (mean, logVariance) = distribution(model.Corrupt(inputs, noise));
+        var z = noise is null ? mean : mean + ((logVariance * 0.5).exp() * randn(mean.shape, device: mean.device, generator: noise));
+        var logits = model.DecodeLogitsCore(z);
+        var n = inputs.shape[0];
+        var reconstruction = (model.Spec.Loss == ReconstructionLoss.BinaryCrossEntropy
+            ? model.PixelBce(logits, inputs, Reduction.Sum)
+            : F.mse_loss(model.ToPixels(logits), inputs, Reduction.Sum)) / n;
+        return reconstruction + KlPerSample(mean, logVariance).mean() * model.Spec.KlWeight;
+    }
+
+    /// <summary>Decoder output at the mean and the batch's summed KL term.</summary>
+    public static (Tensor Logits, double KlSum) EvaluateBatch(AutoencoderBase model, Distribution distribution, Tensor input)
+    {
+        var (mean, logVariance) = distribution(input);
+        return (model.DecodeLogitsCore(mean), KlPerSample(mean, logVariance).sum().item<float>());
+    }
+
+    /// <summary>The distribution of images given by the user (checked and standardised like every input).</summary>
+    public static (Tensor Mean, Tensor LogVariance) EncodeDistribution(AutoencoderBase model, Distribution distribution, Tensor images)
+    {
+        using var use = model.Guard.EnterUse();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.Network.eval();
+        var (mean, logVariance) = distribution(model.ToNetworkInput(images, nameof(images)));
+        return (mean.MoveToOuterDisposeScope(), logVariance.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Decodes <paramref name="count"/> codes drawn from the prior with a generator seeded by <paramref name="seed"/>.</summary>
+    public static Tensor Sample(AutoencoderBase model, int count, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        using var scope = NewDisposeScope();
+        using var generator = new Generator((ulong)seed);
+        var codes = randn([count, model.LatentSize], generator: generator);
+        return model.Decode(codes).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>KL(N(mean, exp(logVariance)) || N(0, I)) per sample, summed over the latent dimensions.</summary>
+    private static Tensor KlPerSample(Tensor mean, Tensor logVariance) =>
+        (1 + logVariance - mean.pow(2) - logVariance.exp()).sum(1) * -0.5;
+}
