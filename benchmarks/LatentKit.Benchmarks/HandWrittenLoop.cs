@@ -27,14 +27,14 @@ internal sealed class HandWrittenLoop : IDisposable
         this.batchSize = batchSize;
         var layout = model.InputShape.Count == 1 ? ImageLayout.Flat : ImageLayout.Image;
         images = training.ImagesToTensor(layout);
-        optimizer = optim.Adam(model.Network.parameters(), learningRate);
+        optimizer = optim.Adam(model.Modules.parameters(), learningRate);
         generator = new Generator((ulong)seed);
     }
 
     /// <summary>Trains one epoch and returns its throughput in images per second.</summary>
     public double TrainEpoch()
     {
-        model.Network.train();
+        model.Modules.train();
         var n = images.shape[0];
         var watch = Stopwatch.StartNew();
         using var permutation = randperm(n, generator: generator);
@@ -63,17 +63,17 @@ internal sealed class HandWrittenLoop : IDisposable
     {
         if (model is VariationalAutoencoder vae)
         {
-            var hidden = vae.EncoderLayers.forward(x);
-            var mean = vae.MeanLayer.forward(hidden);
-            var logVariance = vae.LogVarianceLayer.forward(hidden);
+            var hidden = vae.Encoder.forward(x);
+            var mean = vae.MeanModule.forward(hidden);
+            var logVariance = vae.LogVarianceModule.forward(hidden);
             var z = mean + ((logVariance * 0.5).exp() * randn(mean.shape, generator: generator));
-            var logits = vae.DecoderLayers.forward(z);
+            var logits = vae.Decoder.forward(z);
             var bce = F.binary_cross_entropy_with_logits(logits, x, reduction: Reduction.Sum) / x.shape[0];
             var kl = ((1 + logVariance - mean.pow(2) - logVariance.exp()).sum(1) * -0.5).mean();
             return bce + (kl * vae.KlWeight);
         }
 
         // Dense: N x 784 → code N x 49 → N x 784. Convolutional: N x 1 x 28 x 28 → code map N x 1 x 7 x 7 → N x 1 x 28 x 28.
-        return F.binary_cross_entropy_with_logits(model.DecoderLayers.forward(model.EncoderLayers.forward(x)), x);
+        return F.binary_cross_entropy_with_logits(model.Decoder.forward(model.Encoder.forward(x)), x);
     }
 }

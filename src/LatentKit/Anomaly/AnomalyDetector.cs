@@ -15,7 +15,9 @@ namespace LatentKit;
 /// </summary>
 public sealed class AnomalyDetector : IDisposable
 {
-    private const float Epsilon = 1e-7f;
+    // Scalars held explicitly, never converted implicitly (see Scalars in Training/Optimizers.cs).
+    private static readonly Scalar ClampLow = 1e-7f.ToScalar();
+    private static readonly Scalar ClampHigh = (1 - 1e-7f).ToScalar();
     private readonly bool ownsModel;
     private AnomalyThreshold threshold;
     private bool disposed;
@@ -114,8 +116,20 @@ public sealed class AnomalyDetector : IDisposable
     }
 
     /// <summary>Loads a detector saved with <see cref="Save"/>: the model, the scoring settings, the fitted statistics and the threshold. The detector owns the model.</summary>
-    /// <exception cref="ModelFileException">The file is missing, not a LatentKit file, damaged (including detector statistics that are not finite or do not fit the model), of a newer format, or holds another kind of model.</exception>
-    public static AnomalyDetector Load(string path) => AnomalyDetectorFile.Load(path);
+    /// <exception cref="ModelFileException">The file is missing, not a LatentKit file, damaged (including detector statistics that are not finite or do not fit the model), of a newer format, or holds another kind of model (or a custom model: use <see cref="LoadCustom"/>).</exception>
+    public static AnomalyDetector Load(string path) => AnomalyDetectorFile.Load(path, null);
+
+    /// <summary>
+    /// Loads a detector whose model is a custom autoencoder into freshly built modules of the same architecture, as
+    /// <see cref="AutoencoderFile.LoadCustom"/> does for a model file.
+    /// </summary>
+    /// <exception cref="ModelFileException">As for <see cref="Load"/>; <see cref="ModelFileError.WeightsMismatch"/> when the modules differ from the saved ones.</exception>
+    public static AnomalyDetector LoadCustom(string path, nn.Module<Tensor, Tensor> encoder, nn.Module<Tensor, Tensor> decoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(decoder);
+        return AnomalyDetectorFile.Load(path, new CustomModules(encoder, decoder));
+    }
 
     /// <summary>
     /// Writes the detector (model, scoring settings, fitted statistics, threshold) to one file, atomically, in the
@@ -235,11 +249,13 @@ public sealed class AnomalyDetector : IDisposable
     {
         if (error == ReconstructionLoss.MeanSquaredError)
         {
-            return (input - reconstructed).square();
+            return input.sub(reconstructed).square();
         }
 
-        var p = reconstructed.clamp(Epsilon, 1 - Epsilon);
-        return -((input * p.log()) + ((1 - input) * (1 - p).log()));
+        // -(x log p + (1 - x) log(1 - p)), p clamped away from 0 and 1.
+        var p = reconstructed.clamp(ClampLow, ClampHigh);
+        var missed = input.neg().add_(Scalars.One).mul_(p.neg().add_(Scalars.One).log_());
+        return input.mul(p.log()).add_(missed).neg_();
     }
 
     private AnomalyPrediction[] Flag(double[] scores)
@@ -296,7 +312,7 @@ public sealed class AnomalyDetector : IDisposable
             {
                 var (mean, logVariance) = vae.EncodeDistribution(x);
                 code = mean;
-                kl = ((1 + logVariance - mean.square() - logVariance.exp()).sum(1) * -0.5).cpu();
+                kl = logVariance.add(Scalars.One).sub_(mean.square()).sub_(logVariance.exp()).sum(1).mul_(Scalars.MinusHalf).cpu();
             }
             else
             {
@@ -310,7 +326,7 @@ public sealed class AnomalyDetector : IDisposable
             if (kl is not null)
             {
                 var bce = options.ReconstructionError == ReconstructionLoss.BinaryCrossEntropy ? errors : PixelErrors(input, pixels, ReconstructionLoss.BinaryCrossEntropy).sum(1).to(ScalarType.Float64);
-                (bce + kl.to(ScalarType.Float64)).data<double>().CopyTo(elbo.AsSpan(done, n));
+                bce.add(kl.to(ScalarType.Float64)).data<double>().CopyTo(elbo.AsSpan(done, n));
             }
 
             code.to(ScalarType.Float32).cpu().contiguous().data<float>().CopyTo(codes.AsSpan(done * model.LatentSize, n * model.LatentSize));

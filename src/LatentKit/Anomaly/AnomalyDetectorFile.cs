@@ -46,9 +46,9 @@ internal static class AnomalyDetectorFile
     /// <summary>The largest detector state for a latent width: the covariance (at most ~32 bytes a value in JSON) and 64 KiB for the rest.</summary>
     internal static long MaxStateBytes(int latentSize) => (32L * latentSize * (latentSize + 1)) + (64 * 1024);
 
-    public static AnomalyDetector Load(string path)
+    public static AnomalyDetector Load(string path, CustomModules? modules)
     {
-        var (model, bytes) = ModelFile.LoadDetector(path, spec => MaxStateBytes(spec.LatentSize));
+        var (model, bytes) = ModelFile.LoadDetector(path, spec => MaxStateBytes(spec.LatentSize), modules);
         try
         {
             State state;

@@ -3,7 +3,7 @@ using TorchSharp;
 namespace LatentKit;
 
 /// <summary>Entry points of the fluent autoencoder builders.</summary>
-public static class Autoencoders
+public static partial class Autoencoders
 {
     /// <summary>A fully connected autoencoder; defaults: hidden 256, 128, latent 49, ReLU, sigmoid output, BCE.</summary>
     public static DenseAutoencoderBuilder Dense() => new();

@@ -156,6 +156,14 @@ internal static class AutoencoderFactory
     private static void Collect(ValidationErrors errors, AutoencoderSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Kind is AutoencoderKind.Custom or AutoencoderKind.CustomVariational)
+        {
+            // The user's modules are the architecture (checked by CustomNetwork.Check); every other field follows the
+            // same rules as a built-in model's, checked here on a stand-in dense spec with one tiny hidden layer.
+            Collect(errors, spec with { Kind = AutoencoderKind.Dense, Layers = [1] });
+            return;
+        }
+
         if (!Enum.IsDefined(spec.Kind))
         {
             errors.Add("kind", spec.Kind, $"Unknown autoencoder kind {spec.Kind}.");
@@ -415,6 +423,7 @@ internal static class AutoencoderFactory
             AutoencoderKind.Convolutional => new ConvolutionalAutoencoder(spec, training),
             AutoencoderKind.Variational => new VariationalAutoencoder(spec, training),
             AutoencoderKind.ConvolutionalVariational => new ConvolutionalVariationalAutoencoder(spec, training),
+            AutoencoderKind.Custom or AutoencoderKind.CustomVariational => throw new NotSupportedException("A custom autoencoder cannot be rebuilt or copied by LatentKit (its modules are the user's): fine-tuning needs a built-in autoencoder, and loading needs AutoencoderFile.LoadCustom with freshly built modules."),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "Unknown autoencoder kind."),
         });
     }

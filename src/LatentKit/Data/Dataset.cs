@@ -6,12 +6,12 @@ namespace LatentKit;
 /// A dataset of samples of one shape: images <c>C x H x W</c> or feature vectors <c>F</c>, with optional labels of
 /// <see cref="ClassCount"/> classes. Make one with <see cref="FromImages(ReadOnlySpan{byte}, int, int, int, ReadOnlySpan{int}, int, IReadOnlyList{string}?, string)"/>,
 /// <see cref="FromFeatures(ReadOnlySpan{float}, int, ReadOnlySpan{int}, int, IReadOnlyList{string}?, string)"/> or
-/// <see cref="MnistDataset"/>. Instances are immutable; the view operations (<see cref="Subset"/>, <see cref="Take"/>,
+/// <see cref="FromSource"/> (samples read on demand) or <see cref="MnistDataset"/>. Instances are immutable; the view operations (<see cref="Subset"/>, <see cref="Take"/>,
 /// <see cref="Shuffle"/>, <see cref="TakePerClass"/>, <see cref="SplitForValidation"/>) return new datasets (in-memory
-/// datasets copy the selected samples). Unlabelled datasets work wherever no label is needed (autoencoders); where one
+/// datasets copy the selected samples; streaming datasets made by <see cref="FromSource"/> keep indices only). Unlabelled datasets work wherever no label is needed (autoencoders); where one
 /// is (classifiers) they are refused with an <see cref="ArgumentException"/>.
 /// </summary>
-public abstract class Dataset
+public abstract partial class Dataset
 {
     /// <summary>The most samples a dataset made in memory may hold: 10,000,000.</summary>
     public const int MaxSampleCount = 10_000_000;
@@ -50,7 +50,7 @@ public abstract class Dataset
     /// <summary>One name per class (by default "0", "1", ...); empty when the dataset has no labels.</summary>
     public IReadOnlyList<string> ClassNames => Store.ClassNames;
 
-    /// <summary>The in-memory storage (phase A: every dataset is in memory).</summary>
+    /// <summary>The storage: samples in memory, or a streaming source and indices into it.</summary>
     internal abstract SampleStore Store { get; }
 
     /// <summary>
@@ -124,6 +124,27 @@ public abstract class Dataset
     /// <exception cref="ArgumentException">A value, length, label, class count, class name or size is invalid.</exception>
     public static Dataset FromFeatures(ReadOnlySpan<float> rows, int width, ReadOnlySpan<int> labels, int classCount, IReadOnlyList<string>? classNames = null, string name = "in-memory features") =>
         new InMemoryDataset(SampleStore.FromFloats(rows, [width], labels, labelled: true, classCount, classNames, name, SampleRange.Unbounded), name);
+
+    /// <summary>
+    /// A streaming dataset over <paramref name="source"/>: samples are read on demand, batch by batch, so training and
+    /// evaluation hold only a few batches in memory whatever the source's size (labels are read once, 4 bytes per
+    /// sample). Views of it (<see cref="Subset"/>, <see cref="Take"/>, <see cref="Shuffle"/>, <see cref="TakePerClass"/>,
+    /// <see cref="SplitForValidation"/>) stay streaming: they hold indices into the source, not copies of samples. Every
+    /// value read is checked (finite, and in [0, 1] when the source says <see cref="SampleRange.ZeroToOne"/>); a bad one
+    /// throws a <see cref="DatasetFormatException"/> naming the sample.
+    /// </summary>
+    /// <param name="source">The samples; see <see cref="ISampleSource"/> for what it must guarantee.</param>
+    /// <param name="name">A name for messages and logs (default: the source's type name).</param>
+    /// <exception cref="ArgumentException">The source's shape, count, class count, class names or a label is invalid.</exception>
+    public static Dataset FromSource(ISampleSource source, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        name ??= source.GetType().Name;
+        return new InMemoryDataset(SampleStore.FromSource(source, name), name);
+    }
+
+    /// <summary>Whether samples are read on demand from an <see cref="ISampleSource"/> (see <see cref="FromSource"/>) rather than held in memory.</summary>
+    public bool IsStreaming => Store.Source is not null;
 
     /// <summary>The label of one sample, in [0, <see cref="ClassCount"/>).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="Count"/>).</exception>
@@ -231,7 +252,8 @@ public abstract class Dataset
             RequireLabels("data");
         }
 
-        return new TrainingData(Store.RawTensor(), withLabels ? Store.LabelsTensor() : null);
+        var targets = withLabels ? Store.LabelsTensor() : null;
+        return Store.Source is null ? new TrainingData(Store.RawTensor(), targets) : new TrainingData(Store, targets, Name);
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the dataset when it has no labels.</summary>
@@ -306,7 +328,10 @@ public abstract class Dataset
     }
 }
 
-/// <summary>A dataset held in memory, made by <see cref="Dataset.FromImages(ReadOnlySpan{byte}, int, int, int, string)"/> or <see cref="Dataset.FromFeatures(ReadOnlySpan{float}, int, SampleRange, string)"/>.</summary>
+/// <summary>
+/// A general dataset over a <see cref="SampleStore"/>: held in memory (made by <see cref="Dataset.FromImages(ReadOnlySpan{byte}, int, int, int, string)"/>
+/// or <see cref="Dataset.FromFeatures(ReadOnlySpan{float}, int, SampleRange, string)"/>) or streaming (made by <see cref="Dataset.FromSource"/>).
+/// </summary>
 internal sealed class InMemoryDataset(SampleStore store, string name) : Dataset
 {
     public override string Name { get; } = name ?? throw new ArgumentNullException(nameof(name));

@@ -141,8 +141,9 @@ public sealed class FeatureStandardizer
     {
         using var m = tensor(mean, device: x.device);
         using var s = tensor(std, device: x.device);
+        using var minusOne = Scalars.Of(-1.0);
         var shape = x.shape;
-        return x.reshape(shape[0], mean.Length).sub(m).div(s).reshape(shape);
+        return x.reshape(shape[0], mean.Length).add(m, minusOne).div(s).reshape(shape);
     }
 
     /// <summary>The inverse of <see cref="Forward"/>: standardised values back to the data's units.</summary>
@@ -151,7 +152,7 @@ public sealed class FeatureStandardizer
         using var m = tensor(mean, device: x.device);
         using var s = tensor(std, device: x.device);
         var shape = x.shape;
-        return x.reshape(shape[0], mean.Length).mul(s).add(m).reshape(shape);
+        return x.reshape(shape[0], mean.Length).mul(s).add(m, Scalars.One).reshape(shape);
     }
 
     internal float[] MeanArray => mean;

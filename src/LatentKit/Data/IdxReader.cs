@@ -15,7 +15,7 @@ namespace LatentKit;
 /// doubling) as data arrives, so a lying header cannot make the reader allocate more than about four times the data
 /// actually read.
 /// </summary>
-internal static class IdxReader
+internal static partial class IdxReader
 {
     /// <summary>Magic number of an IDX file of unsigned-byte images with three dimensions (2051).</summary>
     public const int ImagesMagic = 0x00000803;
@@ -289,14 +289,15 @@ internal static class IdxReader
         throw new MnistFormatException(name, $"wrong magic number 0x{magic:X8} ({magic}){hint}: expected 0x{expected:X8} ({expected}) for IDX {expectedWhat}.");
     }
 
-    private static byte[] ReadPayload(Stream stream, string name, long payload, string what, long? available)
+    private static byte[] ReadPayload(Stream stream, string name, long payload, string what, long? available, Func<string, string, IOException>? error = null)
     {
+        error ??= static (file, problem) => new MnistFormatException(file, problem);
         if (available is { } known && known < payload)
         {
-            throw new MnistFormatException(name, $"truncated: the header announces {what} ({payload} bytes) but only {known} bytes follow it.");
+            throw error(name, $"truncated: the header announces {what} ({payload} bytes) but only {known} bytes follow it.");
         }
 
-        // The header rules cap the payload at MaxImageCount images, well below the largest array.
+        // The header rules cap the payload: MaxImageCount images for MNIST, Array.MaxLength for general in-memory files.
         byte[] data;
         long read;
         if (available is not null)
@@ -329,14 +330,14 @@ internal static class IdxReader
 
         if (read < payload)
         {
-            throw new MnistFormatException(name, $"truncated: the header announces {what} ({payload} bytes) but the content ends after {read} of them.");
+            throw error(name, $"truncated: the header announces {what} ({payload} bytes) but the content ends after {read} of them.");
         }
 
         Span<byte> probe = stackalloc byte[1];
         if (stream.Read(probe) != 0)
         {
             var extra = available is { } total ? $"{total - payload} bytes" : "bytes";
-            throw new MnistFormatException(name, $"{extra} of unexpected data follow the {what} that the header announces.");
+            throw error(name, $"{extra} of unexpected data follow the {what} that the header announces.");
         }
 
         return data;

@@ -229,7 +229,7 @@ public sealed partial class MnistDataset : Dataset
         // The bytes go to native memory as uint8 and are scaled there: no per-pixel managed work.
         using var bytes = torch.tensor(source.ToArray(), shape, torch.ScalarType.Byte);
         using var floats = bytes.to_type(torch.ScalarType.Float32);
-        var tensor = floats.div(255f);
+        var tensor = floats.div(Scalars.ByteScale);
         return device is null || device.type == DeviceType.CPU ? tensor : MoveTo(tensor, device);
     }
 

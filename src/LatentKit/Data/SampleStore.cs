@@ -10,8 +10,10 @@ namespace LatentKit;
 /// </summary>
 internal sealed class SampleStore
 {
-    private SampleStore(byte[]? bytes, float[]? floats, int[] shape, int count, int[]? labels, int classCount, string[] classNames, SampleRange range)
+    private SampleStore(byte[]? bytes, float[]? floats, int[] shape, int count, int[]? labels, int classCount, string[] classNames, SampleRange range, ISampleSource? source = null, int[]? sourceIndices = null)
     {
+        Source = source;
+        SourceIndices = sourceIndices;
         Bytes = bytes;
         Floats = floats;
         Shape = shape;
@@ -24,6 +26,15 @@ internal sealed class SampleStore
     }
 
     public byte[]? Bytes { get; }
+
+    /// <summary>The source of a streaming dataset (samples read on demand), or <see langword="null"/> for data in memory.</summary>
+    public ISampleSource? Source { get; }
+
+    /// <summary>For a streaming dataset, the source index of each sample (<see langword="null"/>: sample i is source sample i).</summary>
+    public int[]? SourceIndices { get; }
+
+    /// <summary>The index in <see cref="Source"/> of sample <paramref name="index"/>.</summary>
+    public int SourceIndex(int index) => SourceIndices?[index] ?? index;
 
     public float[]? Floats { get; }
 
@@ -46,6 +57,22 @@ internal sealed class SampleStore
     {
         var count = CheckLayout(values.Length, shape, labels, labelled, classCount, classNames, name, "values");
         return new SampleStore(values.ToArray(), null, shape, count, labelled ? labels.ToArray() : null, labelled ? classCount : 0, Names(classNames, labelled ? classCount : 0), SampleRange.ZeroToOne);
+    }
+
+    /// <summary>As <see cref="FromBytes"/>, but keeps <paramref name="values"/> and <paramref name="labels"/> (arrays a loader made and nobody else holds) instead of copying them.</summary>
+    public static SampleStore AdoptBytes(byte[] values, int[] shape, int[]? labels, int classCount, IReadOnlyList<string>? classNames, string name)
+    {
+        var labelled = labels is not null;
+        var count = CheckLayout(values.Length, shape, labels, labelled, classCount, classNames, name, "values");
+        return new SampleStore(values, null, shape, count, labels, labelled ? classCount : 0, Names(classNames, labelled ? classCount : 0), SampleRange.ZeroToOne);
+    }
+
+    /// <summary>As <see cref="FromFloats"/>, but keeps the arrays (made by a loader that has checked every value is finite and in <paramref name="range"/>) instead of copying them.</summary>
+    public static SampleStore AdoptFloats(float[] values, int[] shape, int[]? labels, int classCount, IReadOnlyList<string>? classNames, string name, SampleRange range)
+    {
+        var labelled = labels is not null;
+        var count = CheckLayout(values.Length, shape, labels, labelled, classCount, classNames, name, "values");
+        return new SampleStore(null, values, shape, count, labels, labelled ? classCount : 0, Names(classNames, labelled ? classCount : 0), range);
     }
 
     /// <summary>Validates (finite values, and in [0, 1] when <paramref name="range"/> says so) and copies float samples and optional labels.</summary>
@@ -72,8 +99,50 @@ internal sealed class SampleStore
         new(values, null, shape, values.Length / Product(shape), labels, labels is null ? 0 : classCount, classNames ?? Names(null, labels is null ? 0 : classCount), SampleRange.ZeroToOne);
 
     /// <summary>
+    /// Wraps a streaming source: checks its description (shape, count, class count and names) and reads and checks every
+    /// label once; samples stay in the source.
+    /// </summary>
+    public static SampleStore FromSource(ISampleSource source, string name)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var shape = (source.SampleShape ?? throw new ArgumentException($"Sample source '{name}' has no sample shape.", nameof(source))).ToArray();
+        var count = source.Count;
+        if (count < 0 || count > Dataset.MaxSampleCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(source), count, $"Sample source '{name}' has {count} samples; the count must be 0..{Dataset.MaxSampleCount} (Dataset.MaxSampleCount).");
+        }
+
+        if (source.ValueRange is not (SampleRange.ZeroToOne or SampleRange.Unbounded))
+        {
+            throw new ArgumentOutOfRangeException(nameof(source), source.ValueRange, $"Sample source '{name}' has an unknown value range.");
+        }
+
+        var labelled = source.ClassCount != 0;
+        var classCount = source.ClassCount;
+        var classNames = labelled ? source.ClassNames : null;
+        if (classCount < 0 || classCount > Dataset.MaxClassCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(source), classCount, $"Sample source '{name}' has {classCount} classes; the class count must be 0 (unlabelled) or 1..{Dataset.MaxClassCount}.");
+        }
+
+        CheckShape(shape, name);
+        var labels = labelled ? new int[count] : null;
+        if (labels is not null)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                labels[i] = source.GetLabel(i);
+            }
+        }
+
+        CheckLayout((long)count * SampleStore.Product(shape), shape, labels, labelled, classCount, classNames, name, nameof(source));
+        return new SampleStore(null, null, shape, count, labels, labelled ? classCount : 0, Names(classNames, labelled ? classCount : 0), source.ValueRange, source);
+    }
+
+    /// <summary>
     /// The samples at <paramref name="indices"/> (in that order, repeats allowed) as a new store. Every index is checked
-    /// before anything is allocated; offsets are computed in 64 bits.
+    /// before anything is allocated; offsets are computed in 64 bits. A streaming store gives a streaming store (indices
+    /// into the same source, no sample copied).
     /// </summary>
     public SampleStore Subset(IReadOnlyList<int> indices, string name, string parameter)
     {
@@ -81,6 +150,22 @@ internal sealed class SampleStore
         for (var i = 0; i < indices.Count; i++)
         {
             CheckIndex(indices[i], name, parameter);
+        }
+
+        if (Source is not null)
+        {
+            var sourceIndices = new int[indices.Count];
+            var subsetLabels = Labels is null ? null : new int[indices.Count];
+            for (var i = 0; i < indices.Count; i++)
+            {
+                sourceIndices[i] = SourceIndex(indices[i]);
+                if (subsetLabels is not null)
+                {
+                    subsetLabels[i] = Labels![indices[i]];
+                }
+            }
+
+            return new SampleStore(null, null, Shape, indices.Count, subsetLabels, ClassCount, ClassNames, Range, Source, sourceIndices);
         }
 
         var newLabels = Labels is null ? null : new int[indices.Count];
@@ -120,7 +205,34 @@ internal sealed class SampleStore
     /// </summary>
     public torch.Tensor RawTensor() => Bytes is not null
         ? torch.tensor(Bytes, [Count, SampleSize], torch.ScalarType.Byte)
-        : torch.tensor(Floats!, [Count, SampleSize], torch.ScalarType.Float32);
+        : torch.tensor(Floats ?? throw new InvalidOperationException("A streaming dataset has no tensor of all its samples; read it in batches."), [Count, SampleSize], torch.ScalarType.Float32);
+
+    /// <summary>
+    /// Reads the samples at <paramref name="indices"/> (dataset indices) of a streaming store into
+    /// <paramref name="destination"/> (<c>indices.Length * SampleSize</c> values), checking every value: finite, and in
+    /// [0, 1] for <see cref="SampleRange.ZeroToOne"/>.
+    /// </summary>
+    public void ReadSamples(ReadOnlySpan<long> indices, Span<float> destination, string name)
+    {
+        var source = Source ?? throw new InvalidOperationException("Not a streaming dataset.");
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var sourceIndex = SourceIndex(checked((int)indices[i]));
+            var row = destination.Slice(i * SampleSize, SampleSize);
+            source.ReadSample(sourceIndex, row);
+            for (var j = 0; j < row.Length; j++)
+            {
+                var v = row[j];
+                if (!float.IsFinite(v) || (Range == SampleRange.ZeroToOne && (v < 0 || v > 1)))
+                {
+                    throw new DatasetFormatException(
+                        name,
+                        $"value {v} at position {j} is {(float.IsFinite(v) ? "outside [0, 1], the source's value range" : "not finite")}.",
+                        sampleIndex: sourceIndex);
+                }
+            }
+        }
+    }
 
     /// <summary>All labels as an int64 CPU tensor.</summary>
     public torch.Tensor LabelsTensor() => torch.tensor(Array.ConvertAll(Labels ?? throw new InvalidOperationException("The dataset has no labels."), l => (long)l), [Count]);
@@ -132,7 +244,7 @@ internal sealed class SampleStore
         {
             using var bytes = torch.tensor(Bytes.AsSpan((int)((long)start * SampleSize), checked(count * SampleSize)).ToArray(), shape, torch.ScalarType.Byte);
             using var floats = bytes.to_type(torch.ScalarType.Float32);
-            return floats.div(255f);
+            return floats.div(Scalars.ByteScale);
         }
 
         return torch.tensor(Floats.AsSpan((int)((long)start * SampleSize), checked(count * SampleSize)).ToArray(), shape, torch.ScalarType.Float32);
@@ -157,10 +269,14 @@ internal sealed class SampleStore
         return (int)product;
     }
 
-    /// <summary>Checks the shape, the value count against the sample count, the labels against the class count and the class names; returns the sample count.</summary>
-    private static int CheckLayout(int valueCount, int[] shape, ReadOnlySpan<int> labels, bool labelled, int classCount, IReadOnlyList<string>? classNames, string name, string valuesParameter)
+    /// <summary>Checks every dimension of a sample shape and its size; returns the size (values per sample).</summary>
+    public static int CheckShape(int[] shape, string name)
     {
-        ArgumentNullException.ThrowIfNull(name);
+        if (shape.Length == 0)
+        {
+            throw new ArgumentException($"Dataset '{name}': the sample shape is empty; give [C, H, W] or [F].", "shape");
+        }
+
         long size = 1;
         foreach (var d in shape)
         {
@@ -177,6 +293,14 @@ internal sealed class SampleStore
             throw new ArgumentOutOfRangeException("shape", size, $"Dataset '{name}': a sample of shape [{string.Join(", ", shape)}] holds {size} values, more than Dataset.MaxSampleSize ({Dataset.MaxSampleSize}).");
         }
 
+        return (int)size;
+    }
+
+    /// <summary>Checks the shape, the value count against the sample count, the labels against the class count and the class names; returns the sample count.</summary>
+    private static int CheckLayout(long valueCount, int[] shape, ReadOnlySpan<int> labels, bool labelled, int classCount, IReadOnlyList<string>? classNames, string name, string valuesParameter)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var size = CheckShape(shape, name);
         if (valueCount % size != 0)
         {
             throw new ArgumentException($"Dataset '{name}': {valueCount} values do not make whole samples of shape [{string.Join(", ", shape)}] ({size} values each).", valuesParameter);

@@ -9,7 +9,7 @@ namespace LatentKit;
 /// <summary>
 /// What every autoencoder shares: shape checks, encode/decode plumbing, loss, evaluation, training and saving.
 /// <para>
-/// Threads: <see cref="Encode"/>, <see cref="Decode"/>, <see cref="Reconstruct"/>, <see cref="EncodeDataset"/>,
+/// Threads: <see cref="Encode(Tensor)"/>, <see cref="Decode(Tensor)"/>, <see cref="Reconstruct(Tensor)"/>, <see cref="EncodeDataset"/>,
 /// <see cref="Evaluate"/> and <see cref="Save"/> (and a VAE's <c>EncodeDistribution</c> and <c>Sample</c>) may be
 /// called on one model from several threads at once: they take the model's lock, so they run one after another and give
 /// the same results as on one thread. <see cref="Train"/> holds the lock for the whole run; any call on the same model
@@ -19,9 +19,13 @@ namespace LatentKit;
 /// count. <see cref="Dispose"/> must not run concurrently with any other call.
 /// </para>
 /// </summary>
-public abstract class AutoencoderBase : IAutoencoder, ITrainable
+public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
 {
     private const float ClampEpsilon = 1e-7f;
+
+    // Long-lived Scalars (never implicit conversions: see Scalars).
+    private static readonly Scalar ClampLow = Scalars.Of(ClampEpsilon);
+    private static readonly Scalar ClampHigh = Scalars.Of(1 - ClampEpsilon);
     private bool disposed;
 
     private protected AutoencoderBase(AutoencoderSpec spec, TrainingOptions defaultTraining)
@@ -52,7 +56,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     /// <summary>
     /// The standardizer applied to every input (training, evaluation, encoding, reconstruction) before the network;
-    /// <see cref="Decode"/> and <see cref="Reconstruct"/> map the output back to the data's units. <see langword="null"/>
+    /// <see cref="Decode(Tensor)"/> and <see cref="Reconstruct(Tensor)"/> map the output back to the data's units. <see langword="null"/>
     /// when the model takes its inputs as they are. Saved with the model.
     /// </summary>
     public FeatureStandardizer? Standardizer { get; }
@@ -164,8 +168,10 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         var parts = new List<Tensor>();
         for (var start = 0; start < data.Count; start += batchSize)
         {
+            // One scope per batch: the batch's inputs are freed at once, only its codes are kept.
+            using var batchScope = NewDisposeScope();
             var count = Math.Min(batchSize, data.Count - start);
-            parts.Add(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)).cpu());
+            parts.Add(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)).cpu().MoveToOuterDisposeScope());
         }
 
         return (parts.Count == 0 ? zeros(0, LatentSize) : cat(parts, 0)).MoveToOuterDisposeScope();
@@ -276,17 +282,19 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         var corrupted = inputs;
         if (Spec.DenoisingMaskFraction > 0)
         {
-            var keep = rand(inputs.shape, device: inputs.device, generator: noise).ge(Spec.DenoisingMaskFraction).to(inputs.dtype);
+            using var fraction = Scalars.Of(Spec.DenoisingMaskFraction);
+            var keep = rand(inputs.shape, device: inputs.device, generator: noise).ge(fraction).to(inputs.dtype);
             corrupted = corrupted * keep;
         }
 
         if (Spec.DenoisingNoiseStd > 0)
         {
-            corrupted = corrupted + (randn(inputs.shape, device: inputs.device, generator: noise) * Spec.DenoisingNoiseStd);
+            using var std = Scalars.Of(Spec.DenoisingNoiseStd);
+            corrupted = corrupted.add(randn(inputs.shape, device: inputs.device, generator: noise).mul_(std), Scalars.One);
             if (Standardizer is null)
             {
                 // Pixels stay pixels; standardised values have no range to clamp to.
-                corrupted = corrupted.clamp(0, 1);
+                corrupted = corrupted.clamp(Scalars.Zero, Scalars.One);
             }
         }
 
@@ -296,7 +304,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
     /// <summary>Binary cross-entropy of decoder output against pixels; from logits (numerically stable) when the output is a sigmoid.</summary>
     internal Tensor PixelBce(Tensor logits, Tensor target, Reduction reduction) => Spec.OutputActivation == OutputActivation.Sigmoid
         ? F.binary_cross_entropy_with_logits(logits, target, reduction: reduction)
-        : F.binary_cross_entropy(logits.clamp(ClampEpsilon, 1 - ClampEpsilon), target, reduction: reduction);
+        : F.binary_cross_entropy(logits.clamp(ClampLow, ClampHigh), target, reduction: reduction);
 
     /// <summary>Applies the output activation: the sigmoid (values in (0, 1)), or nothing for <see cref="OutputActivation.Identity"/>.</summary>
     internal Tensor ToPixels(Tensor logits) => Spec.OutputActivation == OutputActivation.Sigmoid ? logits.sigmoid() : logits.alias();
@@ -390,8 +398,21 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
         return copy;
     }
 
-    /// <summary>Moves the weights to <paramref name="device"/>.</summary>
-    internal void MoveTo(Device device)
+    /// <summary>
+    /// Moves the weights to <paramref name="device"/>; later inputs are moved there and results come back on it (the
+    /// array methods of <see cref="AutoencoderArrays"/> always return managed arrays). LatentKit is tested on the CPU only.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is being trained.</exception>
+    public void MoveTo(Device device)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(device);
+        using var use = Guard.EnterUse();
+        MoveToCore(device);
+    }
+
+    /// <summary>Moves the weights to <paramref name="device"/> without taking the lock (the trainer holds it).</summary>
+    private void MoveToCore(Device device)
     {
         Network.to(device);
         Device = device;
@@ -419,7 +440,7 @@ public abstract class AutoencoderBase : IAutoencoder, ITrainable
 
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise) => ComputeLoss(inputs, noise);
 
-    void ITrainable.MoveTo(Device device) => MoveTo(device);
+    void ITrainable.MoveTo(Device device) => MoveToCore(device);
 
     void ITrainable.SetTrainingMode(bool training) => Network.train(training);
 }

@@ -16,6 +16,12 @@ public enum AutoencoderKind
 
     /// <summary>Convolutional variational autoencoder (<see cref="ConvolutionalVariationalAutoencoder"/>).</summary>
     ConvolutionalVariational,
+
+    /// <summary>An autoencoder on encoder and decoder modules written by the user (<see cref="CustomAutoencoder"/>).</summary>
+    Custom,
+
+    /// <summary>A variational autoencoder on encoder and decoder modules written by the user (<see cref="CustomVariationalAutoencoder"/>).</summary>
+    CustomVariational,
 }
 
 /// <summary>Everything needed to rebuild an autoencoder's network; stored in the manifest of a saved model.</summary>

@@ -16,7 +16,7 @@ namespace LatentKit;
 /// call on the model throws an <see cref="InvalidOperationException"/>. <see cref="IDisposable.Dispose"/> must not overlap any call.
 /// </para>
 /// </summary>
-public interface IAutoencoder : IDisposable
+public partial interface IAutoencoder : IDisposable
 {
     /// <summary>Number of values in a latent code.</summary>
     int LatentSize { get; }
@@ -38,7 +38,7 @@ public interface IAutoencoder : IDisposable
     /// <exception cref="ArgumentException">The codes are not <c>N x LatentSize</c>.</exception>
     Tensor Decode(Tensor codes);
 
-    /// <summary>Encodes and decodes samples; the result has the input's shape (values as for <see cref="Decode"/>).</summary>
+    /// <summary>Encodes and decodes samples; the result has the input's shape (values as for <see cref="Decode(Tensor)"/>).</summary>
     /// <exception cref="ArgumentException">The tensor does not hold samples of the model's input shape in one of the accepted shapes.</exception>
     Tensor Reconstruct(Tensor images);
 
@@ -73,7 +73,7 @@ public interface IAutoencoder : IDisposable
 
     /// <summary>
     /// Writes the model to one file (weights, architecture, options and LatentKit version), atomically: a temporary
-    /// file in the same folder, then a rename. Load it with <see cref="LatentKit.AutoencoderFile.Load"/>.
+    /// file in the same folder, then a rename. Load it with <see cref="LatentKit.AutoencoderFile.Load(string)"/>.
     /// </summary>
     void Save(string path);
 }

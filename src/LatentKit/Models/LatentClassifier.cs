@@ -46,14 +46,14 @@ internal sealed record ClassifierSpec
 /// autoencoder given to <see cref="For"/> is never changed.
 /// </para>
 /// <para>
-/// Threads: <see cref="Predict"/>, <see cref="PredictProbabilities"/>, <see cref="Evaluate"/> and <see cref="Save"/>
+/// Threads: <see cref="Predict(Tensor)"/>, <see cref="PredictProbabilities"/>, <see cref="Evaluate"/> and <see cref="Save"/>
 /// may be called on one classifier from several threads at once; they take the classifier's lock (and the
 /// autoencoder's, for encoding) and run one after another. <see cref="Train"/> holds the lock for the whole run, and a
 /// call on the classifier meanwhile throws an <see cref="InvalidOperationException"/>; so does a prediction while its
 /// autoencoder is being trained. <see cref="Dispose"/> must not run concurrently with any other call.
 /// </para>
 /// </summary>
-public sealed class LatentClassifier : IDisposable, ITrainable
+public sealed partial class LatentClassifier : IDisposable, ITrainable
 {
     private readonly nn.Module<Tensor, Tensor> head;
     private readonly bool ownsAutoencoder;
@@ -269,7 +269,7 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         }
     }
 
-    /// <summary>Writes the classifier and its autoencoder to one file, atomically. Load it with <see cref="Load"/>.</summary>
+    /// <summary>Writes the classifier and its autoencoder to one file, atomically. Load it with <see cref="Load(string)"/>.</summary>
     public void Save(string path)
     {
         ThrowIfDisposed();
@@ -297,10 +297,12 @@ public sealed class LatentClassifier : IDisposable, ITrainable
         }
     }
 
+    private static readonly Scalar MinimumSum = Scalars.Of(1e-12);
+
     private static Tensor NormalisedSigmoid(Tensor logits)
     {
         var s = logits.sigmoid();
-        return s / s.sum(1, keepdim: true).clamp_min(1e-12);
+        return s / s.sum(1, keepdim: true).clamp_min(MinimumSum);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);

@@ -32,7 +32,7 @@ public static class LatentSpace
         var a = autoencoder.Encode(OneImage(imageA, size, autoencoder.InputShape, nameof(imageA)));
         var b = autoencoder.Encode(OneImage(imageB, size, autoencoder.InputShape, nameof(imageB)));
         var weights = linspace(0, 1, steps).unsqueeze(1).to(a.device);
-        var codes = a + ((b - a) * weights);
+        var codes = a.add((b - a) * weights, Scalars.One);
         return autoencoder.Decode(codes).reshape(steps, size).MoveToOuterDisposeScope();
     }
 

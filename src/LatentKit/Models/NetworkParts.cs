@@ -146,8 +146,10 @@ internal sealed class SeededDropout : nn.Module<Tensor, Tensor>
             throw new InvalidOperationException("Dropout in training mode needs the training run's seeded generator; train through Trainer.");
         }
 
-        var keep = torch.rand(input.shape, device: input.device, generator: noise).ge(Probability).to(input.dtype);
-        return input * keep * (1.0 / (1.0 - Probability));
+        using var probability = Scalars.Of(Probability);
+        using var scale = Scalars.Of(1.0 / (1.0 - Probability));
+        var keep = torch.rand(input.shape, device: input.device, generator: noise).ge(probability).to(input.dtype);
+        return (input * keep).mul_(scale);
     }
 }
 

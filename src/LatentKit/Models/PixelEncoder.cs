@@ -54,7 +54,8 @@ internal sealed class PixelEncoder : IAutoencoder
         }
 
         using var data = dataset.OpenReader(withLabels: false);
-        return TrainingData.ToFloat(data.Inputs);
+        using var raw = data.ReadRange(0, data.Count).Inputs;
+        return TrainingData.ToFloat(raw);
     }
 
     public TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default) =>

@@ -11,10 +11,10 @@ namespace LatentKit;
 /// reversed → n → output activation. Training minimises, per sample, the summed reconstruction loss over its n values plus
 /// <see cref="KlWeight"/> times the KL divergence from the standard normal prior, with the reparameterisation trick;
 /// <see cref="AutoencoderBase.Evaluate"/> reports the per-pixel BCE and the KL per image separately.
-/// <see cref="IAutoencoder.Encode"/>, <see cref="IAutoencoder.Reconstruct"/> and evaluation use the mean (no sampling).
+/// <see cref="IAutoencoder.Encode(Tensor)"/>, <see cref="IAutoencoder.Reconstruct(Tensor)"/> and evaluation use the mean (no sampling).
 /// Build one with <see cref="LatentKit.Autoencoders.Variational"/>.
 /// </summary>
-public sealed class VariationalAutoencoder : AutoencoderBase, IVariationalAutoencoder
+public sealed partial class VariationalAutoencoder : AutoencoderBase, IVariationalAutoencoder
 {
     private readonly long[] flatShape;
     private readonly nn.Module<Tensor, Tensor> encoderBody;

@@ -18,13 +18,15 @@ internal static class VariationalParts
     public static Tensor Loss(AutoencoderBase model, Distribution distribution, Tensor inputs, Generator? noise)
     {
         var (mean, logVariance) = distribution(model.Corrupt(inputs, noise));
-        var z = noise is null ? mean : mean + ((logVariance * 0.5).exp() * randn(mean.shape, device: mean.device, generator: noise));
+        // Scalars held explicitly (never implicit conversions): see Scalars in Training/Optimizers.cs.
+        var z = noise is null ? mean : mean.add(logVariance.mul(Scalars.Half).exp() * randn(mean.shape, device: mean.device, generator: noise), Scalars.One);
         var logits = model.DecodeLogitsCore(z);
-        var n = inputs.shape[0];
+        using var count = Scalars.Of((double)inputs.shape[0]);
         var reconstruction = (model.Spec.Loss == ReconstructionLoss.BinaryCrossEntropy
             ? model.PixelBce(logits, inputs, Reduction.Sum)
-            : F.mse_loss(model.ToPixels(logits), inputs, Reduction.Sum)) / n;
-        return reconstruction + KlPerSample(mean, logVariance).mean() * model.Spec.KlWeight;
+            : F.mse_loss(model.ToPixels(logits), inputs, Reduction.Sum)).div_(count);
+        using var klWeight = Scalars.Of(model.Spec.KlWeight);
+        return reconstruction.add(KlPerSample(mean, logVariance).mean().mul_(klWeight), Scalars.One);
     }
 
     /// <summary>Decoder output at the mean and the batch's summed KL term.</summary>
@@ -56,6 +58,6 @@ internal static class VariationalParts
     }
 
     /// <summary>KL(N(mean, exp(logVariance)) || N(0, I)) per sample, summed over the latent dimensions.</summary>
-    private static Tensor KlPerSample(Tensor mean, Tensor logVariance) =>
-        (1 + logVariance - mean.pow(2) - logVariance.exp()).sum(1) * -0.5;
+    internal static Tensor KlPerSample(Tensor mean, Tensor logVariance) =>
+        logVariance.add(Scalars.One, Scalars.One).sub_(mean.pow(Scalars.Two)).sub_(logVariance.exp()).sum(1).mul_(Scalars.MinusHalf);
 }

@@ -7,7 +7,7 @@ using TorchSharp;
 namespace LatentKit;
 
 /// <summary>Loads autoencoders saved with <see cref="IAutoencoder.Save"/>.</summary>
-public static class AutoencoderFile
+public static partial class AutoencoderFile
 {
     /// <summary>
     /// Loads an autoencoder from a file written by <see cref="IAutoencoder.Save"/>, rebuilding the right concrete type
@@ -30,7 +30,7 @@ public static class AutoencoderFile
 /// TorchSharp's <c>Module.save</c>. Files are written to a temporary file in the target folder and renamed over the
 /// target, so a reader never sees a half-written file.
 /// </summary>
-internal static class ModelFile
+internal static partial class ModelFile
 {
     public const string FormatName = "LatentKit model";
     /// <summary>
@@ -67,6 +67,7 @@ internal static class ModelFile
             Kind = KindName(model.Spec.Kind),
             Autoencoder = model.Spec,
             AutoencoderTraining = TrainingSettings.From(model.DefaultTraining),
+            Custom = CustomSpecOf(model),
             Weights = [Describe(AutoencoderWeightsEntry, weights)],
         };
         Write(path, manifest, (AutoencoderWeightsEntry, weights));
@@ -84,6 +85,7 @@ internal static class ModelFile
             Kind = ClassifierKind,
             Autoencoder = encoder.Spec,
             AutoencoderTraining = TrainingSettings.From(encoder.DefaultTraining),
+            Custom = CustomSpecOf(encoder),
             Classifier = classifier.Spec,
             ClassifierTraining = TrainingSettings.From(classifier.DefaultTraining),
             Weights = [Describe(AutoencoderWeightsEntry, encoderWeights), Describe(ClassifierWeightsEntry, headWeights)],
@@ -102,6 +104,7 @@ internal static class ModelFile
             Kind = DetectorKind,
             Autoencoder = model.Spec,
             AutoencoderTraining = TrainingSettings.From(model.DefaultTraining),
+            Custom = CustomSpecOf(model),
             Weights = [Describe(AutoencoderWeightsEntry, weights), Describe(DetectorEntry, detectorState)],
         };
         Write(path, manifest, (AutoencoderWeightsEntry, weights), (DetectorEntry, detectorState));
@@ -111,7 +114,7 @@ internal static class ModelFile
     /// Reads an anomaly detector file: the autoencoder (checked as in <see cref="LoadAutoencoder"/>) and the verified
     /// bytes of the detector's state entry, at most <paramref name="maxStateBytes"/> for the file's architecture.
     /// </summary>
-    public static (AutoencoderBase Model, byte[] State) LoadDetector(string path, Func<AutoencoderSpec, long> maxStateBytes)
+    public static (AutoencoderBase Model, byte[] State) LoadDetector(string path, Func<AutoencoderSpec, long> maxStateBytes, CustomModules? modules = null)
     {
         using var archive = Open(path, out var manifest);
         if (manifest.Kind != DetectorKind)
@@ -120,6 +123,7 @@ internal static class ModelFile
         }
 
         var (spec, training) = CheckAutoencoder(path, manifest);
+        var custom = CheckCustom(path, manifest, spec, modules, "AnomalyDetector.LoadCustom(path, encoder, decoder)", "AnomalyDetector.Load(path)");
         var (expected, entry) = FindEntry(path, archive, manifest, DetectorEntry);
         var limit = maxStateBytes(spec);
         if (expected.Bytes < 1 || expected.Bytes > limit)
@@ -128,11 +132,11 @@ internal static class ModelFile
         }
 
         var state = ReadVerified(path, entry, expected);
-        var weights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, AutoencoderFactory.Layout(spec));
-        return (RestoreAutoencoder(path, spec, training, weights), state);
+        var weights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, custom?.Layout ?? AutoencoderFactory.Layout(spec));
+        return (RestoreAutoencoder(path, spec, training, weights, custom), state);
     }
 
-    public static IAutoencoder LoadAutoencoder(string path)
+    public static AutoencoderBase LoadAutoencoder(string path, CustomModules? modules = null)
     {
         using var archive = Open(path, out var manifest);
         if (manifest.Kind is ClassifierKind or DetectorKind)
@@ -141,11 +145,12 @@ internal static class ModelFile
         }
 
         var (spec, training) = CheckAutoencoder(path, manifest);
-        var weights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, AutoencoderFactory.Layout(spec));
-        return RestoreAutoencoder(path, spec, training, weights);
+        var custom = CheckCustom(path, manifest, spec, modules, "AutoencoderFile.LoadCustom(path, encoder, decoder)", "AutoencoderFile.Load(path)");
+        var weights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, custom?.Layout ?? AutoencoderFactory.Layout(spec));
+        return RestoreAutoencoder(path, spec, training, weights, custom);
     }
 
-    public static LatentClassifier LoadClassifier(string path)
+    public static LatentClassifier LoadClassifier(string path, CustomModules? modules = null)
     {
         using var archive = Open(path, out var manifest);
         if (manifest.Kind != ClassifierKind)
@@ -156,26 +161,32 @@ internal static class ModelFile
         // Everything in the manifest is checked, and both weights entries read and verified, before any weights are
         // allocated: what is allocated is then no larger than what the file holds.
         var (spec, training) = CheckAutoencoder(path, manifest);
+        var custom = CheckCustom(path, manifest, spec, modules, "LatentClassifier.LoadCustom(path, encoder, decoder)", "LatentClassifier.Load(path)");
         var classifierSpec = manifest.Classifier
             ?? throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest has no classifier architecture.");
         CheckField(path, "classifier", () => AutoencoderFactory.ValidateClassifier(classifierSpec, spec.LatentSize), ClassifierFields);
         var classifierTraining = CheckTraining(path, "classifierTraining", manifest.ClassifierTraining);
-        var autoencoderWeights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, AutoencoderFactory.Layout(spec));
+        var autoencoderWeights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, custom?.Layout ?? AutoencoderFactory.Layout(spec));
         var headWeights = ReadWeights(path, archive, manifest, ClassifierWeightsEntry, AutoencoderFactory.ClassifierLayout(classifierSpec, spec.LatentSize));
 
         AutoencoderBase? autoencoder = null;
         LatentClassifier? classifier = null;
         try
         {
-            autoencoder = RestoreAutoencoder(path, spec, training, autoencoderWeights);
+            autoencoder = RestoreAutoencoder(path, spec, training, autoencoderWeights, custom);
             classifier = new LatentClassifier(autoencoder, classifierSpec, classifierTraining, ownsAutoencoder: true, applySeed: false);
             LoadWeights(path, ClassifierWeightsEntry, headWeights, classifier.Head, $"classifier head ({classifierSpec.Head}, hidden [{string.Join(", ", classifierSpec.HiddenLayers)}])");
             return classifier;
         }
         catch
         {
-            // The classifier owns the autoencoder; before it exists the autoencoder is disposed on its own.
-            if (classifier is not null)
+            // The classifier owns the autoencoder; before it exists the autoencoder is disposed on its own. A custom
+            // autoencoder's modules are the caller's until the load succeeds: only the head is disposed then.
+            if (custom is not null)
+            {
+                classifier?.Head.Dispose();
+            }
+            else if (classifier is not null)
             {
                 classifier.Dispose();
             }
@@ -244,16 +255,20 @@ internal static class ModelFile
         _ => parameter,
     };
 
-    private static AutoencoderBase RestoreAutoencoder(string path, AutoencoderSpec spec, TrainingOptions training, byte[] weights)
+    private static AutoencoderBase RestoreAutoencoder(string path, AutoencoderSpec spec, TrainingOptions training, byte[] weights, CustomLoad? custom)
     {
-        var model = AutoencoderFactory.Create(spec, training, applySeed: false);
+        var model = custom is null ? AutoencoderFactory.Create(spec, training, applySeed: false) : Autoencoders.CreateCustom(spec, training, custom.Parts);
         try
         {
             LoadWeights(path, AutoencoderWeightsEntry, weights, model.Network, $"{spec.Kind} autoencoder (latent {spec.LatentSize}, layers [{string.Join(", ", spec.Layers)}])");
         }
         catch
         {
-            model.Dispose();
+            if (custom is null)
+            {
+                model.Dispose();
+            }
+
             throw;
         }
 
@@ -537,6 +552,8 @@ internal static class ModelFile
         AutoencoderKind.Convolutional => nameof(ConvolutionalAutoencoder),
         AutoencoderKind.Variational => nameof(VariationalAutoencoder),
         AutoencoderKind.ConvolutionalVariational => nameof(ConvolutionalVariationalAutoencoder),
+        AutoencoderKind.Custom => nameof(CustomAutoencoder),
+        AutoencoderKind.CustomVariational => nameof(CustomVariationalAutoencoder),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown autoencoder kind."),
     };
 
@@ -561,6 +578,9 @@ internal static class ModelFile
         public ClassifierSpec? Classifier { get; init; }
 
         public TrainingSettings? ClassifierTraining { get; init; }
+
+        /// <summary>A custom autoencoder's input shape and tensor names, shapes and types; absent for built-in models.</summary>
+        public CustomNetworkSpec? Custom { get; init; }
 
         public WeightsEntry[]? Weights { get; init; }
     }

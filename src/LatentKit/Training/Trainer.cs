@@ -52,43 +52,6 @@ internal interface ITrainable
 }
 
 /// <summary>
-/// The batch reader of a <see cref="Dataset"/>: its samples as one CPU tensor (uint8 rows for byte data, converted to
-/// float per batch, natively; float32 rows otherwise) and optional int64 targets. Made by <see cref="Dataset.OpenReader"/>.
-/// </summary>
-internal sealed class TrainingData : IDisposable
-{
-    public TrainingData(Tensor inputs, Tensor? targets)
-    {
-        Inputs = inputs;
-        Targets = targets;
-        Count = checked((int)inputs.shape[0]);
-    }
-
-    public Tensor Inputs { get; }
-
-    public Tensor? Targets { get; }
-
-    public int Count { get; }
-
-    /// <summary>The raw samples and targets at <paramref name="indices"/> (an int64 tensor), targets on <paramref name="device"/>.</summary>
-    public (Tensor Inputs, Tensor? Targets) ReadBatch(Tensor indices, Device? device = null) =>
-        (Inputs.index_select(0, indices), device is null ? Targets?.index_select(0, indices) : Targets?.index_select(0, indices).to(device));
-
-    /// <summary>The raw samples and targets <paramref name="start"/>..<paramref name="start"/> + <paramref name="count"/> - 1, targets on <paramref name="device"/>.</summary>
-    public (Tensor Inputs, Tensor? Targets) ReadRange(int start, int count, Device? device = null) =>
-        (Inputs.narrow(0, start, count), device is null ? Targets?.narrow(0, start, count) : Targets?.narrow(0, start, count).to(device));
-
-    /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
-    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(255f) : raw.to_type(ScalarType.Float32, copy: true);
-
-    public void Dispose()
-    {
-        Inputs.Dispose();
-        Targets?.Dispose();
-    }
-}
-
-/// <summary>
 /// The one training loop of LatentKit, used by every autoencoder and by the latent classifier: seeding, threads,
 /// optimizer, shuffled batches with a dispose scope each, progress, logging, validation, early stopping,
 /// cancellation and divergence detection.
@@ -198,7 +161,7 @@ internal static class Trainer
         }
         var groups = model.OptimizerGroups;
         var baseRates = groups.Select(g => g.LearningRate ?? options.LearningRate).ToArray();
-        var optimizers = groups.Select((g, i) => CreateOptimizer(g.Parameters, options, baseRates[i])).ToArray();
+        var optimizers = groups.Select((g, i) => TrainingOptimizer.Create(options.Optimizer, g.Parameters, baseRates[i], options.WeightDecay, options.Momentum)).ToArray();
 
         try
         {
@@ -242,16 +205,13 @@ internal static class Trainer
                             var factor = options.LearningRateFactor(epoch, batch, totalBatches) * appliedFactor;
                             for (var i = 0; i < optimizers.Length; i++)
                             {
-                                foreach (var group in optimizers[i].ParamGroups)
-                                {
-                                    group.LearningRate = baseRates[i] * factor;
-                                }
+                                optimizers[i].LearningRate = baseRates[i] * factor;
                             }
                         }
 
                         foreach (var optimizer in optimizers)
                         {
-                            optimizer.zero_grad();
+                            optimizer.ZeroGrad();
                         }
 
                         var loss = model.ComputeLoss(inputs, targets, noise);
@@ -264,7 +224,7 @@ internal static class Trainer
                         loss.backward();
                         foreach (var optimizer in optimizers)
                         {
-                            optimizer.step();
+                            optimizer.Step();
                         }
                     }
 
@@ -443,15 +403,6 @@ internal static class Trainer
         return sum / total;
     }
 
-    private static optim.Optimizer CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainingOptions options, double learningRate) => options.Optimizer switch
-    {
-        OptimizerKind.Adam => optim.Adam(parameters, learningRate, weight_decay: options.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(parameters, learningRate, weight_decay: options.WeightDecay),
-        OptimizerKind.Sgd => optim.SGD(parameters, learningRate, momentum: options.Momentum, weight_decay: options.WeightDecay),
-        OptimizerKind.RmsProp => optim.RMSProp(parameters, learningRate, weight_decay: options.WeightDecay, momentum: options.Momentum),
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer."),
-    };
-
     /// <summary>
     /// Restores <paramref name="snapshot"/> (weights known to be finite) and makes the exception to throw: what was
     /// not finite, where, that the weights were restored, and what to try.
@@ -488,10 +439,15 @@ internal static class Trainer
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A detached copy of every parameter and buffer of <paramref name="network"/>.</summary>
+    /// <summary>
+    /// A detached copy of every parameter and buffer of <paramref name="network"/>. The intermediate <c>detach()</c>
+    /// tensors are held by a dispose scope: unreferenced, another thread's garbage collection could finalize one while
+    /// <c>clone</c> reads it (a crash in native code).
+    /// </summary>
     internal static Dictionary<string, Tensor> Snapshot(nn.Module network)
     {
         using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
         var copy = new Dictionary<string, Tensor>();
         foreach (var (name, tensor) in network.state_dict())
         {

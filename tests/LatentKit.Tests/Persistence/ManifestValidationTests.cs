@@ -50,7 +50,7 @@ public sealed class ManifestValidationTests : IDisposable
         ["too many parameters"] = (false, m => m["autoencoder"]!["layers"] = new JsonArray(60_000, 60_000), ModelFileError.Damaged, ["autoencoder.layers", "parameters"]),
         ["activation 99"] = (false, m => m["autoencoder"]!["activation"] = 99, ModelFileError.Damaged, ["autoencoder.activation", "99"]),
         ["activation unknown name"] = (false, m => m["autoencoder"]!["activation"] = "Swish", ModelFileError.Damaged, ["cannot be read", "activation"]),
-        ["kind 5"] = (false, m => m["autoencoder"]!["kind"] = 5, ModelFileError.Damaged, ["autoencoder.kind", "5"]),
+        ["kind 42"] = (false, m => m["autoencoder"]!["kind"] = 42, ModelFileError.Damaged, ["autoencoder.kind", "42"]),
         ["kl weight -1"] = (false, m => m["autoencoder"]!["klWeight"] = -1, ModelFileError.Damaged, ["autoencoder.klWeight", "-1"]),
         ["noise 2"] = (false, m => m["autoencoder"]!["denoisingNoiseStd"] = 2, ModelFileError.Damaged, ["autoencoder.denoisingNoiseStd", "2"]),
         ["bce without sigmoid"] = (false, m => m["autoencoder"]!["outputActivation"] = "Identity", ModelFileError.Damaged, ["autoencoder.outputActivation", "Identity"]),

@@ -27,8 +27,13 @@ public sealed class ModelFileFuzzTests(ITestOutputHelper output) : IDisposable
     /// <summary>The most managed bytes one load of a mutated file (at most about 40 KB) may allocate.</summary>
     private const long ManagedAllocationBound = 8L << 20;
 
-    /// <summary>The most the process's working set may grow over all the mutations.</summary>
-    private const long ProcessGrowthBound = 400L << 20;
+    /// <summary>
+    /// The most the process's working set may grow over all the mutations: a guard against runaway native
+    /// allocations (today's main before the size checks grew to 24 GB and was killed). The per-load guarantee is
+    /// <see cref="ManagedAllocationBound"/> plus the size checks before any tensor is allocated; the working set itself
+    /// is noisy (51 MB alone, up to 548 MB on a machine shared with other builds, as glibc keeps freed native memory).
+    /// </summary>
+    private const long ProcessGrowthBound = 1L << 30;
 
     private static readonly string[] KnownNames = ["ReLU", "Tanh", "Sigmoid", "Identity", "GELU", "Adam", "Sgd", "Logits", "SigmoidCrossEntropy", "Dense", "Variational", "MeanSquaredError"];
 

@@ -1,0 +1,316 @@
+using System.Globalization;
+using nietras.SeparatedValues;
+
+namespace LatentKit;
+
+public abstract partial class Dataset
+{
+    /// <summary>
+    /// A dataset from a CSV file of numbers (read with the Sep library): one sample per row, every cell a finite number
+    /// (invariant culture: <c>.</c> is the decimal point; quoted cells are unquoted), and an optional label column holding
+    /// integer class indices or class names (see <see cref="CsvLoadOptions.ClassNames"/>). Empty lines are skipped.
+    /// The file is read once, row by row, checking as it goes (at most <see cref="MaxSampleCount"/> rows and
+    /// <see cref="MaxSampleSize"/> values per row, and no more values in all than one .NET array holds); any problem
+    /// throws a <see cref="DatasetFormatException"/> with the file, line and column, and nothing partial is returned.
+    /// The samples are held in memory as float32 (4 bytes per value).
+    /// </summary>
+    /// <param name="path">The CSV file.</param>
+    /// <param name="options">Header, separator, label column, class names, sample shape, value range (default: header, comma, no labels).</param>
+    /// <exception cref="DatasetFormatException">
+    /// A cell is not a number or not finite (or outside [0, 1] when asked), a row has a different number of cells, the
+    /// label column is missing, a label is empty, negative or outside the class names, the file has no data rows, or a
+    /// limit is exceeded.
+    /// </exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The options contradict each other (for example a label column by name without a header).</exception>
+    public static Dataset FromCsv(string path, CsvLoadOptions? options = null)
+    {
+        options ??= new CsvLoadOptions();
+        CheckCsvOptions(options);
+        using var stream = IdxReader.OpenForReading(path);
+        var name = Path.GetFileName(path);
+        try
+        {
+            using var reader = Sep.Reader(o => o with
+            {
+                Sep = new Sep(options.Separator),
+                HasHeader = options.HasHeader,
+                DisableColCountCheck = true,
+                Unescape = true,
+                CultureInfo = CultureInfo.InvariantCulture,
+            }).From(stream);
+            return ReadCsv(reader, path, name, options);
+        }
+        catch (DatasetFormatException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or ArgumentException)
+        {
+            throw new DatasetFormatException(path, $"cannot be read as CSV: {e.Message}", innerException: e);
+        }
+    }
+
+    private static void CheckCsvOptions(CsvLoadOptions options)
+    {
+        if (options.LabelColumn is not null && options.LabelColumnIndex is not null)
+        {
+            throw new ArgumentException("CsvLoadOptions: give LabelColumn (a name) or LabelColumnIndex, not both.", nameof(options));
+        }
+
+        if (options.LabelColumn is not null && !options.HasHeader)
+        {
+            throw new ArgumentException($"CsvLoadOptions.LabelColumn = '{options.LabelColumn}' names a column, but HasHeader is false; give LabelColumnIndex instead.", nameof(options));
+        }
+
+        if (options.LabelColumnIndex is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LabelColumnIndex, "CsvLoadOptions.LabelColumnIndex must not be negative.");
+        }
+
+        if (options.ClassNames is not null && options.LabelColumn is null && options.LabelColumnIndex is null)
+        {
+            throw new ArgumentException("CsvLoadOptions.ClassNames were given without a label column.", nameof(options));
+        }
+
+        if (options.Separator is '"' or '\r' or '\n')
+        {
+            throw new ArgumentException($"CsvLoadOptions.Separator cannot be a quote or a line break.", nameof(options));
+        }
+    }
+
+    private static Dataset ReadCsv(SepReader reader, string path, string name, CsvLoadOptions options)
+    {
+        var width = -1;
+        var labelColumn = -1;
+        if (options.HasHeader)
+        {
+            if (reader.Header.IsEmpty)
+            {
+                throw new DatasetFormatException(path, "is empty: no header and no data rows.", line: 1);
+            }
+
+            width = reader.Header.ColNames.Count;
+            labelColumn = FindLabelColumn(reader.Header.ColNames, width, path, options);
+        }
+
+        var values = new float[1024];
+        long valueCount = 0;
+        var rows = 0;
+        var labelIndices = new List<int>();
+        var labelTexts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var labelNames = new List<(string Text, int Line, int Column)>();
+        int[]? shape = null;
+        var sampleSize = 0;
+        foreach (var row in reader)
+        {
+            if (row.Span.Length == 0)
+            {
+                continue;
+            }
+
+            var line = row.LineNumberFrom;
+            if (width < 0)
+            {
+                width = row.ColCount;
+                labelColumn = FindLabelColumn(null, width, path, options);
+            }
+
+            if (row.ColCount != width)
+            {
+                throw new DatasetFormatException(path, $"the row has {row.ColCount} cells, but {(options.HasHeader ? "the header has" : "the first row has")} {width}; every row needs the same number of cells.", line, Math.Min(row.ColCount, width) + 1);
+            }
+
+            if (shape is null)
+            {
+                sampleSize = width - (labelColumn >= 0 ? 1 : 0);
+                shape = CsvShape(sampleSize, path, line, options);
+            }
+
+            if (rows == MaxSampleCount)
+            {
+                throw new DatasetFormatException(path, $"has more than Dataset.MaxSampleCount ({MaxSampleCount}) data rows.", line);
+            }
+
+            if (valueCount + sampleSize > Array.MaxLength)
+            {
+                throw new DatasetFormatException(path, $"holds more values than one .NET array can ({Array.MaxLength}); split the file or give the samples through Dataset.FromSource.", line);
+            }
+
+            if (valueCount + sampleSize > values.Length)
+            {
+                Array.Resize(ref values, (int)Math.Min(Array.MaxLength, Math.Max(valueCount + sampleSize, (long)values.Length * 2)));
+            }
+
+            for (var c = 0; c < width; c++)
+            {
+                var cell = row[c].Span;
+                if (c == labelColumn)
+                {
+                    labelIndices.Add(ReadLabelCell(cell, path, line, c + 1, options, labelTexts, labelNames));
+                    continue;
+                }
+
+                if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                {
+                    throw new DatasetFormatException(path, $"the cell '{Shorten(cell)}' is not a number.", line, c + 1);
+                }
+
+                if (!float.IsFinite(v) || (options.ValueRange == SampleRange.ZeroToOne && (v < 0 || v > 1)))
+                {
+                    throw new DatasetFormatException(path, $"the value '{Shorten(cell)}' is {(float.IsFinite(v) ? "outside [0, 1] (CsvLoadOptions.ValueRange is ZeroToOne)" : "not finite as a float32")}.", line, c + 1);
+                }
+
+                values[valueCount++] = v;
+            }
+
+            rows++;
+        }
+
+        if (rows == 0)
+        {
+            throw new DatasetFormatException(path, options.HasHeader ? "has a header but no data rows." : "is empty: no data rows.", options.HasHeader ? 2 : 1);
+        }
+
+        Array.Resize(ref values, (int)valueCount);
+        if (labelColumn < 0)
+        {
+            return new InMemoryDataset(SampleStore.AdoptFloats(values, shape!, null, 0, null, name, options.ValueRange), name);
+        }
+
+        var (labels, classCount, classNames) = ResolveCsvLabels(labelIndices, labelNames, path, options);
+        return new InMemoryDataset(SampleStore.AdoptFloats(values, shape!, labels, classCount, classNames, name, options.ValueRange), name);
+    }
+
+    private static int FindLabelColumn(IReadOnlyList<string>? header, int width, string path, CsvLoadOptions options)
+    {
+        if (options.LabelColumn is { } column)
+        {
+            var index = header!.ToList().IndexOf(column);
+            if (index < 0)
+            {
+                throw new DatasetFormatException(path, $"has no column '{column}' (CsvLoadOptions.LabelColumn); its columns are {string.Join(", ", header!.Take(20).Select(h => $"'{h}'"))}{(header!.Count > 20 ? ", ..." : string.Empty)}.", line: 1);
+            }
+
+            return index;
+        }
+
+        if (options.LabelColumnIndex is { } at && at >= width)
+        {
+            throw new DatasetFormatException(path, $"has {width} columns, so the label column index {at} (CsvLoadOptions.LabelColumnIndex) is missing.", line: 1);
+        }
+
+        if (width > MaxSampleSize + 1)
+        {
+            throw new DatasetFormatException(path, $"rows of {width} cells hold more than Dataset.MaxSampleSize ({MaxSampleSize}) values.", line: 1);
+        }
+
+        return options.LabelColumnIndex ?? -1;
+    }
+
+    private static int[] CsvShape(int sampleSize, string path, int line, CsvLoadOptions options)
+    {
+        if (sampleSize < 1)
+        {
+            throw new DatasetFormatException(path, "the rows hold no value columns besides the label.", line);
+        }
+
+        if (options.SampleShape is null)
+        {
+            return [sampleSize];
+        }
+
+        var shape = options.SampleShape.ToArray();
+        if (SampleStore.Product(shape) != sampleSize || shape.Any(d => d < 1))
+        {
+            throw new DatasetFormatException(path, $"rows hold {sampleSize} values, but CsvLoadOptions.SampleShape [{string.Join(", ", shape)}] needs {SampleStore.Product(shape)}.", line);
+        }
+
+        return shape;
+    }
+
+    /// <summary>A label cell: a class name (when names are given or collected) or an integer; returns its class (or, for collected names, the name's first-seen number).</summary>
+    private static int ReadLabelCell(ReadOnlySpan<char> cell, string path, int line, int column, CsvLoadOptions options, Dictionary<string, int> texts, List<(string Text, int Line, int Column)> names)
+    {
+        cell = cell.Trim();
+        if (cell.IsEmpty)
+        {
+            throw new DatasetFormatException(path, "the label cell is empty.", line, column);
+        }
+
+        if (options.ClassNames is { } given)
+        {
+            for (var i = 0; i < given.Count; i++)
+            {
+                if (cell.SequenceEqual(given[i]))
+                {
+                    return i;
+                }
+            }
+
+            if (int.TryParse(cell, NumberStyles.Integer, CultureInfo.InvariantCulture, out var index) && index >= 0 && index < given.Count)
+            {
+                return index;
+            }
+
+            throw new DatasetFormatException(path, $"the label '{Shorten(cell)}' is neither one of the {given.Count} class names nor a class index 0..{given.Count - 1}.", line, column);
+        }
+
+        // Collect every distinct text with the line and column of its first use; decided at the end (all integers or names).
+        var text = cell.ToString();
+        if (!texts.TryGetValue(text, out var number))
+        {
+            if (texts.Count == MaxClassCount)
+            {
+                throw new DatasetFormatException(path, $"the label column holds more than Dataset.MaxClassCount ({MaxClassCount}) distinct labels.", line, column);
+            }
+
+            number = texts.Count;
+            texts.Add(text, number);
+            names.Add((text, line, column));
+        }
+
+        return number;
+    }
+
+    private static (int[] Labels, int ClassCount, IReadOnlyList<string>? ClassNames) ResolveCsvLabels(List<int> rowLabels, List<(string Text, int Line, int Column)> distinct, string path, CsvLoadOptions options)
+    {
+        if (options.ClassNames is { } given)
+        {
+            return (rowLabels.ToArray(), given.Count, given);
+        }
+
+        var integers = new int[distinct.Count];
+        var allIntegers = true;
+        for (var i = 0; i < distinct.Count && allIntegers; i++)
+        {
+            allIntegers = int.TryParse(distinct[i].Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out integers[i]);
+        }
+
+        if (allIntegers)
+        {
+            for (var i = 0; i < distinct.Count; i++)
+            {
+                if (integers[i] < 0 || integers[i] >= MaxClassCount)
+                {
+                    var (_, line, column) = distinct[i];
+                    throw new DatasetFormatException(path, $"the label {integers[i]} is outside 0..{MaxClassCount - 1}; integer labels are class indices.", line, column);
+                }
+            }
+
+            var classCount = integers.Max() + 1;
+            return (rowLabels.Select(l => integers[l]).ToArray(), classCount, null);
+        }
+
+        var sorted = distinct.Select(d => d.Text).Order(StringComparer.Ordinal).ToArray();
+        var classOf = new int[distinct.Count];
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            classOf[i] = Array.BinarySearch(sorted, distinct[i].Text, StringComparer.Ordinal);
+        }
+
+        return (rowLabels.Select(l => classOf[l]).ToArray(), sorted.Length, sorted);
+    }
+
+    private static string Shorten(ReadOnlySpan<char> cell) => cell.Length <= 40 ? cell.ToString() : string.Concat(cell[..40], "...");
+}

@@ -1,0 +1,95 @@
+using static TorchSharp.torch;
+
+namespace LatentKit;
+
+/// <summary>
+/// The batch reader of a <see cref="Dataset"/>, made by <see cref="Dataset.OpenReader"/>: either its samples as one
+/// CPU tensor (uint8 rows for byte data, converted to float per batch, natively; float32 rows otherwise), or, for a
+/// streaming dataset (<see cref="Dataset.FromSource"/>), a reader that asks the source for the batch's samples only;
+/// and optional int64 targets.
+/// </summary>
+internal sealed class TrainingData : IDisposable
+{
+    private readonly SampleStore? streaming;
+    private readonly string name = string.Empty;
+    private float[]? buffer;
+
+    public TrainingData(Tensor inputs, Tensor? targets)
+    {
+        Inputs = inputs;
+        Targets = targets;
+        Count = checked((int)inputs.shape[0]);
+    }
+
+    /// <summary>A reader of a streaming store: samples are read from its source batch by batch.</summary>
+    public TrainingData(SampleStore store, Tensor? targets, string name)
+    {
+        streaming = store;
+        this.name = name;
+        Targets = targets;
+        Count = store.Count;
+    }
+
+    /// <summary>All samples as one tensor; <see langword="null"/> for a streaming reader (read it with <see cref="ReadRange"/>).</summary>
+    public Tensor? Inputs { get; }
+
+    public Tensor? Targets { get; }
+
+    public int Count { get; }
+
+    /// <summary>The raw samples and targets at <paramref name="indices"/> (an int64 CPU tensor), targets on <paramref name="device"/>.</summary>
+    public (Tensor Inputs, Tensor? Targets) ReadBatch(Tensor indices, Device? device = null)
+    {
+        var inputs = streaming is null ? Inputs!.index_select(0, indices) : ReadStreaming(indices.data<long>().ToArray());
+        return (inputs, device is null ? Targets?.index_select(0, indices) : Targets?.index_select(0, indices).to(device));
+    }
+
+    /// <summary>The raw samples and targets <paramref name="start"/>..<paramref name="start"/> + <paramref name="count"/> - 1, targets on <paramref name="device"/>.</summary>
+    public (Tensor Inputs, Tensor? Targets) ReadRange(int start, int count, Device? device = null)
+    {
+        Tensor inputs;
+        if (streaming is null)
+        {
+            inputs = Inputs!.narrow(0, start, count);
+        }
+        else
+        {
+            var indices = new long[count];
+            for (var i = 0; i < count; i++)
+            {
+                indices[i] = start + i;
+            }
+
+            inputs = ReadStreaming(indices);
+        }
+
+        return (inputs, device is null ? Targets?.narrow(0, start, count) : Targets?.narrow(0, start, count).to(device));
+    }
+
+    /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
+    public static Tensor ToFloat(Tensor raw) => raw.dtype == ScalarType.Byte ? raw.to_type(ScalarType.Float32).div_(Scalars.ByteScale) : raw.to_type(ScalarType.Float32, copy: true);
+
+    public void Dispose()
+    {
+        Inputs?.Dispose();
+        Targets?.Dispose();
+    }
+
+    /// <summary>
+    /// Reads the samples at <paramref name="indices"/> from the source into a new float32 CPU tensor <c>N x SampleSize</c>
+    /// (<c>torch.tensor</c> copies the buffer), through one managed buffer kept for the reader's life.
+    /// </summary>
+    private Tensor ReadStreaming(long[] indices)
+    {
+        var store = streaming!;
+        var length = checked(indices.Length * store.SampleSize);
+        if (buffer is null || buffer.Length != length)
+        {
+            // Exactly the batch's length (torch.tensor takes the whole array). Batches have one size, the last one possibly another.
+            buffer = new float[length];
+        }
+
+        store.ReadSamples(indices, buffer, name);
+        return tensor(buffer, [indices.Length, store.SampleSize], ScalarType.Float32);
+    }
+}

@@ -1,0 +1,153 @@
+using LatentKit.Tests.Support;
+using static TorchSharp.torch;
+
+namespace LatentKit.Tests.Models;
+
+/// <summary>Inference from managed arrays: the same values as the tensor methods, batched, with checked inputs.</summary>
+// Not in parallel with the real-MNIST training tests (the longest ones): these classes are heavy too, and the machine has 2 cores.
+[Collection(RealMnistFixture.Collection)]
+public sealed class ArrayInferenceTests
+{
+    private const float Tolerance = 1e-6f;
+
+    public static TheoryData<AutoencoderKind> Kinds => new() { AutoencoderKind.Dense, AutoencoderKind.Convolutional, AutoencoderKind.Variational };
+
+    /// <summary>300 samples: more than one internal batch (<see cref="AutoencoderArrays.MaxBatchSamples"/>).</summary>
+    private static (MnistDataset Data, float[] Flat, float[][] Rows) Samples(int count = 300)
+    {
+        var data = Synthetic.Digits(count);
+        using var images = data.ImagesToTensor();
+        var flat = SmallModels.Values(images);
+        var rows = Enumerable.Range(0, count).Select(i => flat.AsSpan(i * 784, 784).ToArray()).ToArray();
+        return (data, flat, rows);
+    }
+
+    private static void ShouldMatch(float[] actual, float[] expected)
+    {
+        actual.Should().HaveCount(expected.Length);
+        var (worst, at) = (0f, -1);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var difference = Math.Abs(actual[i] - expected[i]);
+            if (!(difference <= worst))
+            {
+                (worst, at) = (difference, i);
+            }
+        }
+
+        worst.Should().BeLessThanOrEqualTo(Tolerance, $"value {at} differs most ({(at < 0 ? "none" : $"{actual[at]} vs {expected[at]}")})");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Array_encode_reconstruct_and_decode_equal_the_tensor_methods(AutoencoderKind kind)
+    {
+        using var model = SmallModels.Build(kind);
+        var (data, flat, rows) = Samples();
+        using var images = tensor(flat, [rows.Length, 784]);
+        using var codesTensor = model.Encode(images);
+        using var reconstructionTensor = model.Reconstruct(images);
+        using var decodedTensor = model.Decode(codesTensor);
+        var codes = SmallModels.Values(codesTensor);
+        var reconstructions = SmallModels.Values(reconstructionTensor);
+        var decoded = SmallModels.Values(decodedTensor);
+
+        ShouldMatch(model.Encode(flat, rows.Length), codes);
+        ShouldMatch(model.Encode(rows).SelectMany(r => r).ToArray(), codes);
+        ShouldMatch(model.Encode(data).SelectMany(r => r).ToArray(), codes);
+        ShouldMatch(model.Encode(rows[7].AsSpan()), codes.AsSpan(7 * model.LatentSize, model.LatentSize).ToArray());
+
+        ShouldMatch(model.Reconstruct(flat, rows.Length), reconstructions);
+        ShouldMatch(model.Reconstruct(rows).SelectMany(r => r).ToArray(), reconstructions);
+        ShouldMatch(model.Reconstruct(data).SelectMany(r => r).ToArray(), reconstructions);
+        ShouldMatch(model.Reconstruct(rows[299]), reconstructions.AsSpan(299 * 784, 784).ToArray());
+
+        var codeRows = Enumerable.Range(0, rows.Length).Select(i => codes.AsSpan(i * model.LatentSize, model.LatentSize).ToArray()).ToArray();
+        ShouldMatch(model.Decode(codeRows).SelectMany(r => r).ToArray(), decoded);
+        ShouldMatch(model.Decode(codeRows[3]), decoded.AsSpan(3 * 784, 784).ToArray());
+    }
+
+    [Fact]
+    public void Array_inference_on_a_custom_convolutional_model_equals_the_tensor_methods()
+    {
+        var (data, pixels) = CustomNetworkTests.Images(40);
+        using var model = Autoencoders.Custom(CustomNetworkTests.Encoder(6), CustomNetworkTests.Decoder(), [3, 8, 8], 6);
+        using var images = tensor(pixels, [40, 3, 8, 8]);
+        using var codes = model.Encode(images);
+        using var reconstructions = model.Reconstruct(images);
+        ShouldMatch(model.Encode(pixels, 40), SmallModels.Values(codes));
+        ShouldMatch(model.Encode(data).SelectMany(r => r).ToArray(), SmallModels.Values(codes));
+        ShouldMatch(model.Reconstruct(pixels, 40), SmallModels.Values(reconstructions));
+    }
+
+    [Fact]
+    public void Array_predictions_equal_the_tensor_predictions_and_probabilities()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var (data, flat, rows) = Samples();
+        using var classifier = LatentClassifier.For(model).WithHiddenLayers(16).WithSeed(2).Build();
+        classifier.Train(data, new TrainingOptions { Epochs = 2, BatchSize = 50 }, new TrainingRun { Threads = 1 });
+        using var images = tensor(flat, [rows.Length, 784]);
+        var classes = classifier.Predict(images);
+        using var probabilitiesTensor = classifier.PredictProbabilities(images);
+        var probabilities = SmallModels.Values(probabilitiesTensor);
+
+        foreach (var predictions in new[] { classifier.Predict(rows), classifier.Predict(flat, rows.Length), classifier.Predict(data) })
+        {
+            predictions.Select(p => p.Class).Should().Equal(classes);
+            predictions.Select(p => p.ClassName).Should().Equal(classes.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            ShouldMatch(predictions.SelectMany(p => p.Probabilities).ToArray(), probabilities);
+        }
+
+        var one = classifier.Predict(rows[11].AsSpan());
+        one.Class.Should().Be(classes[11]);
+        one.Probabilities.Should().HaveCount(10);
+        one.Probabilities.Sum().Should().BeApproximately(1f, 1e-5f);
+    }
+
+    public static TheoryData<string, Action<IAutoencoder>, string, string> InvalidInputs => new()
+    {
+        { "short sample", m => m.Encode(new float[783].AsSpan()), "sample", "The model takes samples of 784 values; got 783." },
+        { "NaN in one sample", m => m.Reconstruct(Fill(784, 5, float.NaN).AsSpan()), "sample", "Every value must be finite; value 5 is NaN." },
+        { "flat length off by one", m => m.Encode(new float[(2 * 784) + 1], 2), "samples", "2 samples of 784 values take 1568 values; got 1569." },
+        { "infinity in a flat batch", m => m.Encode(Fill(3 * 784, 784 + 9, float.PositiveInfinity), 3), "samples", "Every value must be finite; sample 1, value 9 is Infinity." },
+        { "null sample in a list", m => m.Encode([new float[784], null!]), "samples", "Sample 1 is null." },
+        { "ragged list", m => m.Reconstruct([new float[784], new float[784], new float[10]]), "samples", "Sample 2 has 10 values; the model takes 784." },
+        { "NaN in a list", m => m.Encode([new float[784], Fill(784, 700, float.NaN)]), "samples", "Every value must be finite; sample 1, value 700 is NaN." },
+        { "wrong code width", m => m.Decode(new float[17].AsSpan()), "code", "The model takes samples of 16 values; got 17." },
+        { "infinite code", m => m.Decode([Fill(16, 0, float.NegativeInfinity)]), "codes", "Every value must be finite; sample 0, value 0 is -Infinity." },
+        { "dataset of another shape", m => m.Encode(Dataset.FromFeatures(new float[30], 10)), "dataset", "has samples of shape [10]" },
+    };
+
+    private static float[] Fill(int length, int index, float value)
+    {
+        var values = new float[length];
+        values[index] = value;
+        return values;
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidInputs))]
+    public void Invalid_array_input_is_refused_naming_the_parameter_and_the_sample(string what, Action<IAutoencoder> call, string parameter, string message)
+    {
+        _ = what;
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var error = FluentActions.Invoking(() => call(model)).Should().Throw<ArgumentException>().Which;
+        error.ParamName.Should().Be(parameter);
+        error.Message.Should().Contain(message);
+    }
+
+    [Fact]
+    public void Invalid_classifier_array_input_is_refused_and_a_negative_count_too()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        using var classifier = LatentClassifier.For(model).Build();
+        FluentActions.Invoking(() => classifier.Predict(new float[100].AsSpan())).Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("The model takes samples of 784 values; got 100.");
+        FluentActions.Invoking(() => classifier.Predict([Fill(784, 3, float.NaN)])).Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("sample 0, value 3 is NaN");
+        FluentActions.Invoking(() => model.Encode(ReadOnlySpan<float>.Empty, -1)).Should().Throw<ArgumentOutOfRangeException>();
+        model.Encode(ReadOnlySpan<float>.Empty, 0).Should().BeEmpty();
+        model.Encode(Array.Empty<float[]>()).Should().BeEmpty();
+    }
+}
