@@ -132,7 +132,7 @@ using (var loaded = AutoencoderFile.LoadCustom(customPath, OwnEncoder(), OwnDeco
 using (var stopped = Autoencoders.Dense().ForData(tableTraining).WithStandardization(standardizer).WithHiddenLayers(16).WithLatentSize(4).WithSeed(5).Build())
 {
     var history = stopped.Train(tableTraining, new TrainingOptions { Epochs = 20, BatchSize = 32 }, run with { Callbacks = [new StopAfter(2)] });
-    Require(history.Epochs.Count == 2 && history.StoppedEarly && history.StopReason == "two epochs are enough",
+    Require(history.Epochs.Count == 2 && history.StoppedEarly && history.StopReason == "stopped after 2 epochs",
         $"stop from a callback: {history.Epochs.Count} epochs, StoppedEarly={history.StoppedEarly}, StopReason={history.StopReason}");
     Console.WriteLine($"VERIFY callback stop epochs={history.Epochs.Count} of 20 reason={history.StopReason}");
 }
@@ -202,7 +202,7 @@ sealed class StopAfter(int epochs) : ITrainingCallback
     {
         if (summary.Epoch >= epochs)
         {
-            control.Stop("two epochs are enough");
+            control.Stop($"stopped after {epochs} epochs");
         }
     }
 }
