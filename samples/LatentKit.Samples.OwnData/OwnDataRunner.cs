@@ -1,3 +1,4 @@
+using LatentKit.Csv;
 using LatentKit.Imaging;
 using Spectre.Console;
 
@@ -113,7 +114,7 @@ public sealed class OwnDataRunner(OwnDataSettings settings, IAnsiConsole console
         if (settings.CsvFile is { } csv)
         {
             // A header row names the columns; every cell but the label column's is a number.
-            return Dataset.FromCsv(csv, new CsvLoadOptions { LabelColumn = settings.LabelColumn });
+            return CsvDataset.Load(csv, new CsvLoadOptions { LabelColumn = settings.LabelColumn });
         }
 
         throw new ArgumentException("Give an image folder (--images) or a CSV file (--csv).", nameof(settings));

@@ -126,6 +126,37 @@ public abstract partial class Dataset
         new InMemoryDataset(SampleStore.FromFloats(rows, [width], labels, labelled: true, classCount, classNames, name, SampleRange.Unbounded), name);
 
     /// <summary>
+    /// A dataset of unlabelled float samples of any shape (samples one after the other, each row-major), for example
+    /// <c>[F]</c>, <c>[C, H, W]</c> or <c>[T, F]</c>. The values are copied. Loaders in other packages (such as
+    /// LatentKit.Csv) make their datasets with this.
+    /// </summary>
+    /// <param name="values">All samples, <c>count * product(sampleShape)</c> finite values.</param>
+    /// <param name="sampleShape">The shape of one sample: every dimension at least 1, at most <see cref="MaxSampleSize"/> values in all.</param>
+    /// <param name="range">The range the values lie in; <see cref="SampleRange.ZeroToOne"/> is checked.</param>
+    /// <param name="name">A name for messages and logs.</param>
+    /// <exception cref="ArgumentException">A value is not finite (or outside [0, 1] for <see cref="SampleRange.ZeroToOne"/>), or the shape, a length or a size is invalid.</exception>
+    public static Dataset FromSamples(ReadOnlySpan<float> values, IReadOnlyList<int> sampleShape, SampleRange range = SampleRange.Unbounded, string name = "in-memory samples")
+    {
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        return new InMemoryDataset(SampleStore.FromFloats(values, sampleShape.ToArray(), default, labelled: false, 0, null, name, range), name);
+    }
+
+    /// <summary>A dataset of labelled float samples of any shape (samples one after the other, each row-major). The arrays are copied.</summary>
+    /// <param name="values">All samples, <c>count * product(sampleShape)</c> finite values.</param>
+    /// <param name="sampleShape">The shape of one sample: every dimension at least 1, at most <see cref="MaxSampleSize"/> values in all.</param>
+    /// <param name="labels">One label in [0, <paramref name="classCount"/>) per sample.</param>
+    /// <param name="classCount">Number of classes, 1..<see cref="MaxClassCount"/>.</param>
+    /// <param name="classNames">One distinct name per class, or <see langword="null"/> for "0", "1", ...</param>
+    /// <param name="range">The range the values lie in; <see cref="SampleRange.ZeroToOne"/> is checked.</param>
+    /// <param name="name">A name for messages and logs.</param>
+    /// <exception cref="ArgumentException">A value, the shape, a length, label, class count, class name or size is invalid.</exception>
+    public static Dataset FromSamples(ReadOnlySpan<float> values, IReadOnlyList<int> sampleShape, ReadOnlySpan<int> labels, int classCount, IReadOnlyList<string>? classNames = null, SampleRange range = SampleRange.Unbounded, string name = "in-memory samples")
+    {
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        return new InMemoryDataset(SampleStore.FromFloats(values, sampleShape.ToArray(), labels, labelled: true, classCount, classNames, name, range), name);
+    }
+
+    /// <summary>
     /// A streaming dataset over <paramref name="source"/>: samples are read on demand, batch by batch, so training and
     /// evaluation hold only a few batches in memory whatever the source's size (labels are read once, 4 bytes per
     /// sample). Views of it (<see cref="Subset"/>, <see cref="Take"/>, <see cref="Shuffle"/>, <see cref="TakePerClass"/>,

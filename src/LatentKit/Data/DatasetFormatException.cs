@@ -1,7 +1,7 @@
 namespace LatentKit;
 
 /// <summary>
-/// A data file given to a loader (<c>Dataset.FromCsv</c>, <c>Dataset.FromIdx</c>) or a sample read from
+/// A data file given to a loader (<c>Dataset.FromIdx</c>, and <c>CsvDataset.Load</c> and <c>ImageFolder.Load</c> in the optional packages) or a sample read from
 /// an <see cref="ISampleSource"/> is not valid: the message names the file, where the problem is (line and column, or
 /// sample index) and what is wrong. Loaders never return a partial dataset: when this is thrown nothing was made.
 /// (It derives from <see cref="IOException"/>: <see cref="InvalidDataException"/>, the framework's exception for bad

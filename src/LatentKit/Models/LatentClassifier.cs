@@ -132,6 +132,9 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
 
     nn.Module ITrainable.Network => fineTuned ?? (nn.Module)head;
 
+    /// <summary>Whether training leaves the encoder as it is (only the head is trained).</summary>
+    internal bool EncoderFrozen => fineTuned is null;
+
     IEnumerable<TorchSharp.Modules.Parameter> ITrainable.TrainableParameters => fineTuned?.parameters() ?? head.parameters();
 
     IReadOnlyList<(IEnumerable<TorchSharp.Modules.Parameter> Parameters, double? LearningRate)> ITrainable.OptimizerGroups => fineTuned is null

@@ -55,7 +55,61 @@ internal static partial class ModelFile
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static void SaveAutoencoder(AutoencoderBase model, string path)
+    public static void SaveAutoencoder(AutoencoderBase model, string path) => WriteAtomically(path, stream => WriteAutoencoder(model, stream));
+
+    public static void SaveClassifier(LatentClassifier classifier, string path) => WriteAtomically(path, stream => WriteClassifier(classifier, stream));
+
+    /// <summary>The model file of a model being trained (an autoencoder or a classifier), as bytes, for a checkpoint.</summary>
+    public static byte[] ToBytes(object model)
+    {
+        using var memory = new MemoryStream();
+        switch (model)
+        {
+            case AutoencoderBase autoencoder:
+                WriteAutoencoder(autoencoder, memory);
+                break;
+            case LatentClassifier classifier:
+                WriteClassifier(classifier, memory);
+                break;
+            default:
+                throw new ArgumentException($"{model.GetType().Name} cannot be written as a model file.", nameof(model));
+        }
+
+        return memory.ToArray();
+    }
+
+    /// <summary>
+    /// The architecture a model file describes (kind, autoencoder, classifier and custom network specs, as JSON), read
+    /// from its manifest, without the builders' seeds: two models with the same text have the same architecture. With
+    /// <paramref name="withEncoderWeights"/> the checksum of the autoencoder's weights is included (a classifier with
+    /// a frozen encoder: its encoder is not trained, so a checkpoint must have been written on the same one).
+    /// </summary>
+    public static string ArchitectureOf(string path, byte[] modelFile, bool withEncoderWeights)
+    {
+        using var archive = OpenArchive(path, new MemoryStream(modelFile, writable: false));
+        var manifest = ReadManifest(path, archive);
+        var encoder = withEncoderWeights ? manifest.Weights?.FirstOrDefault(w => w?.Entry == AutoencoderWeightsEntry)?.Sha256 : null;
+        // The builders' seeds only set the initial weights, which a checkpoint replaces: they are not architecture.
+        var autoencoder = manifest.Autoencoder is { } a ? a with { Seed = null } : null;
+        var classifier = manifest.Classifier is { } c ? c with { Seed = null } : null;
+        return JsonSerializer.Serialize(new { manifest.Kind, autoencoder, classifier, manifest.Custom, encoder }, Json);
+    }
+
+    private static ZipArchive OpenArchive(string path, Stream stream)
+    {
+        try
+        {
+            var archive = new ZipArchive(stream, ZipArchiveMode.Read);
+            _ = archive.Entries.Count;
+            return archive;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or NotSupportedException)
+        {
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its archive directory cannot be read ({e.Message}).", e);
+        }
+    }
+
+    private static void WriteAutoencoder(AutoencoderBase model, Stream stream)
     {
         var weights = WeightsOf(model.Network);
         var manifest = new Manifest
@@ -68,10 +122,10 @@ internal static partial class ModelFile
             Custom = CustomSpecOf(model),
             Weights = [Describe(AutoencoderWeightsEntry, weights)],
         };
-        Write(path, manifest, (AutoencoderWeightsEntry, weights));
+        WriteArchive(stream, manifest, (AutoencoderWeightsEntry, weights));
     }
 
-    public static void SaveClassifier(LatentClassifier classifier, string path)
+    private static void WriteClassifier(LatentClassifier classifier, Stream stream)
     {
         var encoder = (AutoencoderBase)classifier.Autoencoder;
         var encoderWeights = WeightsOf(encoder.Network);
@@ -88,7 +142,7 @@ internal static partial class ModelFile
             ClassifierTraining = TrainingSettings.From(classifier.DefaultTraining),
             Weights = [Describe(AutoencoderWeightsEntry, encoderWeights), Describe(ClassifierWeightsEntry, headWeights)],
         };
-        Write(path, manifest, (AutoencoderWeightsEntry, encoderWeights), (ClassifierWeightsEntry, headWeights));
+        WriteArchive(stream, manifest, (AutoencoderWeightsEntry, encoderWeights), (ClassifierWeightsEntry, headWeights));
     }
 
     public static AutoencoderBase LoadAutoencoder(string path, CustomModules? modules = null)
@@ -379,7 +433,7 @@ internal static partial class ModelFile
     }
 
     /// <summary>Reads at most <paramref name="limit"/> bytes of an entry; an entry that holds more is damaged (its header lied), and reading stops there.</summary>
-    private static byte[] ReadEntry(string path, ZipArchiveEntry entry, string entryName, long limit)
+    internal static byte[] ReadEntry(string path, ZipArchiveEntry entry, string entryName, long limit)
     {
         try
         {
@@ -410,7 +464,7 @@ internal static partial class ModelFile
         }
     }
 
-    private static void LoadWeights(string path, string entryName, byte[] bytes, torch.nn.Module module, string description)
+    internal static void LoadWeights(string path, string entryName, byte[] bytes, torch.nn.Module module, string description)
     {
         try
         {
@@ -423,7 +477,12 @@ internal static partial class ModelFile
         }
     }
 
-    private static void Write(string path, Manifest manifest, params (string Entry, byte[] Bytes)[] weights)
+    /// <summary>
+    /// Writes a file through <paramref name="write"/> to a temporary file in the target folder (only that file is
+    /// deleted on failure), flushes it to disk and renames it over <paramref name="path"/>: a reader never sees a
+    /// half-written file. Model files and checkpoints are written this way.
+    /// </summary>
+    internal static void WriteAtomically(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
@@ -434,22 +493,7 @@ internal static partial class ModelFile
         {
             using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
             {
-                using (var archive = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    var manifestEntry = archive.CreateEntry(ManifestEntry, CompressionLevel.Optimal);
-                    using (var stream = manifestEntry.Open())
-                    {
-                        JsonSerializer.Serialize(stream, manifest, Json);
-                    }
-
-                    foreach (var (entryName, bytes) in weights)
-                    {
-                        var entry = archive.CreateEntry(entryName, CompressionLevel.NoCompression);
-                        using var stream = entry.Open();
-                        stream.Write(bytes);
-                    }
-                }
-
+                write(file);
                 file.Flush(flushToDisk: true);
             }
 
@@ -470,7 +514,24 @@ internal static partial class ModelFile
         }
     }
 
-    private static byte[] WeightsOf(torch.nn.Module module)
+    private static void WriteArchive(Stream file, Manifest manifest, params (string Entry, byte[] Bytes)[] weights)
+    {
+        using var archive = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
+        var manifestEntry = archive.CreateEntry(ManifestEntry, CompressionLevel.Optimal);
+        using (var stream = manifestEntry.Open())
+        {
+            JsonSerializer.Serialize(stream, manifest, Json);
+        }
+
+        foreach (var (entryName, bytes) in weights)
+        {
+            var entry = archive.CreateEntry(entryName, CompressionLevel.NoCompression);
+            using var stream = entry.Open();
+            stream.Write(bytes);
+        }
+    }
+
+    internal static byte[] WeightsOf(torch.nn.Module module)
     {
         using var memory = new MemoryStream();
         module.save(memory);

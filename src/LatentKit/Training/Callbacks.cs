@@ -71,6 +71,18 @@ public sealed class TrainingControl
     private readonly Action rememberWeights;
     private double learningRateFactor = 1.0;
 
+    /// <summary>Checkpoints (<see langword="false"/>) and model files (<see langword="true"/>) requested by callbacks during this epoch, written by the loop after every callback ran.</summary>
+    internal List<(string Path, bool ModelFileOnly, string? Replaces)> Writes { get; } = [];
+
+    /// <summary>
+    /// Asks the loop to write a checkpoint of the state after this epoch's callbacks to <paramref name="path"/>, and
+    /// then (once the new file is in place) to delete <paramref name="replaces"/>, an older checkpoint of the caller.
+    /// </summary>
+    internal void RequestCheckpoint(string path, string? replaces = null) => Writes.Add((path, false, replaces));
+
+    /// <summary>Asks the loop to write a model file of the weights after this epoch to <paramref name="path"/>.</summary>
+    internal void RequestModelFile(string path) => Writes.Add((path, true, null));
+
     /// <summary>Whether a callback asked to stop.</summary>
     public bool StopRequested => StopReason is not null;
 
@@ -121,7 +133,7 @@ public interface ITrainingCallback
 /// Stops training when <see cref="Monitor"/> has not improved by more than <see cref="MinDelta"/> for
 /// <see cref="Patience"/> epochs, and (by default) keeps the weights of the best epoch.
 /// </summary>
-public sealed class EarlyStopping : ITrainingCallback
+public sealed class EarlyStopping : ITrainingCallback, ICheckpointState
 {
     private double best;
     private int wait;
@@ -198,13 +210,22 @@ public sealed class EarlyStopping : ITrainingCallback
             control.Stop(string.Create(CultureInfo.InvariantCulture, $"early stopping: {Monitor} did not improve for {Patience} epoch{(Patience == 1 ? string.Empty : "s")} (best {best:G6} at epoch {BestEpoch})"));
         }
     }
+
+    IReadOnlyDictionary<string, double> ICheckpointState.SaveState() => new Dictionary<string, double> { ["best"] = best, ["wait"] = wait, ["bestEpoch"] = BestEpoch ?? 0 };
+
+    void ICheckpointState.RestoreState(IReadOnlyDictionary<string, double> state)
+    {
+        best = state["best"];
+        wait = (int)state["wait"];
+        BestEpoch = state["bestEpoch"] is > 0 and var epoch ? (int)epoch : null;
+    }
 }
 
 /// <summary>
 /// Multiplies the learning rate by <see cref="Factor"/> when <see cref="Monitor"/> has not improved by more than
 /// <see cref="MinDelta"/> for <see cref="Patience"/> epochs, down to <see cref="MinLearningRateFactor"/>.
 /// </summary>
-public sealed class ReduceLearningRateOnPlateau : ITrainingCallback
+public sealed class ReduceLearningRateOnPlateau : ITrainingCallback, ICheckpointState
 {
     private double best;
     private int wait;
@@ -287,6 +308,27 @@ public sealed class ReduceLearningRateOnPlateau : ITrainingCallback
             control.LearningRateFactor = Math.Max(MinLearningRateFactor, control.LearningRateFactor * Factor);
         }
     }
+
+    IReadOnlyDictionary<string, double> ICheckpointState.SaveState() => new Dictionary<string, double> { ["best"] = best, ["wait"] = wait };
+
+    void ICheckpointState.RestoreState(IReadOnlyDictionary<string, double> state)
+    {
+        best = state["best"];
+        wait = (int)state["wait"];
+    }
+}
+
+/// <summary>
+/// The state a built-in callback keeps between epochs, saved in checkpoints and restored on resume (after
+/// <see cref="ITrainingCallback.OnTrainingBegin"/>) so that a resumed run decides as the uninterrupted one would.
+/// </summary>
+internal interface ICheckpointState
+{
+    /// <summary>The state by name.</summary>
+    IReadOnlyDictionary<string, double> SaveState();
+
+    /// <summary>Sets the state saved by <see cref="SaveState"/>; a missing name throws <see cref="KeyNotFoundException"/>.</summary>
+    void RestoreState(IReadOnlyDictionary<string, double> state);
 }
 
 /// <summary>The settings rules the built-in callbacks share.</summary>

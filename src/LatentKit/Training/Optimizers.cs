@@ -67,8 +67,8 @@ internal abstract class TrainingOptimizer : IDisposable
     /// <summary>The weight decay (L2 penalty added to the gradient; decoupled for AdamW).</summary>
     public double WeightDecay { get; }
 
-    /// <summary>Steps taken.</summary>
-    public long Steps { get; private set; }
+    /// <summary>Steps taken (set when a checkpoint is restored: Adam's bias correction depends on it).</summary>
+    public long Steps { get; set; }
 
     /// <summary><see cref="WeightDecay"/> as a Scalar owned by this optimizer.</summary>
     protected Scalar WeightDecayScalar { get; }
@@ -119,6 +119,30 @@ internal abstract class TrainingOptimizer : IDisposable
     /// The state tensors of parameter <paramref name="index"/> by name (for checkpoints); tensors this optimizer owns.
     /// </summary>
     public abstract IReadOnlyList<(string Name, Tensor? Tensor)> StateOf(int index);
+
+    /// <summary>
+    /// Sets state slot <paramref name="slot"/> (in <see cref="StateOf"/>'s order) of parameter <paramref name="index"/>
+    /// from a checkpoint: <paramref name="value"/> (shaped like the parameter) is copied; <see langword="null"/> leaves
+    /// a slot that is created at the first step (SGD's momentum buffer) unset.
+    /// </summary>
+    public void RestoreState(int index, int slot, Tensor? value)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        using var noGrad = torch.no_grad();
+        RestoreSlot(index, slot, value);
+    }
+
+    /// <summary>See <see cref="RestoreState"/>.</summary>
+    protected abstract void RestoreSlot(int index, int slot, Tensor? value);
+
+    /// <summary>Copies <paramref name="value"/> into an existing state tensor, or clears a slot that is made at the first step.</summary>
+    protected static void CopyInto(Tensor? target, Tensor? value)
+    {
+        if (target is not null && value is not null)
+        {
+            target.copy_(value);
+        }
+    }
 
     /// <summary>Updates <paramref name="parameter"/> (index <paramref name="index"/>) from its gradient; runs without gradients inside a dispose scope.</summary>
     protected abstract void Update(int index, Parameter parameter, Tensor grad);
@@ -182,6 +206,8 @@ internal sealed class AdamOptimizer : TrainingOptimizer
 
     public override IReadOnlyList<(string Name, Tensor? Tensor)> StateOf(int index) => [("exp_avg", averages[index]), ("exp_avg_sq", squareAverages[index])];
 
+    protected override void RestoreSlot(int index, int slot, Tensor? value) => CopyInto(slot == 0 ? averages[index] : squareAverages[index], value);
+
     protected override void Update(int index, Parameter parameter, Tensor grad)
     {
         var lr = LearningRate;
@@ -231,6 +257,12 @@ internal sealed class SgdOptimizer : TrainingOptimizer
     }
 
     public override IReadOnlyList<(string Name, Tensor? Tensor)> StateOf(int index) => [("momentum_buffer", buffers[index])];
+
+    protected override void RestoreSlot(int index, int slot, Tensor? value)
+    {
+        buffers[index]?.Dispose();
+        buffers[index] = value?.detach().clone().DetachFromDisposeScope();
+    }
 
     protected override void Update(int index, Parameter parameter, Tensor grad)
     {
@@ -292,6 +324,8 @@ internal sealed class RmsPropOptimizer : TrainingOptimizer
     }
 
     public override IReadOnlyList<(string Name, Tensor? Tensor)> StateOf(int index) => [("square_avg", squareAverages[index]), ("momentum_buffer", buffers[index])];
+
+    protected override void RestoreSlot(int index, int slot, Tensor? value) => CopyInto(slot == 0 ? squareAverages[index] : buffers[index], value);
 
     protected override void Update(int index, Parameter parameter, Tensor grad)
     {

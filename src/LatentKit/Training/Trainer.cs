@@ -170,7 +170,27 @@ internal static class Trainer
                 callback.OnTrainingBegin();
             }
 
-            for (var epoch = 1; epoch <= options.Epochs && !cancelled; epoch++)
+            var firstEpoch = 1;
+            if (run.ResumeFrom is { } resumePath)
+            {
+                // The batch order replays one Next() per finished epoch; the noise generator's state, the weights, the
+                // optimizers' state and step counts, the callbacks' state and the learning-rate factor are restored.
+                var resumed = CheckpointFile.Read(resumePath, model, options, optimizers, noise, run.Callbacks);
+                firstEpoch = resumed.Epoch + 1;
+                for (var i = 0; i < resumed.Epoch; i++)
+                {
+                    _ = shuffleRandom.Next();
+                }
+
+                epochs.AddRange(resumed.History);
+                bestLoss = resumed.BestValidationLoss;
+                bestEpoch = resumed.BestValidationEpoch;
+                appliedFactor = resumed.LearningRateFactor;
+                control.LearningRateFactor = appliedFactor;
+                best = resumed.BestWeights;
+            }
+
+            for (var epoch = firstEpoch; epoch <= options.Epochs && !cancelled; epoch++)
             {
                 DisposeAll(epochStart);
                 epochStart = Snapshot(model.Network);
@@ -306,6 +326,23 @@ internal static class Trainer
                 }
 
                 appliedFactor = control.LearningRateFactor;
+                foreach (var (path, modelFileOnly, replaces) in control.Writes)
+                {
+                    if (modelFileOnly)
+                    {
+                        ModelFile.WriteAtomically(path, stream => stream.Write(ModelFile.ToBytes(model)));
+                    }
+                    else
+                    {
+                        CheckpointFile.Write(path, model, options, epoch, appliedFactor, epochs, bestLoss, bestEpoch, optimizers, noise, run.Callbacks, best);
+                        if (replaces is not null && File.Exists(replaces))
+                        {
+                            File.Delete(replaces);
+                        }
+                    }
+                }
+
+                control.Writes.Clear();
                 if (control.StopRequested)
                 {
                     if (epoch < options.Epochs)
@@ -371,6 +408,7 @@ internal static class Trainer
             var (name, monitor) = callback switch
             {
                 EarlyStopping e => (nameof(EarlyStopping), e.Monitor),
+                ModelCheckpoint c when c.BestOnly || c.BestModelPath is not null => (nameof(ModelCheckpoint), c.Monitor),
                 ReduceLearningRateOnPlateau r => (nameof(ReduceLearningRateOnPlateau), r.Monitor),
                 _ => (null, null),
             };

@@ -47,6 +47,16 @@ public sealed record TrainingRun
     /// </summary>
     public IReadOnlyList<ITrainingCallback> Callbacks { get; init; } = [];
 
+    /// <summary>
+    /// A checkpoint (written by <see cref="ModelCheckpoint"/>) to resume from: training continues at the epoch after the
+    /// checkpoint's and runs until <see cref="TrainingOptions.Epochs"/>, with the checkpoint's weights, optimizer state,
+    /// schedule position, learning-rate factor, built-in callbacks' state and random state. The model must be of the
+    /// checkpoint's kind and architecture and the options those it was written with (<see cref="TrainingOptions.Epochs"/>
+    /// may be larger unless the schedule is cosine); otherwise training throws a <see cref="CheckpointException"/>
+    /// before any step. Default <see langword="null"/>: start from the model's current weights at epoch 1.
+    /// </summary>
+    public string? ResumeFrom { get; init; }
+
     /// <summary>Checks every setting.</summary>
     /// <exception cref="LatentKitValidationException">Settings are out of range: its <see cref="LatentKitValidationException.Errors"/> lists every one (property, value, rule); <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public void Validate()
@@ -60,6 +70,11 @@ public sealed record TrainingRun
         if (ValidationSet is { Count: 0 })
         {
             Bad(errors, nameof(ValidationSet), ValidationSet.Name, "is empty");
+        }
+
+        if (ResumeFrom is { } resume && string.IsNullOrWhiteSpace(resume))
+        {
+            Bad(errors, nameof(ResumeFrom), resume, "must be a checkpoint path (or null)");
         }
 
         if (ProgressInterval < TimeSpan.Zero)

@@ -1,3 +1,4 @@
+using LatentKit.Csv;
 using LatentKit.Tests.Support;
 
 namespace LatentKit.Tests.Data;
@@ -26,7 +27,7 @@ public sealed class CsvDatasetTests : IDisposable
     {
         var path = Write("a,b,label,c\n1,2.5,1,-3\n\"4\",5e-1,0,6\n\n7,8,2,9\n");
 
-        var data = Dataset.FromCsv(path, new CsvLoadOptions { LabelColumn = "label" });
+        var data = CsvDataset.Load(path, new CsvLoadOptions { LabelColumn = "label" });
 
         data.Name.Should().Be("data.csv");
         data.Count.Should().Be(3);
@@ -42,11 +43,11 @@ public sealed class CsvDatasetTests : IDisposable
     public void String_labels_become_sorted_class_names_and_given_names_keep_their_order()
     {
         var path = Write("x;y;kind\n1;2;dog\n3;4;cat\n5;6;\"eel, long\"\n7;8;cat\n");
-        var sorted = Dataset.FromCsv(path, new CsvLoadOptions { Separator = ';', LabelColumnIndex = 2 });
+        var sorted = CsvDataset.Load(path, new CsvLoadOptions { Separator = ';', LabelColumnIndex = 2 });
         sorted.ClassNames.Should().Equal("cat", "dog", "eel, long");
         Enumerable.Range(0, 4).Select(sorted.GetLabel).Should().Equal(1, 0, 2, 0);
 
-        var given = Dataset.FromCsv(path, new CsvLoadOptions { Separator = ';', LabelColumn = "kind", ClassNames = ["eel, long", "dog", "cat", "fox"] });
+        var given = CsvDataset.Load(path, new CsvLoadOptions { Separator = ';', LabelColumn = "kind", ClassNames = ["eel, long", "dog", "cat", "fox"] });
         given.ClassCount.Should().Be(4);
         Enumerable.Range(0, 4).Select(given.GetLabel).Should().Equal(1, 2, 0, 2);
         given.CountPerClass().Should().Equal(1, 1, 2, 0);
@@ -59,7 +60,7 @@ public sealed class CsvDatasetTests : IDisposable
         var lines = Enumerable.Range(0, 24).Select(_ => string.Join(",", Enumerable.Range(0, 784).Select(_ => random.NextDouble().ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
         var path = Write(string.Join("\r\n", lines));
 
-        var data = Dataset.FromCsv(path, new CsvLoadOptions { HasHeader = false, SampleShape = [1, 28, 28], ValueRange = SampleRange.ZeroToOne });
+        var data = CsvDataset.Load(path, new CsvLoadOptions { HasHeader = false, SampleShape = [1, 28, 28], ValueRange = SampleRange.ZeroToOne });
 
         data.HasLabels.Should().BeFalse();
         data.Count.Should().Be(24);
@@ -95,7 +96,7 @@ public sealed class CsvDatasetTests : IDisposable
     public void A_bad_file_is_refused_with_file_line_and_column(string why, string text, CsvLoadOptions options, int? line, int? column, string message)
     {
         var path = Write(text, why.Replace(' ', '-') + ".csv");
-        var error = Assert.Throws<DatasetFormatException>(() => Dataset.FromCsv(path, options));
+        var error = Assert.Throws<DatasetFormatException>(() => CsvDataset.Load(path, options));
         error.File.Should().Be(path, why);
         error.Line.Should().Be(line, why);
         error.Column.Should().Be(column, why);
@@ -117,7 +118,7 @@ public sealed class CsvDatasetTests : IDisposable
     public void Contradictory_options_are_refused(string why, CsvLoadOptions options, string message)
     {
         var path = Write("a,b\n1,2\n");
-        var error = Assert.ThrowsAny<ArgumentException>(() => Dataset.FromCsv(path, options));
+        var error = Assert.ThrowsAny<ArgumentException>(() => CsvDataset.Load(path, options));
         error.ParamName.Should().Be("options", why);
         error.Message.Should().Contain(message, why);
     }
@@ -125,6 +126,6 @@ public sealed class CsvDatasetTests : IDisposable
     [Fact]
     public void A_missing_file_is_named()
     {
-        Assert.Throws<FileNotFoundException>(() => Dataset.FromCsv(folder.Combine("none.csv"))).Message.Should().Contain("none.csv' does not exist");
+        Assert.Throws<FileNotFoundException>(() => CsvDataset.Load(folder.Combine("none.csv"))).Message.Should().Contain("none.csv' does not exist");
     }
 }

@@ -74,6 +74,28 @@ public sealed class DatasetTests
     }
 
     [Fact]
+    public void FromSamples_keeps_any_shape_range_labels_and_names()
+    {
+        var values = new float[] { 0, 0.5f, 1, 0.25f, 0.75f, 0.125f };
+        var data = Dataset.FromSamples(values, [1, 1, 3], [1, 0], 2, ["cat", "dog"], SampleRange.ZeroToOne, "two");
+        values[0] = 9;
+        data.Name.Should().Be("two");
+        data.SampleShape.Should().Equal(1, 1, 3);
+        data.Count.Should().Be(2);
+        data.ValueRange.Should().Be(SampleRange.ZeroToOne);
+        data.ClassNames.Should().Equal("cat", "dog");
+        using var batch = data.GetBatches(2).Single();
+        batch.Samples.shape.Should().Equal(2L, 1L, 1L, 3L);
+        batch.Samples.data<float>().ToArray().Should().Equal(0, 0.5f, 1, 0.25f, 0.75f, 0.125f);
+        batch.Labels!.data<long>().ToArray().Should().Equal(1, 0);
+
+        var unlabelled = Dataset.FromSamples(new float[] { -3, 7, 2, 5 }, [2, 2]);
+        unlabelled.SampleShape.Should().Equal(2, 2);
+        unlabelled.HasLabels.Should().BeFalse();
+        unlabelled.ValueRange.Should().Be(SampleRange.Unbounded);
+    }
+
+    [Fact]
     public void The_makers_copy_their_input()
     {
         var rows = new float[] { 1, 2 };
@@ -98,6 +120,10 @@ public sealed class DatasetTests
         { "infinite feature", () => Dataset.FromFeatures(new float[] { 1, 2, 3, float.PositiveInfinity }, 2), "values", "at sample 1, position 1 is not finite" },
         { "float pixel above 1", () => Dataset.FromImages(new float[] { 0, 1.5f }, 1, 1, 1), "values", "value 1.5 at sample 1, position 0 is outside [0, 1]" },
         { "feature width 0", () => Dataset.FromFeatures(new float[2], 0), "shape", "must be 1.." },
+        { "empty sample shape", () => Dataset.FromSamples(new float[2], []), "shape", "the sample shape is empty" },
+        { "samples not whole", () => Dataset.FromSamples(new float[5], [2, 2]), "values", "5 values do not make whole samples of shape [2, 2]" },
+        { "sample above 1", () => Dataset.FromSamples(new float[] { 0, 2 }, [2], SampleRange.ZeroToOne), "values", "value 2 at sample 0, position 1 is outside [0, 1]" },
+        { "sample label", () => Dataset.FromSamples(new float[4], [2], [0, 3], 2, range: SampleRange.ZeroToOne), "labels", "label 3 at index 1 is outside 0..1" },
     };
 
     [Theory]

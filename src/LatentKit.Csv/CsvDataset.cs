@@ -1,16 +1,17 @@
 using System.Globalization;
 using nietras.SeparatedValues;
 
-namespace LatentKit;
+namespace LatentKit.Csv;
 
-public abstract partial class Dataset
+/// <summary>Loads a CSV file of numbers as a LatentKit <see cref="Dataset"/> (the optional package LatentKit.Csv, reading with the Sep library).</summary>
+public static class CsvDataset
 {
     /// <summary>
     /// A dataset from a CSV file of numbers (read with the Sep library): one sample per row, every cell a finite number
     /// (invariant culture: <c>.</c> is the decimal point; quoted cells are unquoted), and an optional label column holding
     /// integer class indices or class names (see <see cref="CsvLoadOptions.ClassNames"/>). Empty lines are skipped.
-    /// The file is read once, row by row, checking as it goes (at most <see cref="MaxSampleCount"/> rows and
-    /// <see cref="MaxSampleSize"/> values per row, and no more values in all than one .NET array holds); any problem
+    /// The file is read once, row by row, checking as it goes (at most <see cref="Dataset.MaxSampleCount"/> rows and
+    /// <see cref="Dataset.MaxSampleSize"/> values per row, and no more values in all than one .NET array holds); any problem
     /// throws a <see cref="DatasetFormatException"/> with the file, line and column, and nothing partial is returned.
     /// The samples are held in memory as float32 (4 bytes per value).
     /// </summary>
@@ -23,11 +24,11 @@ public abstract partial class Dataset
     /// </exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="ArgumentException">The options contradict each other (for example a label column by name without a header).</exception>
-    public static Dataset FromCsv(string path, CsvLoadOptions? options = null)
+    public static Dataset Load(string path, CsvLoadOptions? options = null)
     {
         options ??= new CsvLoadOptions();
         CheckCsvOptions(options);
-        using var stream = IdxReader.OpenForReading(path);
+        using var stream = OpenForReading(path);
         var name = Path.GetFileName(path);
         try
         {
@@ -49,6 +50,18 @@ public abstract partial class Dataset
         {
             throw new DatasetFormatException(path, $"cannot be read as CSV: {e.Message}", innerException: e);
         }
+    }
+
+    /// <summary>Opens the file, or says which one is missing (as the core's file loaders do).</summary>
+    private static FileStream OpenForReading(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Data file '{path}' does not exist.", path);
+        }
+
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
     }
 
     private static void CheckCsvOptions(CsvLoadOptions options)
@@ -127,9 +140,9 @@ public abstract partial class Dataset
                 shape = CsvShape(sampleSize, path, line, options);
             }
 
-            if (rows == MaxSampleCount)
+            if (rows == Dataset.MaxSampleCount)
             {
-                throw new DatasetFormatException(path, $"has more than Dataset.MaxSampleCount ({MaxSampleCount}) data rows.", line);
+                throw new DatasetFormatException(path, $"has more than Dataset.MaxSampleCount ({Dataset.MaxSampleCount}) data rows.", line);
             }
 
             if (valueCount + sampleSize > Array.MaxLength)
@@ -172,14 +185,15 @@ public abstract partial class Dataset
             throw new DatasetFormatException(path, options.HasHeader ? "has a header but no data rows." : "is empty: no data rows.", options.HasHeader ? 2 : 1);
         }
 
-        Array.Resize(ref values, (int)valueCount);
+        // Every value and label was checked above; Dataset.FromSamples copies the values once (as the final trim did before).
+        var samples = values.AsSpan(0, (int)valueCount);
         if (labelColumn < 0)
         {
-            return new InMemoryDataset(SampleStore.AdoptFloats(values, shape!, null, 0, null, name, options.ValueRange), name);
+            return Dataset.FromSamples(samples, shape!, options.ValueRange, name);
         }
 
         var (labels, classCount, classNames) = ResolveCsvLabels(labelIndices, labelNames, path, options);
-        return new InMemoryDataset(SampleStore.AdoptFloats(values, shape!, labels, classCount, classNames, name, options.ValueRange), name);
+        return Dataset.FromSamples(samples, shape!, labels, classCount, classNames, options.ValueRange, name);
     }
 
     private static int FindLabelColumn(IReadOnlyList<string>? header, int width, string path, CsvLoadOptions options)
@@ -200,9 +214,9 @@ public abstract partial class Dataset
             throw new DatasetFormatException(path, $"has {width} columns, so the label column index {at} (CsvLoadOptions.LabelColumnIndex) is missing.", line: 1);
         }
 
-        if (width > MaxSampleSize + 1)
+        if (width > Dataset.MaxSampleSize + 1)
         {
-            throw new DatasetFormatException(path, $"rows of {width} cells hold more than Dataset.MaxSampleSize ({MaxSampleSize}) values.", line: 1);
+            throw new DatasetFormatException(path, $"rows of {width} cells hold more than Dataset.MaxSampleSize ({Dataset.MaxSampleSize}) values.", line: 1);
         }
 
         return options.LabelColumnIndex ?? -1;
@@ -221,9 +235,10 @@ public abstract partial class Dataset
         }
 
         var shape = options.SampleShape.ToArray();
-        if (SampleStore.Product(shape) != sampleSize || shape.Any(d => d < 1))
+        var needed = (int)shape.Aggregate(1L, (product, d) => product * d);
+        if (needed != sampleSize || shape.Any(d => d < 1))
         {
-            throw new DatasetFormatException(path, $"rows hold {sampleSize} values, but CsvLoadOptions.SampleShape [{string.Join(", ", shape)}] needs {SampleStore.Product(shape)}.", line);
+            throw new DatasetFormatException(path, $"rows hold {sampleSize} values, but CsvLoadOptions.SampleShape [{string.Join(", ", shape)}] needs {needed}.", line);
         }
 
         return shape;
@@ -260,9 +275,9 @@ public abstract partial class Dataset
         var text = cell.ToString();
         if (!texts.TryGetValue(text, out var number))
         {
-            if (texts.Count == MaxClassCount)
+            if (texts.Count == Dataset.MaxClassCount)
             {
-                throw new DatasetFormatException(path, $"the label column holds more than Dataset.MaxClassCount ({MaxClassCount}) distinct labels.", line, column);
+                throw new DatasetFormatException(path, $"the label column holds more than Dataset.MaxClassCount ({Dataset.MaxClassCount}) distinct labels.", line, column);
             }
 
             number = texts.Count;
@@ -291,10 +306,10 @@ public abstract partial class Dataset
         {
             for (var i = 0; i < distinct.Count; i++)
             {
-                if (integers[i] < 0 || integers[i] >= MaxClassCount)
+                if (integers[i] < 0 || integers[i] >= Dataset.MaxClassCount)
                 {
                     var (_, line, column) = distinct[i];
-                    throw new DatasetFormatException(path, $"the label {integers[i]} is outside 0..{MaxClassCount - 1}; integer labels are class indices.", line, column);
+                    throw new DatasetFormatException(path, $"the label {integers[i]} is outside 0..{Dataset.MaxClassCount - 1}; integer labels are class indices.", line, column);
                 }
             }
 

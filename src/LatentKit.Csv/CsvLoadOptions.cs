@@ -1,6 +1,6 @@
-namespace LatentKit;
+namespace LatentKit.Csv;
 
-/// <summary>How <see cref="Dataset.FromCsv"/> reads a CSV file of numbers.</summary>
+/// <summary>How <see cref="CsvDataset.Load"/> reads a CSV file of numbers.</summary>
 public sealed record CsvLoadOptions
 {
     /// <summary>Whether the first line names the columns (default <see langword="true"/>).</summary>

@@ -1,0 +1,532 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LatentKit;
+
+/// <summary>
+/// The LatentKit checkpoint: a zip archive holding <c>manifest.json</c> (format, epoch reached, training options,
+/// learning-rate factor, optimizer step counts, epoch history, built-in callbacks' state, and the size and SHA-256 of
+/// every other entry), the model as a model file (<c>model.lkm</c>), the trained network's weights, the remembered
+/// best weights (when a callback remembered some), the optimizers' state tensors and the noise generator's state.
+/// Written atomically (temporary file, then rename); every entry's size is checked against what the model being
+/// resumed implies before it is read.
+/// </summary>
+internal static class CheckpointFile
+{
+    public const string FormatName = "LatentKit checkpoint";
+    public const int FormatVersion = 1;
+    public const string ManifestEntry = "manifest.json";
+    public const string ModelEntry = "model.lkm";
+    public const string NetworkEntry = "network.weights";
+    public const string BestEntry = "best.weights";
+    public const string OptimizerEntry = "optimizer.state";
+    public const string GeneratorEntry = "generator.state";
+
+    /// <summary>The largest manifest read (about 150 bytes per epoch of history).</summary>
+    public const int MaxManifestBytes = 16 << 20;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>What the loop needs back from a checkpoint besides the state restored in place.</summary>
+    internal sealed record Resumed(int Epoch, double LearningRateFactor, List<EpochResult> History, double BestValidationLoss, int? BestValidationEpoch, Dictionary<string, Tensor>? BestWeights);
+
+    internal sealed record CallbackEntry(int Index, string Type, Dictionary<string, double> State);
+
+    internal sealed record Manifest
+    {
+        public string Format { get; init; } = string.Empty;
+
+        public int FormatVersion { get; init; }
+
+        public string LatentKitVersion { get; init; } = LatentKitInfo.Version;
+
+        public DateTimeOffset SavedAt { get; init; } = DateTimeOffset.UtcNow;
+
+        public int Epoch { get; init; }
+
+        public ModelFile.TrainingSettings? Training { get; init; }
+
+        public double LearningRateFactor { get; init; }
+
+        public long[]? OptimizerSteps { get; init; }
+
+        public double? BestValidationLoss { get; init; }
+
+        public int? BestValidationEpoch { get; init; }
+
+        public EpochResult[]? History { get; init; }
+
+        public CallbackEntry[]? Callbacks { get; init; }
+
+        public ModelFile.WeightsEntry[]? Entries { get; init; }
+    }
+
+    /// <summary>Writes the state after <paramref name="epoch"/> (and after its callbacks) to <paramref name="path"/>, atomically.</summary>
+    public static void Write(
+        string path,
+        ITrainable model,
+        TrainingOptions options,
+        int epoch,
+        double learningRateFactor,
+        IReadOnlyList<EpochResult> history,
+        double bestValidationLoss,
+        int? bestValidationEpoch,
+        IReadOnlyList<TrainingOptimizer> optimizers,
+        Generator noise,
+        IReadOnlyList<ITrainingCallback> callbacks,
+        Dictionary<string, Tensor>? best)
+    {
+        var entries = new List<(string Name, byte[] Bytes)>
+        {
+            (ModelEntry, ModelFile.ToBytes(model)),
+            (NetworkEntry, ModelFile.WeightsOf(model.Network)),
+        };
+        if (best is not null)
+        {
+            var current = Trainer.Snapshot(model.Network);
+            try
+            {
+                Trainer.Restore(model.Network, best);
+                entries.Add((BestEntry, ModelFile.WeightsOf(model.Network)));
+            }
+            finally
+            {
+                Trainer.Restore(model.Network, current);
+                foreach (var tensor in current.Values)
+                {
+                    tensor.Dispose();
+                }
+            }
+        }
+
+        entries.Add((OptimizerEntry, OptimizerBytes(optimizers)));
+        using (var state = noise.get_state())
+        {
+            entries.Add((GeneratorEntry, state.cpu().data<byte>().ToArray()));
+        }
+
+        var manifest = new Manifest
+        {
+            Format = FormatName,
+            FormatVersion = FormatVersion,
+            Epoch = epoch,
+            Training = ModelFile.TrainingSettings.From(options),
+            LearningRateFactor = learningRateFactor,
+            OptimizerSteps = optimizers.Select(o => o.Steps).ToArray(),
+            BestValidationLoss = double.IsFinite(bestValidationLoss) ? bestValidationLoss : null,
+            BestValidationEpoch = bestValidationEpoch,
+            History = history.ToArray(),
+            Callbacks = callbacks
+                .Select((c, i) => (c, i))
+                .Where(x => x.c is ICheckpointState)
+                .Select(x => new CallbackEntry(x.i, x.c.GetType().Name, new Dictionary<string, double>(((ICheckpointState)x.c).SaveState())))
+                .ToArray(),
+            Entries = entries.Select(e => new ModelFile.WeightsEntry(e.Name, e.Bytes.LongLength, Convert.ToHexString(SHA256.HashData(e.Bytes)))).ToArray(),
+        };
+        ModelFile.WriteAtomically(path, stream =>
+        {
+            using var archive = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            using (var manifestStream = archive.CreateEntry(ManifestEntry, CompressionLevel.Optimal).Open())
+            {
+                JsonSerializer.Serialize(manifestStream, manifest, Json);
+            }
+
+            foreach (var (name, bytes) in entries)
+            {
+                using var entryStream = archive.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                entryStream.Write(bytes);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Reads and checks the checkpoint at <paramref name="path"/> against the model, options, optimizers and generator
+    /// of the run being resumed; only when everything is valid are the weights, optimizer state, generator state and
+    /// callbacks' state set. Every entry's size is checked against what the model implies before it is read.
+    /// </summary>
+    public static Resumed Read(string path, ITrainable model, TrainingOptions options, IReadOnlyList<TrainingOptimizer> optimizers, Generator noise, IReadOnlyList<ITrainingCallback> callbacks)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new CheckpointException(path, CheckpointError.Missing, $"Checkpoint '{path}' does not exist.");
+        }
+
+        using var archive = Open(path);
+        var manifest = ReadManifest(path, archive);
+        if (manifest.Training is null || manifest.OptimizerSteps is null || manifest.History is null || manifest.Callbacks is null || manifest.Entries is null
+            || Array.Exists(manifest.Entries, e => e is null) || Array.Exists(manifest.History, e => e is null) || Array.Exists(manifest.Callbacks, e => e?.State is null))
+        {
+            throw Damaged(path, "its manifest lacks a required field");
+        }
+
+        CheckOptions(path, manifest, options);
+        if (manifest.History.Length != manifest.Epoch || !double.IsFinite(manifest.LearningRateFactor) || !(manifest.LearningRateFactor > 0 && manifest.LearningRateFactor <= 1))
+        {
+            throw Damaged(path, "its manifest's epoch, history or learning-rate factor are inconsistent");
+        }
+
+        if (manifest.OptimizerSteps.Length != optimizers.Count)
+        {
+            throw new CheckpointException(path, CheckpointError.WrongModel, $"'{path}' holds {manifest.OptimizerSteps.Length} optimizer group(s) but {model.DisplayName} trains {optimizers.Count}: it is a checkpoint of another model.");
+        }
+
+        // Bounds from the model being resumed, before anything is read.
+        var currentModel = ModelFile.ToBytes(model);
+        var networkBytes = ModelFile.WeightsOf(model.Network).LongLength;
+        long generatorBytes;
+        using (var state = noise.get_state())
+        {
+            generatorBytes = state.NumberOfElements;
+        }
+
+        var (minOptimizer, maxOptimizer) = OptimizerBounds(optimizers);
+        var modelFile = ReadEntry(path, archive, manifest, ModelEntry, 1, currentModel.LongLength + ModelFile.MaxManifestBytes);
+        // A classifier whose encoder is frozen trains only its head: the encoder it runs on must be the one the
+        // checkpoint was written with (a fine-tuned classifier's encoder copy is in the network weights).
+        var frozenEncoder = model is LatentClassifier { EncoderFrozen: true };
+        string saved, current;
+        try
+        {
+            saved = ModelFile.ArchitectureOf(path, modelFile, frozenEncoder);
+            current = ModelFile.ArchitectureOf(path, currentModel, frozenEncoder);
+        }
+        catch (ModelFileException e)
+        {
+            throw Damaged(path, $"its model entry cannot be read ({e.Message})", e);
+        }
+
+        if (saved != current)
+        {
+            throw new CheckpointException(path, CheckpointError.WrongModel, $"'{path}' is a checkpoint of another model kind or architecture than {model.DisplayName}{(frozenEncoder ? " (or of a classifier on an autoencoder with other weights)" : string.Empty)}: resume with the model the checkpoint was written for.");
+        }
+
+        var network = ReadEntry(path, archive, manifest, NetworkEntry, networkBytes, networkBytes);
+        var bestBytes = archive.GetEntry(BestEntry) is null ? null : ReadEntry(path, archive, manifest, BestEntry, networkBytes, networkBytes);
+        var optimizerBytes = ReadEntry(path, archive, manifest, OptimizerEntry, minOptimizer, maxOptimizer);
+        var generator = ReadEntry(path, archive, manifest, GeneratorEntry, generatorBytes, generatorBytes);
+
+        using var scope = torch.NewDisposeScope();
+        var slots = ParseOptimizerState(path, optimizerBytes, optimizers);
+        var before = Trainer.Snapshot(model.Network);
+        Dictionary<string, Tensor>? best = null;
+        try
+        {
+            if (bestBytes is not null)
+            {
+                LoadWeights(path, BestEntry, bestBytes, model);
+                best = Trainer.Snapshot(model.Network);
+            }
+
+            LoadWeights(path, NetworkEntry, network, model);
+            foreach (var entry in manifest.Callbacks)
+            {
+                if (entry.Index >= 0 && entry.Index < callbacks.Count && callbacks[entry.Index] is ICheckpointState hook && callbacks[entry.Index].GetType().Name == entry.Type)
+                {
+                    try
+                    {
+                        hook.RestoreState(entry.State);
+                    }
+                    catch (KeyNotFoundException e)
+                    {
+                        throw Damaged(path, $"the state of callback {entry.Index} ({entry.Type}) is incomplete", e);
+                    }
+                }
+            }
+        }
+        catch
+        {
+            Trainer.Restore(model.Network, before);
+            DisposeAll(best);
+            throw;
+        }
+        finally
+        {
+            DisposeAll(before);
+        }
+
+        foreach (var (optimizer, index, slot, value) in slots)
+        {
+            optimizers[optimizer].RestoreState(index, slot, value);
+        }
+
+        for (var i = 0; i < optimizers.Count; i++)
+        {
+            optimizers[i].Steps = manifest.OptimizerSteps[i];
+        }
+
+        noise.set_state(torch.tensor(generator, dtype: ScalarType.Byte));
+        return new Resumed(manifest.Epoch, manifest.LearningRateFactor, [.. manifest.History], manifest.BestValidationLoss ?? double.PositiveInfinity, manifest.BestValidationEpoch, best);
+    }
+
+    /// <summary>
+    /// Refuses a checkpoint written with other options, naming the first differing setting. <see cref="TrainingOptions.Epochs"/>
+    /// may grow (to continue a finished run) unless the schedule is cosine, whose curve depends on it; the checkpoint's
+    /// epoch must be below it.
+    /// </summary>
+    private static void CheckOptions(string path, Manifest manifest, TrainingOptions options)
+    {
+        var saved = manifest.Training!.ToOptions();
+        foreach (var property in typeof(TrainingOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.Name == nameof(TrainingOptions.Epochs) && options.LearningRateSchedule != LearningRateSchedule.Cosine)
+            {
+                continue;
+            }
+
+            var a = property.GetValue(saved);
+            var b = property.GetValue(options);
+            if (!Equals(a, b))
+            {
+                throw new CheckpointException(path, CheckpointError.OptionsMismatch, string.Create(CultureInfo.InvariantCulture, $"'{path}' was written with TrainingOptions.{property.Name} = {a ?? "null"}, but this run has {b ?? "null"}: resume with the options the checkpoint was written with{(property.Name == nameof(TrainingOptions.Epochs) ? " (a cosine schedule depends on Epochs)" : string.Empty)}."));
+            }
+        }
+
+        if (manifest.Epoch < 1 || manifest.Epoch >= options.Epochs)
+        {
+            throw new CheckpointException(path, CheckpointError.OptionsMismatch, $"'{path}' holds the state after epoch {manifest.Epoch}, and TrainingOptions.Epochs = {options.Epochs}: there is no epoch left to run (raise Epochs to continue).");
+        }
+    }
+
+    private static ZipArchive Open(string path)
+    {
+        var header = new byte[4];
+        using (var probe = File.OpenRead(path))
+        {
+            var read = probe.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+            if (read < 4 || header[0] != (byte)'P' || header[1] != (byte)'K' || header[2] != 3 || header[3] != 4)
+            {
+                throw new CheckpointException(path, CheckpointError.NotACheckpoint, $"'{path}' is not a LatentKit checkpoint (it is not a zip archive).");
+            }
+        }
+
+        try
+        {
+            var archive = ZipFile.OpenRead(path);
+            try
+            {
+                _ = archive.Entries.Count;
+                return archive;
+            }
+            catch
+            {
+                archive.Dispose();
+                throw;
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or NotSupportedException)
+        {
+            throw Damaged(path, $"its archive directory cannot be read ({e.Message})", e);
+        }
+    }
+
+    private static Manifest ReadManifest(string path, ZipArchive archive)
+    {
+        var entry = archive.GetEntry(ManifestEntry)
+            ?? throw new CheckpointException(path, CheckpointError.NotACheckpoint, $"'{path}' is not a LatentKit checkpoint: the archive has no {ManifestEntry}.");
+        if (entry.Length > MaxManifestBytes)
+        {
+            throw Damaged(path, $"its {ManifestEntry} is {entry.Length} bytes, more than the {MaxManifestBytes} a checkpoint manifest can be");
+        }
+
+        var bytes = ReadBytes(path, entry, ManifestEntry, MaxManifestBytes);
+        try
+        {
+            using (var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 }))
+            {
+                var root = document.RootElement;
+                var format = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+                if (format != FormatName)
+                {
+                    throw new CheckpointException(path, CheckpointError.NotACheckpoint, $"'{path}' is not a LatentKit checkpoint: its manifest is not a '{FormatName}' manifest.");
+                }
+
+                var version = root.TryGetProperty("formatVersion", out var v) ? v.GetInt32() : 0;
+                if (version != FormatVersion)
+                {
+                    throw new CheckpointException(path, CheckpointError.UnsupportedVersion, $"'{path}' uses LatentKit checkpoint format {version}; this LatentKit {LatentKitInfo.Version} reads format {FormatVersion}.");
+                }
+            }
+
+            return JsonSerializer.Deserialize<Manifest>(bytes, Json) ?? throw Damaged(path, "its manifest is empty");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException or ArgumentException)
+        {
+            throw Damaged(path, $"its manifest cannot be read ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Reads an entry whose manifest size must lie in [<paramref name="min"/>, <paramref name="max"/>] and equal the archive's, then checks its SHA-256.</summary>
+    private static byte[] ReadEntry(string path, ZipArchive archive, Manifest manifest, string name, long min, long max)
+    {
+        var expected = manifest.Entries!.FirstOrDefault(e => e.Entry == name);
+        var entry = archive.GetEntry(name);
+        if (expected is null || entry is null)
+        {
+            throw Damaged(path, $"the entry '{name}' is missing");
+        }
+
+        if (expected.Bytes < min || expected.Bytes > max || entry.Length != expected.Bytes)
+        {
+            throw Damaged(path, $"the entry '{name}' is {entry.Length} bytes (manifest: {expected.Bytes}); for this model it must be {(min == max ? $"{min}" : $"{min} to {max}")} bytes");
+        }
+
+        var bytes = ReadBytes(path, entry, name, expected.Bytes);
+        if (bytes.LongLength != expected.Bytes || !string.Equals(Convert.ToHexString(SHA256.HashData(bytes)), expected.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Damaged(path, $"the entry '{name}' does not match the size and checksum in its manifest");
+        }
+
+        return bytes;
+    }
+
+    private static byte[] ReadBytes(string path, ZipArchiveEntry entry, string name, long limit)
+    {
+        try
+        {
+            return ModelFile.ReadEntry(path, entry, name, limit);
+        }
+        catch (ModelFileException e)
+        {
+            throw Damaged(path, $"the entry '{name}' cannot be read ({e.Message})", e);
+        }
+    }
+
+    private static void LoadWeights(string path, string name, byte[] bytes, ITrainable model)
+    {
+        try
+        {
+            using var noGrad = torch.no_grad();
+            model.Network.load(new MemoryStream(bytes), strict: true);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new CheckpointException(path, CheckpointError.WrongModel, $"'{path}': the weights in '{name}' do not fit {model.DisplayName} ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>
+    /// The optimizers' state: for every optimizer, parameter and state slot (in <see cref="TrainingOptimizer.StateOf"/>'s
+    /// order) one byte (1 present, 0 absent) followed, when present, by the tensor's float32 values (little-endian).
+    /// </summary>
+    private static byte[] OptimizerBytes(IReadOnlyList<TrainingOptimizer> optimizers)
+    {
+        using var memory = new MemoryStream();
+        using var writer = new BinaryWriter(memory);
+        foreach (var optimizer in optimizers)
+        {
+            for (var i = 0; i < optimizer.Parameters.Count; i++)
+            {
+                foreach (var (_, tensor) in optimizer.StateOf(i))
+                {
+                    writer.Write((byte)(tensor is null ? 0 : 1));
+                    if (tensor is not null)
+                    {
+                        using var values = tensor.detach().cpu().to(ScalarType.Float32).contiguous();
+                        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.data<float>().ToArray().AsSpan()));
+                    }
+                }
+            }
+        }
+
+        writer.Flush();
+        return memory.ToArray();
+    }
+
+    private static (long Min, long Max) OptimizerBounds(IReadOnlyList<TrainingOptimizer> optimizers)
+    {
+        long min = 0, max = 0;
+        foreach (var optimizer in optimizers)
+        {
+            for (var i = 0; i < optimizer.Parameters.Count; i++)
+            {
+                var slots = optimizer.StateOf(i).Count;
+                min += slots;
+                max += slots * (1 + (4 * optimizer.Parameters[i].NumberOfElements));
+            }
+        }
+
+        return (min, max);
+    }
+
+    private static List<(int Optimizer, int Index, int Slot, Tensor? Value)> ParseOptimizerState(string path, byte[] bytes, IReadOnlyList<TrainingOptimizer> optimizers)
+    {
+        var result = new List<(int, int, int, Tensor?)>();
+        var offset = 0;
+        for (var o = 0; o < optimizers.Count; o++)
+        {
+            var optimizer = optimizers[o];
+            for (var i = 0; i < optimizer.Parameters.Count; i++)
+            {
+                var parameter = optimizer.Parameters[i];
+                var slots = optimizer.StateOf(i).Count;
+                for (var s = 0; s < slots; s++)
+                {
+                    if (offset >= bytes.Length || bytes[offset] > 1)
+                    {
+                        throw Damaged(path, $"the entry '{OptimizerEntry}' is malformed at byte {offset}");
+                    }
+
+                    var present = bytes[offset++] == 1;
+                    if (!present)
+                    {
+                        result.Add((o, i, s, null));
+                        continue;
+                    }
+
+                    var length = checked((int)(parameter.NumberOfElements * 4));
+                    if (offset + length > bytes.Length)
+                    {
+                        throw Damaged(path, $"the entry '{OptimizerEntry}' ends inside the state of parameter {i}");
+                    }
+
+                    var values = new float[parameter.NumberOfElements];
+                    Buffer.BlockCopy(bytes, offset, values, 0, length);
+                    offset += length;
+                    if (!Array.TrueForAll(values, float.IsFinite))
+                    {
+                        throw Damaged(path, $"the entry '{OptimizerEntry}' holds a non-finite value");
+                    }
+
+                    result.Add((o, i, s, torch.tensor(values).reshape(parameter.shape).to(parameter.dtype).to(parameter.device)));
+                }
+            }
+        }
+
+        if (offset != bytes.Length)
+        {
+            throw Damaged(path, $"the entry '{OptimizerEntry}' holds {bytes.Length - offset} bytes more than the optimizer state of this model");
+        }
+
+        return result;
+    }
+
+    private static CheckpointException Damaged(string path, string what, Exception? inner = null) =>
+        new(path, CheckpointError.Damaged, $"'{path}' is truncated or damaged: {what}.", inner);
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        if (tensors is null)
+        {
+            return;
+        }
+
+        foreach (var tensor in tensors.Values)
+        {
+            tensor.Dispose();
+        }
+    }
+}

@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using LatentKit.ResumeProbe;
+using LatentKit.Tests.Support;
+using TorchSharp;
+
+namespace LatentKit.Tests.Training;
+
+public sealed class CheckpointTests
+{
+    /// <summary>10 epochs in one go equal 5 epochs, a checkpoint, a resume in a new process and 5 more: losses within 1e-6, weights equal.</summary>
+    [Theory]
+    [InlineData("dense")]
+    [InlineData("vae")]
+    [InlineData("classifier")]
+    public void Resuming_in_a_new_process_gives_the_uninterrupted_runs_losses_and_weights(string scenario)
+    {
+        using var temp = new TempDirectory();
+        var (reference, referenceWeights) = Uninterrupted(scenario);
+        var checkpoint = FirstHalf(scenario, temp);
+
+        var losses = temp.Combine("losses.txt");
+        var modelPath = temp.Combine("resumed.lkm");
+        RunProbe(scenario, checkpoint, losses, modelPath);
+
+        var resumed = File.ReadAllLines(losses).Select(l => double.Parse(l.Split(' ')[1], CultureInfo.InvariantCulture)).ToArray();
+        resumed.Should().HaveCount(ResumeScenarios.Epochs);
+        for (var i = 0; i < ResumeScenarios.Epochs; i++)
+        {
+            resumed[i].Should().BeApproximately(reference[i], 1e-6, $"epoch {i + 1} of {scenario}");
+        }
+
+        var loaded = scenario == "classifier" ? (object)LatentClassifier.Load(modelPath) : AutoencoderFile.Load(modelPath);
+        Weights(loaded).Should().BeEquivalentTo(referenceWeights, o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public void Resuming_in_the_same_process_gives_the_uninterrupted_runs_losses_and_the_full_history()
+    {
+        using var temp = new TempDirectory();
+        var (reference, referenceWeights) = Uninterrupted("vae");
+        var checkpoint = FirstHalf("vae", temp);
+        var data = ResumeScenarios.Data();
+        var model = ResumeScenarios.Build("vae", data);
+        var history = ResumeScenarios.Train(model, data, ResumeScenarios.Options("vae"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
+
+        history.Epochs.Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, 10));
+        history.Epochs.Select(e => e.TrainingLoss).Should().Equal(reference, (a, b) => Math.Abs(a - b) <= 1e-6);
+        Weights(model).Should().BeEquivalentTo(referenceWeights, o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public void Every_n_epochs_keeps_only_the_latest_checkpoint_of_a_pattern()
+    {
+        using var temp = new TempDirectory();
+        var data = ResumeScenarios.Data();
+        var model = ResumeScenarios.Build("dense", data);
+        var callback = new ModelCheckpoint(temp.Combine("ck-{epoch}.lkcheckpoint"), everyEpochs: 3);
+        ResumeScenarios.Train(model, data, ResumeScenarios.Options("dense") with { Epochs = 7 }, new TrainingRun { Threads = 1, Callbacks = [callback] });
+
+        Directory.GetFiles(temp.Path).Select(Path.GetFileName).Should().Equal("ck-0006.lkcheckpoint");
+        callback.LastCheckpoint.Should().Be(temp.Combine("ck-0006.lkcheckpoint"));
+        Manifest(callback.LastCheckpoint!).Should().Contain("\"epoch\": 6");
+    }
+
+    [Fact]
+    public void Best_only_writes_when_the_metric_improves_and_keeps_a_model_file_of_the_best_epoch()
+    {
+        using var temp = new TempDirectory();
+        var data = ResumeScenarios.Data();
+        var model = ResumeScenarios.Build("dense", data);
+        var path = temp.Combine("best.lkcheckpoint");
+        var bestModel = temp.Combine("best.lkm");
+        var written = new List<int>();
+        var spy = new Spy(s => written.Add(s.Epoch), path);
+
+        // A learning rate so large the loss jumps around: not every epoch improves.
+        var options = ResumeScenarios.Options("dense") with { Epochs = 8, LearningRate = 0.3, LearningRateSchedule = LearningRateSchedule.None };
+        var history = ResumeScenarios.Train(model, data, options, new TrainingRun { Threads = 1, Callbacks = [new ModelCheckpoint(path, bestOnly: true, monitor: Metric.Loss, bestModelPath: bestModel), spy] });
+
+        var losses = history.Epochs.Select(e => e.TrainingLoss).ToArray();
+        var bestEpoch = Array.IndexOf(losses, losses.Min()) + 1;
+        var improving = Enumerable.Range(1, losses.Length).Where(e => losses[e - 1] < losses.Take(e - 1).DefaultIfEmpty(double.PositiveInfinity).Min()).ToArray();
+        improving.Length.Should().BeLessThan(losses.Length, "the test needs an epoch that does not improve");
+        written.Should().Equal(improving);
+        Manifest(path).Should().Contain($"\"epoch\": {bestEpoch}");
+
+        // The best model file and the model in the best checkpoint are both of the best epoch.
+        using var archive = ZipFile.OpenRead(path);
+        var fromCheckpoint = temp.Combine("from-checkpoint.lkm");
+        archive.GetEntry("model.lkm")!.ExtractToFile(fromCheckpoint);
+        using var best = AutoencoderFile.Load(bestModel);
+        using var inCheckpoint = AutoencoderFile.Load(fromCheckpoint);
+        Weights(best).Should().BeEquivalentTo(Weights(inCheckpoint), o => o.WithStrictOrdering());
+        if (bestEpoch < losses.Length)
+        {
+            Weights(best).Should().NotBeEquivalentTo(Weights(model), "the last epoch was not the best");
+        }
+    }
+
+    [Theory]
+    [InlineData("missing", CheckpointError.Missing)]
+    [InlineData("not zip", CheckpointError.NotACheckpoint)]
+    [InlineData("truncated", CheckpointError.Damaged)]
+    [InlineData("flipped byte", CheckpointError.Damaged)]
+    [InlineData("model file", CheckpointError.NotACheckpoint)]
+    [InlineData("huge entry", CheckpointError.Damaged)]
+    public void A_damaged_checkpoint_is_refused_with_a_named_error_and_the_model_is_unchanged(string damage, CheckpointError error)
+    {
+        using var temp = new TempDirectory();
+        var checkpoint = FirstHalf("dense", temp);
+        var bytes = File.ReadAllBytes(checkpoint);
+        var target = temp.Combine("damaged.lkcheckpoint");
+        switch (damage)
+        {
+            case "missing":
+                break;
+            case "not zip":
+                File.WriteAllText(target, "hello");
+                break;
+            case "truncated":
+                File.WriteAllBytes(target, bytes[..(bytes.Length / 2)]);
+                break;
+            case "flipped byte":
+                var copy = (byte[])bytes.Clone();
+                var offset = FindEntryData(checkpoint, "network.weights") + 40;
+                copy[offset] ^= 0xFF;
+                File.WriteAllBytes(target, copy);
+                break;
+            case "model file":
+                ((IAutoencoder)ResumeScenarios.Build("dense", ResumeScenarios.Data())).Save(target);
+                break;
+            case "huge entry":
+                File.Copy(checkpoint, target);
+                using (var archive = ZipFile.Open(target, ZipArchiveMode.Update))
+                {
+                    archive.GetEntry("generator.state")!.Delete();
+                    using var stream = archive.CreateEntry("generator.state").Open();
+                    stream.Write(new byte[1 << 20]);
+                }
+
+                break;
+        }
+
+        var data = ResumeScenarios.Data();
+        var model = (IAutoencoder)ResumeScenarios.Build("dense", data);
+        var before = Weights(model);
+        var act = () => model.Train(data, ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, ResumeFrom = target });
+        var thrown = act.Should().Throw<CheckpointException>().Which;
+        thrown.Error.Should().Be(error);
+        thrown.Path.Should().Be(target);
+        thrown.Message.Should().Contain(target);
+        Weights(model).Should().BeEquivalentTo(before, o => o.WithStrictOrdering());
+    }
+
+    [Fact]
+    public void A_checkpoint_of_other_options_names_the_setting()
+    {
+        using var temp = new TempDirectory();
+        var checkpoint = FirstHalf("dense", temp);
+        var data = ResumeScenarios.Data();
+        var model = ResumeScenarios.Build("dense", data);
+        var act = () => ResumeScenarios.Train(model, data, ResumeScenarios.Options("dense") with { BatchSize = 8 }, new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
+        act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.OptionsMismatch && e.Message.Contains("TrainingOptions.BatchSize = 16") && e.Message.Contains("this run has 8"));
+
+        var cosine = () => ResumeScenarios.Train(model, data, ResumeScenarios.Options("dense") with { Epochs = 12 }, new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
+        cosine.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.OptionsMismatch && e.Message.Contains("TrainingOptions.Epochs = 10"));
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_architecture_is_refused_and_another_builder_seed_is_not()
+    {
+        using var temp = new TempDirectory();
+        var checkpoint = FirstHalf("dense", temp);
+        var data = ResumeScenarios.Data();
+        using var other = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(20).WithLatentSize(6).WithSeed(3).Build();
+        var act = () => other.Train(data, ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
+        act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.WrongModel);
+
+        // The builder's seed only sets the initial weights, which the checkpoint replaces.
+        using var reseeded = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(6).WithSeed(1234).Build();
+        reseeded.Train(data, ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint }).Epochs.Should().HaveCount(10);
+    }
+
+    [Fact]
+    public void A_classifier_checkpoint_is_refused_on_a_frozen_encoder_with_other_weights()
+    {
+        using var temp = new TempDirectory();
+        var checkpoint = FirstHalf("classifier", temp);
+        var data = ResumeScenarios.Data();
+        // The scenario's encoder (same builder, same seed) but not trained: same architecture, other weights.
+        using var otherEncoder = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(6).WithSeed(5).Build();
+        using var classifier = new LatentClassifierBuilder(otherEncoder).ForData(data).WithHiddenLayers(16).WithDropout(0.3).WithSeed(6).Build();
+        var act = () => classifier.Train(data, ResumeScenarios.Options("classifier"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
+        act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.WrongModel && e.Message.Contains("other weights"));
+    }
+
+    private static (double[] Losses, float[][] Weights) Uninterrupted(string scenario)
+    {
+        var data = ResumeScenarios.Data();
+        var model = ResumeScenarios.Build(scenario, data);
+        var history = ResumeScenarios.Train(model, data, ResumeScenarios.Options(scenario), new TrainingRun { Threads = 1, Callbacks = ResumeScenarios.Callbacks(scenario) });
+        history.Epochs.Should().HaveCount(ResumeScenarios.Epochs);
+        return (history.Epochs.Select(e => e.TrainingLoss).ToArray(), Weights(model));
+    }
+
+    /// <summary>The first 5 epochs of the 10-epoch run, a checkpoint after epoch 5, and a stop.</summary>
+    private static string FirstHalf(string scenario, TempDirectory temp)
+    {
+        var data = ResumeScenarios.Data();
+        var model = ResumeScenarios.Build(scenario, data);
+        var path = temp.Combine("half.lkcheckpoint");
+        var callbacks = ResumeScenarios.Callbacks(scenario);
+        callbacks.Add(new ModelCheckpoint(path, everyEpochs: 5));
+        callbacks.Add(new StopAfter(5));
+        var history = ResumeScenarios.Train(model, data, ResumeScenarios.Options(scenario), new TrainingRun { Threads = 1, Callbacks = callbacks });
+        history.Epochs.Should().HaveCount(5);
+        File.Exists(path).Should().BeTrue();
+        return path;
+    }
+
+    private static void RunProbe(string scenario, string checkpoint, string losses, string model)
+    {
+        var probe = Path.Combine(AppContext.BaseDirectory, "LatentKit.ResumeProbe.dll");
+        File.Exists(probe).Should().BeTrue($"the probe is built and copied next to the tests ({probe})");
+        var start = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) || Environment.ProcessPath.EndsWith("dotnet.exe", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { probe, scenario, checkpoint, losses, model })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        process.WaitForExit(120_000).Should().BeTrue("the probe finishes");
+        process.ExitCode.Should().Be(0, $"the probe succeeds: {errors.Result}{output.Result}");
+    }
+
+    private static float[][] Weights(object model)
+    {
+        var network = model switch
+        {
+            LatentClassifier c => ((ITrainable)c).Network,
+            AutoencoderBase a => ((ITrainable)a).Network,
+            _ => throw new ArgumentException("Not a model.", nameof(model)),
+        };
+        return network.state_dict().Values.Where(t => t.is_floating_point()).Select(SmallModels.Values).ToArray();
+    }
+
+    private static string Manifest(string checkpoint)
+    {
+        using var archive = ZipFile.OpenRead(checkpoint);
+        using var reader = new StreamReader(archive.GetEntry("manifest.json")!.Open());
+        return reader.ReadToEnd();
+    }
+
+    private static long FindEntryData(string checkpoint, string entry)
+    {
+        // The local header: signature, fixed fields (30 bytes), name, extra; the entries are stored uncompressed.
+        var bytes = File.ReadAllBytes(checkpoint);
+        var name = System.Text.Encoding.ASCII.GetBytes(entry);
+        for (var i = 0; i + 30 + name.Length < bytes.Length; i++)
+        {
+            if (bytes[i] == 'P' && bytes[i + 1] == 'K' && bytes[i + 2] == 3 && bytes[i + 3] == 4 && bytes.AsSpan(i + 30, name.Length).SequenceEqual(name))
+            {
+                var extra = BitConverter.ToUInt16(bytes, i + 28);
+                return i + 30 + name.Length + extra;
+            }
+        }
+
+        throw new InvalidOperationException($"No entry {entry}.");
+    }
+
+    private sealed class StopAfter(int epochs) : ITrainingCallback
+    {
+        public void OnEpochEnd(EpochSummary summary, TrainingControl control)
+        {
+            if (summary.Epoch == epochs)
+            {
+                control.Stop("first half done");
+            }
+        }
+    }
+
+    /// <summary>Records the epochs at which a checkpoint to <c>path</c> was requested (it runs after <see cref="ModelCheckpoint"/>).</summary>
+    private sealed class Spy(Action<EpochSummary> onWrite, string path) : ITrainingCallback
+    {
+        public void OnEpochEnd(EpochSummary summary, TrainingControl control)
+        {
+            if (control.Writes.Exists(w => w.Path == path && !w.ModelFileOnly))
+            {
+                onWrite(summary);
+            }
+        }
+    }
+}
