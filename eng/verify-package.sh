@@ -8,7 +8,8 @@
 #      30-wide rows in 2 classes (Dataset.FromCsv), trains convolutional, convolutional variational, dense and
 #      variational autoencoders and two classifiers on them (losses must fall, accuracies beat chance clearly), an
 #      autoencoder on its own TorchSharp modules (saved, loaded with AutoencoderFile.LoadCustom, same reconstruction),
-#      and stops a run from a callback. TorchSharp must load: the package's buildTransitive/LatentKit.targets has to patch
+#      stops a run from a callback, and resumes a run from a ModelCheckpoint file (same loss as the run in one go).
+#      TorchSharp must load: the package's buildTransitive/LatentKit.targets has to patch
 #      the app's copy of libLibTorchSharp.so on Linux systems without GLIBCXX_3.4.32, such as Debian 12;
 #   3. publishes it and runs the published app (the publish copy must be patched too);
 #   4. builds it with -p:LatentKitPatchLibTorchSharp=false and checks that the output copy is left untouched;
@@ -155,7 +156,8 @@ full_lines=("VERIFY latentkit-version $version" "VERIFY mnist test count=10000 f
             "VERIFY custom-ae LoadCustom round trip: equal reconstructions (3072 values)" "VERIFY callback stop epochs=2 of 20 reason=stopped after 2 epochs")
 full_prefixes=("VERIFY convolutional-ae loss fell:" "VERIFY images-classifier accuracy" "VERIFY convolutional-vae loss fell:"
                "VERIFY dense-ae loss fell:" "VERIFY csv-classifier accuracy" "VERIFY variational-ae loss fell:"
-               "VERIFY custom-ae loss fell:" "VERIFY done in")
+               "VERIFY custom-ae loss fell:" "VERIFY checkpoint resume from resume-0003.lkcheckpoint: epoch 6 loss equals the uninterrupted run's"
+               "VERIFY done in")
 
 # A patched copy differs from the NuGet cache copy in exactly one byte (vna_flags 0 -> 2, VER_FLG_WEAK).
 check_patched() {

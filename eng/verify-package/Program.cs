@@ -137,6 +137,28 @@ using (var stopped = Autoencoders.Dense().ForData(tableTraining).WithStandardiza
     Console.WriteLine($"VERIFY callback stop epochs={history.Epochs.Count} of 20 reason={history.StopReason}");
 }
 
+// ---- Checkpoint and resume: 6 epochs in one go equal 3 epochs, a checkpoint, and 3 more on a freshly built model ----
+var checkpointOptions = new TrainingOptions { Epochs = 6, BatchSize = 16, LearningRate = 3e-3, Seed = 11 };
+IAutoencoder ResumableModel() => Autoencoders.Dense().ForData(tableTraining).WithStandardization(standardizer).WithHiddenLayers(24).WithLatentSize(6).WithSeed(8).Build();
+using (var whole = ResumableModel())
+using (var firstHalf = ResumableModel())
+using (var secondHalf = ResumableModel())
+{
+    var uninterrupted = whole.Train(tableTraining, checkpointOptions, run);
+    var checkpoints = new ModelCheckpoint(Path.Combine(work, "resume-" + ModelCheckpoint.EpochPlaceholder + ".lkcheckpoint"));
+    var stoppedAt3 = firstHalf.Train(tableTraining, checkpointOptions, run with { Callbacks = [checkpoints, new StopAfter(3)] });
+    var checkpoint = checkpoints.LastCheckpoint;
+    Require(stoppedAt3.Epochs.Count == 3 && checkpoint is not null && File.Exists(checkpoint), $"ModelCheckpoint: {stoppedAt3.Epochs.Count} epochs, last checkpoint {checkpoint}");
+    var resumed = secondHalf.Train(tableTraining, checkpointOptions, run with { ResumeFrom = checkpoint });
+    var expectedLoss = uninterrupted.Epochs[^1].TrainingLoss;
+    var resumedLoss = resumed.Epochs[^1].TrainingLoss;
+    var expectedTest = whole.Evaluate(tableTest).TrainingLossFigure;
+    var resumedTest = secondHalf.Evaluate(tableTest).TrainingLossFigure;
+    Require(resumed.Epochs[^1].Epoch == 6 && Math.Abs(resumedLoss - expectedLoss) <= 1e-6 && Math.Abs(resumedTest - expectedTest) <= 1e-6,
+        $"resume: epoch {resumed.Epochs[^1].Epoch}, training loss {resumedLoss:R} vs {expectedLoss:R} in one go, test loss {resumedTest:R} vs {expectedTest:R}");
+    Console.WriteLine($"VERIFY checkpoint resume from {Path.GetFileName(checkpoint)}: epoch 6 loss equals the uninterrupted run's (difference {Math.Abs(resumedLoss - expectedLoss):0.0e0})");
+}
+
 Console.WriteLine($"VERIFY done in {clock.Elapsed.TotalSeconds:0.0} s");
 return;
 
