@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Verifies the LatentKit packages as a user gets them:
-#   1. packs LatentKit and LatentKit.Imaging (unique prerelease version, so no stale cached package can be picked) into
-#      a temporary feed and checks the packages' contents and metadata;
-#   2. creates, outside the repository, a console app that references only LatentKit, LatentKit.Imaging and
-#      TorchSharp-cpu from that feed (its Program.cs is eng/verify-package/Program.cs), builds it and runs it: it loads
-#      MNIST, runs a backward pass, writes a folder of 3 x 32 x 32 PNGs in 4 classes (ImageFolder.Load) and a CSV file of
-#      30-wide rows in 2 classes (Dataset.FromCsv), trains convolutional, convolutional variational, dense and
+#   1. packs LatentKit, LatentKit.Imaging, LatentKit.Csv and LatentKit.Onnx (unique prerelease version, so no stale
+#      cached package can be picked) into a temporary feed and checks the packages' contents and metadata;
+#   2. creates, outside the repository, a console app that references only these packages and TorchSharp-cpu from that
+#      feed (its Program.cs is eng/verify-package/Program.cs), builds it and runs it: it loads MNIST, runs a backward
+#      pass, writes a folder of 3 x 32 x 32 PNGs in 4 classes (ImageFolder.Load) and a CSV file of 30-wide rows in 2
+#      classes (CsvDataset.Load), trains convolutional, convolutional variational, dense and
 #      variational autoencoders and two classifiers on them (losses must fall, accuracies beat chance clearly), an
 #      autoencoder on its own TorchSharp modules (saved, loaded with AutoencoderFile.LoadCustom, same reconstruction),
 #      stops a run from a callback, and resumes a run from a ModelCheckpoint file (same loss as the run in one go).
@@ -14,7 +14,12 @@
 #   3. publishes it and runs the published app (the publish copy must be patched too);
 #   4. builds it with -p:LatentKitPatchLibTorchSharp=false and checks that the output copy is left untouched;
 #   5. builds and runs a second app that references only LatentKit.Imaging and TorchSharp-cpu: the core's
-#      buildTransitive patch must reach it through the Imaging package's dependency.
+#      buildTransitive patch must reach it through the Imaging package's dependency;
+#   6. the consumer app exports every exportable model kind (encoder, decoder, autoencoder of
+#      the dense, convolutional, variational and convolutional variational models on MNIST and of a convolutional
+#      model on 3 x 30 x 30 images, and a classifier) from the packed packages with TorchSharp's
+#      outputs beside them, and a second app outside the repository that references only ONNX Runtime (no LatentKit,
+#      no TorchSharp in its folder) reproduces those outputs within 1e-5 and the classifier's accuracy exactly.
 # The NuGet cache copy of libLibTorchSharp.so must stay byte-identical throughout.
 #
 # Usage: eng/verify-package.sh            (KEEP=1 keeps the temporary folder for inspection)
@@ -32,7 +37,7 @@ cache_so="$packages/torchsharp/$torchsharp_version/runtimes/linux-x64/native/lib
 cleanup() {
     # The unique prerelease version is of no use to anyone after this run: drop it from the package cache.
     local id
-    for id in latentkit latentkit.imaging; do
+    for id in latentkit latentkit.imaging latentkit.csv latentkit.onnx; do
         rm -rf "${packages:?}/$id/$version"
         rmdir "$packages/$id" 2>/dev/null || true
     done
@@ -50,8 +55,8 @@ step() { echo; echo "== $*"; }
 case "$work" in "$repo"/*) fail "the temporary folder $work is inside the repository" ;; esac
 
 # ---------------------------------------------------------------------------------------------------------------
-step "pack LatentKit and LatentKit.Imaging $version"
-for project in LatentKit LatentKit.Imaging; do
+step "pack LatentKit, LatentKit.Imaging and LatentKit.Csv $version"
+for project in LatentKit LatentKit.Imaging LatentKit.Csv; do
     dotnet pack "$repo/src/$project/$project.csproj" -c Release -nodeReuse:false \
         --artifacts-path "$work/artifacts" -o "$work/feed" -p:Version="$version"
 done
@@ -101,7 +106,35 @@ done
 # because buildTransitive assets flow through such a dependency: step 5 checks that end to end.
 core_dependencies="$(grep -F "<dependency id=\"LatentKit\" version=\"$version\"" <<<"$imaging_nuspec" || true)"
 [[ "$(wc -l <<<"$core_dependencies")" == 2 ]] || fail "the Imaging nuspec lacks a dependency on LatentKit $version per framework: $core_dependencies"
+
+csv_nupkg="$work/feed/LatentKit.Csv.$version.nupkg"
+[[ -f "$csv_nupkg" ]] || fail "no $csv_nupkg"
+csv_entries="$(unzip -Z1 "$csv_nupkg")"
+for entry in LatentKit.Csv.nuspec lib/net8.0/LatentKit.Csv.dll lib/net10.0/LatentKit.Csv.dll; do
+    grep -qxF "$entry" <<<"$csv_entries" || fail "the LatentKit.Csv package lacks $entry"
+done
+csv_nuspec="$(unzip -p "$csv_nupkg" LatentKit.Csv.nuspec)"
+for pattern in "<dependency id=\"LatentKit\" version=\"$version\"" '<dependency id="Sep" ' "<version>$version</version>"; do
+    grep -Eq "$pattern" <<<"$csv_nuspec" || fail "the LatentKit.Csv nuspec lacks $pattern"
+done
 echo "package contents and metadata: ok"
+
+step "pack LatentKit.Onnx $version"
+dotnet pack "$repo/src/LatentKit.Onnx/LatentKit.Onnx.csproj" -c Release -nodeReuse:false \
+    --artifacts-path "$work/artifacts" -o "$work/feed" -p:Version="$version"
+onnx_nupkg="$work/feed/LatentKit.Onnx.$version.nupkg"
+[[ -f "$onnx_nupkg" ]] || fail "no $onnx_nupkg"
+onnx_entries="$(unzip -Z1 "$onnx_nupkg")"
+for entry in LatentKit.Onnx.nuspec lib/net8.0/LatentKit.Onnx.dll lib/net8.0/LatentKit.Onnx.xml \
+             lib/net10.0/LatentKit.Onnx.dll lib/net10.0/LatentKit.Onnx.xml; do
+    grep -qxF "$entry" <<<"$onnx_entries" || fail "the LatentKit.Onnx package lacks $entry"
+done
+onnx_nuspec="$(unzip -p "$onnx_nupkg" LatentKit.Onnx.nuspec)"
+for pattern in "<dependency id=\"LatentKit\" version=\"$version\"" '<dependency id="OnnxSharp" version="0.3.2"' \
+               '<dependency id="Google.Protobuf" version="3.36.2"' '<license type="expression">MIT</license>'; do
+    grep -Eq "$pattern" <<<"$onnx_nuspec" || fail "the LatentKit.Onnx nuspec lacks $pattern"
+done
+echo "LatentKit.Onnx package contents and metadata: ok"
 
 # ---------------------------------------------------------------------------------------------------------------
 step "consumer app in $work/app"
@@ -131,12 +164,68 @@ cat >"$app/VerifyApp.csproj" <<EOF
   <ItemGroup>
     <PackageReference Include="LatentKit" Version="$version" />
     <PackageReference Include="LatentKit.Imaging" Version="$version" />
+    <PackageReference Include="LatentKit.Csv" Version="$version" />
+    <PackageReference Include="LatentKit.Onnx" Version="$version" />
     <PackageReference Include="TorchSharp-cpu" Version="$torchsharp_version" />
   </ItemGroup>
 </Project>
 EOF
 # The app prints one VERIFY line per check (and throws on a failed one); the script looks for each of them below.
 cp "$repo/eng/verify-package/Program.cs" "$app/Program.cs"
+
+# The ONNX-Runtime-only app: no LatentKit, no TorchSharp. It checks every exported graph against TorchSharp's outputs.
+serve="$work/serve"
+mkdir -p "$serve"
+cp "$app/Directory.Build.props" "$app/Directory.Build.targets" "$app/nuget.config" "$serve/"
+cat >"$serve/ServeApp.csproj" <<EOF
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.31.1" />
+  </ItemGroup>
+</Project>
+EOF
+cat >"$serve/Program.cs" <<'EOF'
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var folder = args[0];
+float[] Floats(string name) { var b = File.ReadAllBytes(Path.Combine(folder, name)); var f = new float[b.Length / 4]; Buffer.BlockCopy(b, 0, f, 0, b.Length); return f; }
+var failures = 0;
+foreach (var line in File.ReadAllLines(Path.Combine(folder, "cases.txt")))
+{
+    var p = line.Split('|');
+    using var session = new InferenceSession(Path.Combine(folder, p[0]));
+    var dims = p[3].Split(',').Select(int.Parse).ToArray();
+    var input = Floats(p[2]).AsSpan(0, dims.Aggregate(1, (a, d) => a * d)).ToArray();
+    using var results = session.Run([NamedOnnxValue.CreateFromTensor(p[1], new DenseTensor<float>(input, dims))]);
+    var actual = results.First(r => r.Name == p[4]).AsTensor<float>().ToArray();
+    var expected = Floats(p[5]);
+    var worst = actual.Length == expected.Length ? actual.Zip(expected, (a, e) => Math.Abs(a - e)).Max() : float.PositiveInfinity;
+    var ok = worst <= 1e-5f;
+    failures += ok ? 0 : 1;
+    Console.WriteLine($"VERIFY-ONNX {p[0]} {p[4]} max-diff={worst:E2} {(ok ? "ok" : "MISMATCH")}");
+}
+
+using (var classifier = new InferenceSession(Path.Combine(folder, "classifier.onnx")))
+{
+    var images = Floats("test-images.bin");
+    var labels = File.ReadAllBytes(Path.Combine(folder, "test-labels.bin"));
+    using var results = classifier.Run([NamedOnnxValue.CreateFromTensor("images", new DenseTensor<float>(images, [labels.Length, 784]))]);
+    var predicted = results.First(r => r.Name == "label").AsTensor<long>().ToArray();
+    var correct = predicted.Where((c, i) => c == labels[i]).Count();
+    Console.WriteLine($"VERIFY-ONNX classifier accuracy {(double)correct / labels.Length:F4}");
+}
+
+return failures == 0 ? 0 : 1;
+EOF
 
 expect_output() { # $1 = program output, $2... = lines that must be in it
     local output="$1"; shift
@@ -250,6 +339,16 @@ check_patched "$imaging_app/bin/Release/net10.0/runtimes/linux-x64/native/libLib
 check_cache_untouched
 output="$(dotnet "$imaging_app/bin/Release/net10.0/ImagingOnlyApp.dll")" || { echo "$output"; fail "the Imaging-only app failed"; }
 expect_output "$output" "VERIFY imaging-only $version LatentKit.Imaging" "VERIFY backward loss=14 grad=2,-4,6"
+
+step "export every model kind from the packed packages; reproduce them with ONNX Runtime only"
+dotnet "$work/publish/VerifyApp.dll" "$work/run-onnx" --onnx "$work/onnx"
+dotnet build "$serve" -c Release -nodeReuse:false -o "$work/serve-out"
+torch_files="$(find "$work/serve-out" -iname '*torch*' -o -iname 'LatentKit*')"
+[[ -z "$torch_files" ]] || fail "the ONNX Runtime app's folder holds TorchSharp or LatentKit files: $torch_files"
+serve_output="$(dotnet "$work/serve-out/ServeApp.dll" "$work/onnx")" || { echo "$serve_output"; fail "ONNX Runtime did not reproduce TorchSharp's outputs within 1e-5"; }
+echo "$serve_output"
+[[ "$(grep -c ' ok$' <<<"$serve_output")" == 16 ]] || fail "expected 16 graphs within 1e-5"
+expect_output "$serve_output" "VERIFY-ONNX classifier accuracy $(cat "$work/onnx/accuracy.txt")"
 
 echo
 echo "verify-package: OK ($(stat -c %s "$nupkg") byte package, $(stat -c %s "$snupkg") byte symbol package)"

@@ -49,6 +49,32 @@ layers.Options.Add(layerThreads);
 layers.SetAction(result => LayerTimes(result.GetValue(layerThreads)));
 root.Subcommands.Add(layers);
 
+var onnx = new Command("onnx", "Encoder inference, ONNX Runtime against TorchSharp on the same weights: microseconds per one-image call and images per second in batches, in alternating rounds; writes its section of the page.");
+var onnxThreads = new Option<int>("--threads") { Description = "Threads for each runtime.", DefaultValueFactory = _ => 1 };
+var onnxRounds = new Option<int>("--rounds") { Description = "Alternating rounds; medians are reported.", DefaultValueFactory = _ => 7 };
+var onnxCalls = new Option<int>("--calls") { Description = "One-image calls per round.", DefaultValueFactory = _ => 2000 };
+var onnxBatch = new Option<int>("--batch-size") { Description = "Images per batch for the throughput figure.", DefaultValueFactory = _ => 1000 };
+var onnxTest = new Option<int>("--test") { Description = "Test images used (the first N of the 10,000).", DefaultValueFactory = _ => 10000 };
+var onnxData = DataDirectoryOption();
+var onnxOutput = new Option<string?>("--output", "-o") { Description = "Write the results as the ONNX section of this markdown page (for example docs/performance.md)." };
+foreach (var option in new Option[] { onnxThreads, onnxRounds, onnxCalls, onnxBatch, onnxTest, onnxData, onnxOutput })
+{
+    onnx.Options.Add(option);
+}
+
+onnx.SetAction(result =>
+{
+    var settings = new OnnxBenchmarkSettings(result.GetValue(onnxThreads), result.GetValue(onnxRounds), result.GetValue(onnxCalls), result.GetValue(onnxBatch), result.GetValue(onnxTest), result.GetValue(onnxData), result.GetValue(onnxOutput), "dotnet run -c Release --project benchmarks/LatentKit.Benchmarks -- " + string.Join(' ', args));
+    if (settings.Threads < 1 || settings.Rounds < 1 || settings.LatencyCalls < 1 || settings.BatchSize < 1 || settings.TestCount < 1)
+    {
+        Console.Error.WriteLine("--threads, --rounds, --calls, --batch-size and --test must be at least 1.");
+        return 2;
+    }
+
+    return OnnxBenchmark.Run(settings);
+});
+root.Subcommands.Add(onnx);
+
 return root.Parse(args).Invoke();
 
 static Option<string?> DataDirectoryOption() => new("--data-dir")

@@ -54,7 +54,7 @@ internal static class ThroughputBenchmark
         Console.WriteLine($"RESULT total {total.Elapsed.TotalSeconds:F1} s");
         if (settings.Output is { } output)
         {
-            WritePage(output, Markdown(rows, settings, train.Count, started, total.Elapsed));
+            WritePage(output, PageSections.KeepSections(output, Markdown(rows, settings, train.Count, started, total.Elapsed)));
             Console.WriteLine($"Wrote {output}");
         }
 

@@ -1,11 +1,14 @@
 // The consumer program eng/verify-package.sh builds outside the repository against the packed LatentKit,
 // LatentKit.Imaging and TorchSharp-cpu (nothing else). It prints one "VERIFY ..." line per check; the script looks for
 // each of them. A failed check throws, so the app exits non-zero with the reason.
-// Usage: dotnet VerifyApp.dll WORKDIR (an empty folder for the generated images, CSV file and model file).
+// Usage: dotnet VerifyApp.dll WORKDIR                  (an empty folder for the generated images, CSV file and models)
+//        dotnet VerifyApp.dll WORKDIR --onnx FOLDER    (the MNIST checks, then ONNX exports and TorchSharp's outputs into FOLDER)
 using System.Diagnostics;
 using System.Globalization;
 using LatentKit;
+using LatentKit.Csv;
 using LatentKit.Imaging;
+using LatentKit.Onnx;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -29,6 +32,13 @@ using (NewDisposeScope())
     var loss = (x * x).sum();
     loss.backward();
     Console.WriteLine($"VERIFY backward loss={loss.item<float>()} grad={string.Join(",", x.grad!.data<float>().ToArray())}");
+}
+
+var onnx = Array.IndexOf(args, "--onnx");
+if (onnx >= 0)
+{
+    ExportOnnx(args[onnx + 1], mnist);
+    return;
 }
 
 var run = new TrainingRun { Threads = 1 };
@@ -65,7 +75,7 @@ Require(images.SampleShape.SequenceEqual([3, 32, 32]) && images.Count == 96 && i
 Console.WriteLine($"VERIFY images count={images.Count} shape={string.Join("x", images.SampleShape)} classes={string.Join(",", images.ClassNames)}");
 var (imageTraining, imageTest) = images.SplitForValidation(0.25, seed: 1);
 
-// ---- A CSV file of 30-wide rows in 2 classes, loaded with Dataset.FromCsv -------------------------------------------
+// ---- A CSV file of 30-wide rows in 2 classes, loaded with LatentKit.Csv -------------------------------------------
 var csvPath = Path.Combine(work, "sensors.csv");
 using (var writer = new StreamWriter(csvPath))
 {
@@ -78,9 +88,9 @@ using (var writer = new StreamWriter(csvPath))
     }
 }
 
-var table = Dataset.FromCsv(csvPath, new CsvLoadOptions { LabelColumn = "state" });
+var table = CsvDataset.Load(csvPath, new CsvLoadOptions { LabelColumn = "state" });
 Require(table.SampleShape.SequenceEqual([30]) && table.Count == 240 && table.ClassCount == 2 && table.ClassNames.SequenceEqual(["off", "on"]),
-    $"Dataset.FromCsv: {table.Count} rows of {string.Join("x", table.SampleShape)}, classes {string.Join(",", table.ClassNames)}");
+    $"CsvDataset.Load: {table.Count} rows of {string.Join("x", table.SampleShape)}, classes {string.Join(",", table.ClassNames)}");
 Console.WriteLine($"VERIFY csv count={table.Count} shape={string.Join("x", table.SampleShape)} classes={string.Join(",", table.ClassNames)}");
 var (tableTraining, tableTest) = table.SplitForValidation(0.25, seed: 1);
 var standardizer = FeatureStandardizer.Fit(tableTraining);
@@ -186,6 +196,76 @@ void TrainClassifier(string name, IAutoencoder autoencoder, Dataset training, Da
     Require(prediction.Probabilities.Length == training.ClassCount && prediction.ClassName == training.ClassNames[prediction.Class],
         $"{name}: Predict(float[]) gave class {prediction.Class} named {prediction.ClassName} with {prediction.Probabilities.Length} probabilities");
     Console.WriteLine($"VERIFY {name} accuracy {metrics.Accuracy:0.000} > chance {chance:0.000} over {metrics.ClassNames.Count} classes; Predict(float[]) names classes");
+}
+
+// ONNX export of every exportable kind, with TorchSharp's outputs for the ONNX-Runtime-only app.
+static void ExportOnnx(string folder, MnistDataset test)
+{
+    Directory.CreateDirectory(folder);
+    var cases = new List<string>();
+    void Save(string name, Tensor t) => File.WriteAllBytes(Path.Combine(folder, name), System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.cpu().contiguous().data<float>().ToArray().AsSpan()).ToArray());
+    var train = MnistDataset.Load(MnistSplit.Train).Take(2000);
+    var options = new TrainingOptions { Epochs = 2, BatchSize = 50, LearningRate = 3e-3 };
+    var oneThread = new TrainingRun { Threads = 1 };
+    AutoencoderBase[] models =
+    [
+        Autoencoders.Dense().WithHiddenLayers(64, 32).WithLatentSize(16).WithSeed(1).Build(),
+        Autoencoders.Convolutional().WithChannels(4, 8).WithLatentSize(49).WithSeed(1).Build(),
+        Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithSeed(1).Build(),
+        Autoencoders.ConvolutionalVariational().WithChannels(4, 8).WithLatentSize(49).WithSeed(1).Build(),
+        // Another shape: 3 x 30 x 30 colour images, zero-padded to 32 x 32 inside the graph and cropped back.
+        Autoencoders.Convolutional().WithInputShape(3, 30, 30).WithChannels(4, 8).WithLatentSize(128).WithSeed(1).Build(),
+    ];
+    foreach (var model in models)
+    {
+        using var scope = NewDisposeScope();
+        var mnistShaped = model.InputShape.SequenceEqual(new long[] { 784 }) || model.InputShape.SequenceEqual(new long[] { 1, 28, 28 });
+        var kind = model.Kind.ToString().ToLowerInvariant() + (mnistShaped ? "" : "-" + string.Join("x", model.InputShape));
+        Tensor images;
+        if (mnistShaped)
+        {
+            model.Train(train, options, oneThread);
+            images = test.ImagesToTensor(0, 200, model.InputShape.Count == 1 ? ImageLayout.Flat : ImageLayout.Image);
+        }
+        else
+        {
+            images = rand([200, .. model.InputShape], generator: new TorchSharp.torch.Generator(7));
+        }
+
+        var codes = model.Encode(images);
+        Save($"{kind}-images.bin", images);
+        Save($"{kind}-codes.bin", codes);
+        Save($"{kind}-reconstruction.bin", model.Reconstruct(images));
+        Save($"{kind}-decoded.bin", model.Decode(codes));
+        OnnxExport.Encoder(model, Path.Combine(folder, $"{kind}-encoder.onnx"));
+        OnnxExport.Decoder(model, Path.Combine(folder, $"{kind}-decoder.onnx"));
+        OnnxExport.Autoencoder(model, Path.Combine(folder, $"{kind}-autoencoder.onnx"));
+        var dims = string.Join(",", images.shape);
+        cases.Add($"{kind}-encoder.onnx|images|{kind}-images.bin|{dims}|codes|{kind}-codes.bin");
+        cases.Add($"{kind}-decoder.onnx|codes|{kind}-codes.bin|{string.Join(",", codes.shape)}|reconstruction|{kind}-decoded.bin");
+        cases.Add($"{kind}-autoencoder.onnx|images|{kind}-images.bin|{dims}|reconstruction|{kind}-reconstruction.bin");
+    }
+
+    using var classifier = LatentClassifier.For(models[0]).WithHiddenLayers(32).WithSeed(3).Build();
+    classifier.Train(train, new TrainingOptions { Epochs = 3, BatchSize = 50, LearningRate = 1e-2 }, oneThread);
+    OnnxExport.Classifier(classifier, Path.Combine(folder, "classifier.onnx"));
+    using (NewDisposeScope())
+    {
+        var all = test.ImagesToTensor();
+        Save("test-images.bin", all);
+        Save("probabilities.bin", classifier.PredictProbabilities(all.narrow(0, 0, 200)));
+        File.WriteAllBytes(Path.Combine(folder, "test-labels.bin"), Enumerable.Range(0, test.Count).Select(i => (byte)test.GetLabel(i)).ToArray());
+    }
+
+    cases.Add("classifier.onnx|images|test-images.bin|200,784|probabilities|probabilities.bin");
+    File.WriteAllLines(Path.Combine(folder, "cases.txt"), cases);
+    var accuracy = classifier.Evaluate(test).Accuracy;
+    Console.WriteLine($"VERIFY onnx-exported {cases.Count} graphs; classifier accuracy {accuracy:F4}");
+    File.WriteAllText(Path.Combine(folder, "accuracy.txt"), accuracy.ToString("F4"));
+    foreach (var model in models)
+    {
+        model.Dispose();
+    }
 }
 
 static float[] FirstOf(Dataset data)
