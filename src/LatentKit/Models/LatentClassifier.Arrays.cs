@@ -1,4 +1,3 @@
-using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -82,15 +81,12 @@ public sealed partial class LatentClassifier
     public ClassPrediction[] Predict(Dataset dataset)
     {
         ThrowIfDisposed();
-        var rows = AutoencoderArrays.RunDataset(Autoencoder, dataset, ClassCountForArrays + 1, PredictRows);
+        var rows = AutoencoderArrays.RunDataset(Autoencoder, dataset, ClassCount + 1, PredictRows);
         return [.. rows.Select(ToPrediction)];
     }
 
-    /// <summary>The number of classes the head outputs.</summary>
-    private int ClassCountForArrays => MnistDataset.ClassCount;
-
-    /// <summary>The name of class <paramref name="index"/> in predictions: the one place that names classes.</summary>
-    internal string ClassNameOf(int index) => index.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The name of class <paramref name="index"/> in predictions: one of <see cref="ClassNames"/>.</summary>
+    internal string ClassNameOf(int index) => ClassNames[index];
 
     private static LatentClassifier MoveLoaded(LatentClassifier classifier, Device? device)
     {
@@ -113,7 +109,7 @@ public sealed partial class LatentClassifier
     private ClassPrediction[] Predictions(ReadOnlySpan<float> flat, IReadOnlyList<float[]>? list, int count, string parameter)
     {
         ThrowIfDisposed();
-        var width = ClassCountForArrays + 1;
+        var width = ClassCount + 1;
         var rows = AutoencoderArrays.Run(flat, list, count, AutoencoderArrays.SampleSizeOf(Autoencoder), width, PredictRows, parameter);
         var result = new ClassPrediction[count];
         for (var i = 0; i < count; i++)

@@ -105,6 +105,29 @@ public sealed class ArrayInferenceTests
         one.Probabilities.Sum().Should().BeApproximately(1f, 1e-5f);
     }
 
+    [Fact]
+    public void Array_predictions_of_a_classifier_with_other_class_names_and_count_carry_its_names_and_one_probability_per_class()
+    {
+        var data = SyntheticShapes.Grey(48);
+        using var model = Autoencoders.Dense().ForData(data).WithHiddenLayers(16).WithLatentSize(4).WithSeed(1).Build();
+        using var classifier = LatentClassifier.For(model).ForData(data).WithHiddenLayers(8).WithSeed(2).Build();
+        classifier.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 16 }, new TrainingRun { Threads = 1 });
+        using var batch = data.GetBatches(data.Count).First();
+        var flat = SmallModels.Values(batch.Samples);
+        var classes = classifier.Predict(batch.Samples);
+
+        foreach (var predictions in new[] { classifier.Predict(flat, data.Count), classifier.Predict(data) })
+        {
+            predictions.Select(p => p.Class).Should().Equal(classes);
+            predictions.Select(p => p.ClassName).Should().Equal(classes.Select(c => data.ClassNames[c]));
+            predictions.Should().OnlyContain(p => p.Probabilities.Length == 3);
+        }
+
+        var one = classifier.Predict(flat.AsSpan(0, data.SampleSize));
+        one.ClassName.Should().Be(data.ClassNames[classes[0]]);
+        one.Probabilities.Should().HaveCount(3);
+    }
+
     public static TheoryData<string, Action<IAutoencoder>, string, string> InvalidInputs => new()
     {
         { "short sample", m => m.Encode(new float[783].AsSpan()), "sample", "The model takes samples of 784 values; got 783." },
