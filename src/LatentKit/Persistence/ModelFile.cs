@@ -43,6 +43,8 @@ internal static partial class ModelFile
     public const string AutoencoderWeightsEntry = "autoencoder.weights";
     public const string ClassifierWeightsEntry = "classifier.weights";
     public const string ClassifierKind = nameof(LatentClassifier);
+    public const string DetectorKind = nameof(AnomalyDetector);
+    public const string DetectorEntry = "detector.json";
 
     /// <summary>The largest manifest read (LatentKit writes about 1 KB); a larger one is damaged and is not read.</summary>
     public const int MaxManifestBytes = 1 << 20;
@@ -145,12 +147,55 @@ internal static partial class ModelFile
         WriteArchive(stream, manifest, (AutoencoderWeightsEntry, encoderWeights), (ClassifierWeightsEntry, headWeights));
     }
 
+    /// <summary>Writes an anomaly detector: the autoencoder as in a model file plus the detector's state entry (checksummed like the weights).</summary>
+    public static void SaveDetector(AutoencoderBase model, string path, byte[] detectorState)
+    {
+        var weights = WeightsOf(model.Network);
+        var manifest = new Manifest
+        {
+            Format = FormatName,
+            FormatVersion = FormatVersion,
+            Kind = DetectorKind,
+            Autoencoder = model.Spec,
+            AutoencoderTraining = TrainingSettings.From(model.DefaultTraining),
+            Custom = CustomSpecOf(model),
+            Weights = [Describe(AutoencoderWeightsEntry, weights), Describe(DetectorEntry, detectorState)],
+        };
+        Write(path, manifest, (AutoencoderWeightsEntry, weights), (DetectorEntry, detectorState));
+    }
+
+    /// <summary>
+    /// Reads an anomaly detector file: the autoencoder (checked as in <see cref="LoadAutoencoder"/>) and the verified
+    /// bytes of the detector's state entry, at most <paramref name="maxStateBytes"/> for the file's architecture.
+    /// </summary>
+    public static (AutoencoderBase Model, byte[] State) LoadDetector(string path, Func<AutoencoderSpec, long> maxStateBytes, CustomModules? modules = null)
+    {
+        using var archive = Open(path, out var manifest);
+        if (manifest.Kind != DetectorKind)
+        {
+            throw new ModelFileException(path, ModelFileError.WrongKind, $"'{path}' is a {manifest.Kind} file, not an AnomalyDetector file: load it with {LoaderOf(manifest.Kind)}.");
+        }
+
+        var (spec, training) = CheckAutoencoder(path, manifest);
+        var custom = CheckCustom(path, manifest, spec, modules, "AnomalyDetector.LoadCustom(path, encoder, decoder)", "AnomalyDetector.Load(path)");
+        var (expected, entry) = FindEntry(path, archive, manifest, DetectorEntry);
+        var limit = maxStateBytes(spec);
+        if (expected.Bytes < 1 || expected.Bytes > limit)
+        {
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: its manifest gives {expected.Bytes} bytes for '{DetectorEntry}', and a detector for a latent size of {spec.LatentSize} takes 1 to {limit}.");
+        }
+
+        var state = ReadVerified(path, entry, expected);
+        var weights = ReadWeights(path, archive, manifest, AutoencoderWeightsEntry, custom?.Layout ?? AutoencoderFactory.Layout(spec));
+        return (RestoreAutoencoder(path, spec, training, weights, custom), state);
+    }
+
     public static AutoencoderBase LoadAutoencoder(string path, CustomModules? modules = null)
     {
         using var archive = Open(path, out var manifest);
-        if (manifest.Kind == ClassifierKind)
+        if (manifest.Kind is ClassifierKind or DetectorKind)
         {
-            throw new ModelFileException(path, ModelFileError.WrongKind, $"'{path}' is a LatentClassifier file, not an autoencoder file: load it with LatentClassifier.Load.");
+            throw new ModelFileException(path, ModelFileError.WrongKind, $"'{path}' is a {manifest.Kind} file, not an autoencoder file: load it with {LoaderOf(manifest.Kind)}.");
         }
 
         var (spec, training) = CheckAutoencoder(path, manifest);
@@ -164,7 +209,7 @@ internal static partial class ModelFile
         using var archive = Open(path, out var manifest);
         if (manifest.Kind != ClassifierKind)
         {
-            throw new ModelFileException(path, ModelFileError.WrongKind, $"'{path}' is a {manifest.Kind} file, not a LatentClassifier file: load it with AutoencoderFile.Load.");
+            throw new ModelFileException(path, ModelFileError.WrongKind, $"'{path}' is a {manifest.Kind} file, not a LatentClassifier file: load it with {LoaderOf(manifest.Kind)}.");
         }
 
         // Everything in the manifest is checked, and both weights entries read and verified, before any weights are
@@ -214,7 +259,7 @@ internal static partial class ModelFile
         var spec = manifest.Autoencoder
             ?? throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: its manifest has no autoencoder architecture.");
         CheckField(path, "autoencoder", () => AutoencoderFactory.Validate(spec), AutoencoderFields);
-        if (manifest.Kind != ClassifierKind && manifest.Kind != KindName(spec.Kind))
+        if (manifest.Kind is not (ClassifierKind or DetectorKind) && manifest.Kind != KindName(spec.Kind))
         {
             throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: its manifest says kind '{manifest.Kind}' but describes a {spec.Kind} autoencoder.");
         }
@@ -401,6 +446,18 @@ internal static partial class ModelFile
     /// </summary>
     private static byte[] ReadWeights(string path, ZipArchive archive, Manifest manifest, string entryName, WeightsLayout layout)
     {
+        var (expected, entry) = FindEntry(path, archive, manifest, entryName);
+        if (expected.Bytes < layout.MinBytes || expected.Bytes > layout.MaxBytes)
+        {
+            throw new ModelFileException(path, ModelFileError.WeightsMismatch, $"'{path}': the weights in '{entryName}' do not match the architecture in its manifest: the manifest gives {expected.Bytes} bytes, and its architecture ({layout.Values} values in {layout.Tensors} tensors) takes {layout.MinBytes} to {layout.MaxBytes}.");
+        }
+
+        return ReadVerified(path, entry, expected);
+    }
+
+    /// <summary>The manifest's description of a checksummed entry and the archive's entry; either missing is damage.</summary>
+    private static (WeightsEntry Expected, ZipArchiveEntry Entry) FindEntry(string path, ZipArchive archive, Manifest manifest, string entryName)
+    {
         if (manifest.Weights is null || Array.Exists(manifest.Weights, w => w is null))
         {
             throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is damaged: its manifest field 'weights' is {(manifest.Weights is null ? "missing" : "holding an empty entry")}.");
@@ -410,27 +467,37 @@ internal static partial class ModelFile
         var entry = archive.GetEntry(entryName);
         if (expected is null || entry is null)
         {
-            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the weights entry '{entryName}' is missing.");
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the entry '{entryName}' is missing.");
         }
 
-        if (expected.Bytes < layout.MinBytes || expected.Bytes > layout.MaxBytes)
-        {
-            throw new ModelFileException(path, ModelFileError.WeightsMismatch, $"'{path}': the weights in '{entryName}' do not match the architecture in its manifest: the manifest gives {expected.Bytes} bytes, and its architecture ({layout.Values} values in {layout.Tensors} tensors) takes {layout.MinBytes} to {layout.MaxBytes}.");
-        }
+        return (expected, entry);
+    }
 
+    /// <summary>Reads an entry whose size was already checked against its bounds, and verifies its size and SHA-256 against the manifest.</summary>
+    private static byte[] ReadVerified(string path, ZipArchiveEntry entry, WeightsEntry expected)
+    {
+        var entryName = expected.Entry;
         if (entry.Length != expected.Bytes)
         {
-            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the weights entry '{entryName}' is {entry.Length} bytes but its manifest gives {expected.Bytes}.");
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the entry '{entryName}' is {entry.Length} bytes but its manifest gives {expected.Bytes}.");
         }
 
         var bytes = ReadEntry(path, entry, entryName, expected.Bytes);
         if (bytes.LongLength != expected.Bytes || !string.Equals(Convert.ToHexString(SHA256.HashData(bytes)), expected.Sha256, StringComparison.OrdinalIgnoreCase))
         {
-            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the weights entry '{entryName}' does not match the size and checksum in its manifest.");
+            throw new ModelFileException(path, ModelFileError.Damaged, $"'{path}' is truncated or damaged: the entry '{entryName}' does not match the size and checksum in its manifest.");
         }
 
         return bytes;
     }
+
+    /// <summary>The call that loads a file of <paramref name="kind"/>.</summary>
+    private static string LoaderOf(string kind) => kind switch
+    {
+        ClassifierKind => "LatentClassifier.Load",
+        DetectorKind => "AnomalyDetector.Load",
+        _ => "AutoencoderFile.Load",
+    };
 
     /// <summary>Reads at most <paramref name="limit"/> bytes of an entry; an entry that holds more is damaged (its header lied), and reading stops there.</summary>
     internal static byte[] ReadEntry(string path, ZipArchiveEntry entry, string entryName, long limit)
