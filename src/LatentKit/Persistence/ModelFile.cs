@@ -161,7 +161,7 @@ internal static partial class ModelFile
             Custom = CustomSpecOf(model),
             Weights = [Describe(AutoencoderWeightsEntry, weights), Describe(DetectorEntry, detectorState)],
         };
-        Write(path, manifest, (AutoencoderWeightsEntry, weights), (DetectorEntry, detectorState));
+        WriteAtomically(path, stream => WriteArchive(stream, manifest, (AutoencoderWeightsEntry, weights), (DetectorEntry, detectorState)));
     }
 
     /// <summary>
