@@ -188,6 +188,72 @@ public static class OnnxExport
         }
     }
 
+    /// <summary>
+    /// Exports an anomaly detector with its autoencoder: <c>images</c> (float32, the model's input shape) →
+    /// <c>score</c> (float64 <c>[batch]</c>, the detector's <see cref="AnomalyDetector.ScoreKind"/> as
+    /// <see cref="AnomalyDetector.Score(TorchSharp.torch.Tensor)"/> gives it) and <c>is_anomaly</c> (bool <c>[batch]</c>,
+    /// score strictly above the threshold, as <see cref="AnomalyDetector.Predict(TorchSharp.torch.Tensor)"/>). The score kind,
+    /// the threshold, the reconstruction error and the combined scores go into the metadata. Every score kind is
+    /// exported exactly: the reconstruction error (binary cross-entropy or squared error summed per sample), the
+    /// negative ELBO (variational models), the Mahalanobis distance of the code (the fitted mean and the inverse of the
+    /// covariance's Cholesky factor are constants of the graph) and the standardised combination (the fitted means and
+    /// standard deviations are constants). The threshold is the one the detector has when exported; export again after
+    /// <see cref="AnomalyDetector.Calibrate"/> or setting <see cref="AnomalyDetector.Threshold"/>.
+    /// </summary>
+    /// <param name="detector">A fitted (or loaded) detector on a LatentKit autoencoder.</param>
+    /// <param name="path">The file to write (replaced if it exists).</param>
+    /// <param name="options">Optional metadata settings.</param>
+    /// <returns>What was written.</returns>
+    /// <exception cref="NotSupportedException">The detector's autoencoder is not one of LatentKit's own.</exception>
+    /// <exception cref="UnsupportedLayerException">A layer of the autoencoder cannot be exported (named with its path).</exception>
+    /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
+    public static OnnxModelInfo Detector(AnomalyDetector detector, string path, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(detector);
+        if (detector.Model is not AutoencoderBase)
+        {
+            throw new NotSupportedException($"Only detectors on LatentKit's own autoencoders are exported; this one runs on a {detector.Model.GetType().Name}.");
+        }
+
+        var model = (AutoencoderBase)detector.Model;
+        var threshold = detector.Threshold.Value;
+        var kind = detector.ScoreKind;
+        return Export(path, options, "detector", [model.Guard], model.Modules, null, metadata =>
+        {
+            Describe(metadata, model);
+            metadata[OnnxMetadataKeys.ScoreKind] = kind.ToString();
+            metadata[OnnxMetadataKeys.Threshold] = threshold.ToString("R", CultureInfo.InvariantCulture);
+            metadata[OnnxMetadataKeys.ThresholdRule] = detector.Threshold.Rule.ToString();
+            metadata[OnnxMetadataKeys.ReconstructionError] = detector.Options.ReconstructionError.ToString();
+            metadata[OnnxMetadataKeys.CombinedScores] = string.Join(",", detector.Options.CombinedScores);
+        }, (graph, walker) =>
+        {
+            var probe = Probe([ProbeBatch, .. model.InputShape], model.Device, uniform: true);
+            var images = graph.AddInput(OnnxNames.Images, probe);
+            var needsElbo = kind == AnomalyScoreKind.NegativeElbo || (kind == AnomalyScoreKind.Combined && detector.Options.CombinedScores.Contains(AnomalyScoreKind.NegativeElbo));
+            GraphValue codes;
+            GraphValue? logVariance = null;
+            if (needsElbo)
+            {
+                (codes, logVariance) = ModelGraphs.EncodeDistribution(graph, walker, model, images);
+            }
+            else
+            {
+                codes = ModelGraphs.Encode(graph, walker, model, images);
+            }
+
+            Check(codes.Probe, model.Encode(probe), "Encode");
+            var pixels = ModelGraphs.Decode(graph, walker, model, codes);
+            Check(pixels.Probe, model.Decode(model.Encode(probe)), "Decode");
+            var score = DetectorGraph.Score(graph, detector, images, codes, pixels, logVariance);
+            var flag = DetectorGraph.Flag(graph, score, threshold);
+            using var batch = zeros(ProbeBatch);
+            graph.AddOutput(new GraphValue(score, batch), OnnxNames.Score, TensorProto.Types.DataType.Double);
+            graph.AddOutput(new GraphValue(flag, batch), OnnxNames.IsAnomaly, TensorProto.Types.DataType.Bool);
+            return $"LatentKit {model.Kind} anomaly detector ({kind} score, threshold {threshold.ToString("R", CultureInfo.InvariantCulture)}): {OnnxNames.Images} → {OnnxNames.Score}, {OnnxNames.IsAnomaly}";
+        });
+    }
+
     private static OnnxModelInfo ExportClassifier(LatentClassifier classifier, string path, OnnxExportOptions? options, bool fromImages)
     {
         ArgumentNullException.ThrowIfNull(classifier);
@@ -363,7 +429,13 @@ public static class OnnxExport
     private static OnnxTensorInfo Info(ValueInfoProto value)
     {
         var type = value.Type.TensorType;
-        var elementType = type.ElemType == (int)TensorProto.Types.DataType.Int64 ? "int64" : "float32";
+        var elementType = (TensorProto.Types.DataType)type.ElemType switch
+        {
+            TensorProto.Types.DataType.Int64 => "int64",
+            TensorProto.Types.DataType.Double => "float64",
+            TensorProto.Types.DataType.Bool => "bool",
+            _ => "float32",
+        };
         return new OnnxTensorInfo(value.Name, elementType, type.Shape.Dim.Select((d, i) => i == 0 ? -1 : d.DimValue).ToList());
     }
 

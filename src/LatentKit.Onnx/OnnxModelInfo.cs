@@ -2,7 +2,7 @@ namespace LatentKit.Onnx;
 
 /// <summary>One input or output of an exported ONNX model.</summary>
 /// <param name="Name">The tensor's name in the graph (for example <c>images</c>).</param>
-/// <param name="ElementType">The element type: <c>float32</c> or <c>int64</c>.</param>
+/// <param name="ElementType">The element type: <c>float32</c>, <c>int64</c>, <c>float64</c> (a detector's score) or <c>bool</c> (its flag).</param>
 /// <param name="Shape">The dimensions; the first is the batch size, which is dynamic and shown as -1.</param>
 public sealed record OnnxTensorInfo(string Name, string ElementType, IReadOnlyList<long> Shape)
 {

@@ -23,6 +23,12 @@ public static class OnnxNames
     /// <summary>Output of classifiers: int64 <c>[batch]</c>, the index of the most likely class (the class LatentKit's <c>Predict</c> gives).</summary>
     public const string Label = "label";
 
+    /// <summary>Output of anomaly detectors: float64 <c>[batch]</c>, the detector's score (its <c>ScoreKind</c>), higher meaning more anomalous.</summary>
+    public const string Score = "score";
+
+    /// <summary>Output of anomaly detectors: bool <c>[batch]</c>, true when the score is strictly above the threshold stored in <see cref="OnnxMetadataKeys.Threshold"/>.</summary>
+    public const string IsAnomaly = "is_anomaly";
+
     /// <summary>Input of a network exported with <see cref="OnnxExport.Module"/> (unless named otherwise).</summary>
     public const string Input = "input";
 
@@ -36,7 +42,7 @@ public static class OnnxMetadataKeys
     /// <summary>The version of LatentKit that wrote the file.</summary>
     public const string Version = "latentkit.version";
 
-    /// <summary>What the graph computes: <c>encoder</c>, <c>decoder</c>, <c>autoencoder</c>, <c>classifier</c>, <c>classifier_head</c> or <c>module</c>.</summary>
+    /// <summary>What the graph computes: <c>encoder</c>, <c>decoder</c>, <c>autoencoder</c>, <c>classifier</c>, <c>classifier_head</c>, <c>detector</c> or <c>module</c>.</summary>
     public const string Graph = "latentkit.graph";
 
     /// <summary>The autoencoder's <see cref="AutoencoderKind"/> (<c>Dense</c>, <c>Convolutional</c>, <c>Variational</c>, <c>ConvolutionalVariational</c>, <c>Custom</c>, <c>CustomVariational</c>), or <c>Pixels</c> for the raw-pixel classifier; absent for a module.</summary>
@@ -50,6 +56,21 @@ public static class OnnxMetadataKeys
 
     /// <summary>Classifiers only: the class names in output order, as a JSON array of strings.</summary>
     public const string ClassNames = "latentkit.class_names";
+
+    /// <summary>Detectors only: the <c>AnomalyScoreKind</c> the <see cref="OnnxNames.Score"/> output is (<c>Reconstruction</c>, <c>NegativeElbo</c>, <c>Latent</c> or <c>Combined</c>).</summary>
+    public const string ScoreKind = "latentkit.score_kind";
+
+    /// <summary>Detectors only: the threshold the <see cref="OnnxNames.IsAnomaly"/> output compares with, round-trip formatted (invariant culture).</summary>
+    public const string Threshold = "latentkit.threshold";
+
+    /// <summary>Detectors only: how the threshold was chosen (<c>FalsePositiveRate</c>, <c>Contamination</c> or <c>Fixed</c>).</summary>
+    public const string ThresholdRule = "latentkit.threshold_rule";
+
+    /// <summary>Detectors only: the reconstruction error of the scores (<c>BinaryCrossEntropy</c> or <c>MeanSquaredError</c>).</summary>
+    public const string ReconstructionError = "latentkit.reconstruction_error";
+
+    /// <summary>Detectors only: the score kinds the <c>Combined</c> score adds, comma-separated in order.</summary>
+    public const string CombinedScores = "latentkit.combined_scores";
 
     /// <summary>The graph's input shape after the batch dimension, comma-separated (for example <c>1,28,28</c>).</summary>
     public const string InputShape = "latentkit.input_shape";

@@ -105,6 +105,17 @@ internal sealed class GraphBuilder
         return name;
     }
 
+    /// <summary>Adds a float64 constant of the given shape and returns its name.</summary>
+    public string AddDoubleConstant(string hint, double[] values, long[] shape)
+    {
+        var name = Unique(hint);
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Double };
+        proto.Dims.AddRange(shape);
+        proto.DoubleData.AddRange(values);
+        graph.Initializer.Add(proto);
+        return name;
+    }
+
     /// <summary>Adds a one-dimensional int64 constant (shapes, axes) and returns its name.</summary>
     public string AddInt64Constant(string hint, long[] values)
     {

@@ -15,7 +15,7 @@ internal static class ModelGraphs
     /// <summary>Codes from samples in the model's input shape (for a VAE the mean), standardising them first when the model has a standardizer.</summary>
     public static GraphValue Encode(G graph, ModuleWalker walker, AutoencoderBase model, GraphValue samples)
     {
-        var input = model.Standardizer is { } standardizer ? Standardize(graph, samples, standardizer, model.InputShape) : samples;
+        var input = NetworkInput(graph, model, samples);
         switch (model)
         {
             case DenseAutoencoder or CustomAutoencoder:
@@ -33,6 +33,26 @@ internal static class ModelGraphs
                 return Flatten(walker, walker.Walk(Part(model, "mean"), "mean", hidden), "mean.flatten");
             default:
                 throw new NotSupportedException($"Exporting a {model.GetType().Name} is not supported yet.");
+        }
+    }
+
+    /// <summary>The mean and the log-variance of a variational model's latent distribution (as its <c>EncodeDistribution</c>).</summary>
+    public static (GraphValue Mean, GraphValue LogVariance) EncodeDistribution(G graph, ModuleWalker walker, AutoencoderBase model, GraphValue samples)
+    {
+        var input = NetworkInput(graph, model, samples);
+        switch (model)
+        {
+            case CustomVariationalAutoencoder:
+                var both = walker.Walk(model.Encoder, "encoder", input);
+                return (walker.Slice("encoder.mean", both, [1], 0, [model.LatentSize]), walker.Slice("encoder.log_variance", both, [1], model.LatentSize, [model.LatentSize]));
+            case VariationalAutoencoder:
+                var hidden = walker.Walk(model.Encoder, "encoder", input);
+                return (walker.Walk(Part(model, "mean"), "mean", hidden), walker.Walk(Part(model, "log_variance"), "log_variance", hidden));
+            case ConvolutionalVariationalAutoencoder cvae:
+                var map = walker.Walk(model.Encoder, "encoder", PadToStrides(walker, model, input, cvae.MapHeight, cvae.MapWidth));
+                return (Flatten(walker, walker.Walk(Part(model, "mean"), "mean", map), "mean.flatten"), Flatten(walker, walker.Walk(Part(model, "log_variance"), "log_variance", map), "log_variance.flatten"));
+            default:
+                throw new NotSupportedException($"A {model.GetType().Name} has no latent distribution to export.");
         }
     }
 
@@ -108,6 +128,10 @@ internal static class ModelGraphs
 
     private static GraphValue Flatten(ModuleWalker walker, GraphValue map, string path) =>
         walker.Reshape(path, map, map.Probe.flatten(1), "flatten");
+
+    /// <summary>The samples as the network takes them: standardised first when the model has a standardizer.</summary>
+    private static GraphValue NetworkInput(G graph, AutoencoderBase model, GraphValue samples) =>
+        model.Standardizer is { } standardizer ? Standardize(graph, samples, standardizer, model.InputShape) : samples;
 
     /// <summary>(x - mean) / std, per value, with the constants in the sample's shape.</summary>
     private static GraphValue Standardize(G graph, GraphValue x, FeatureStandardizer standardizer, IReadOnlyList<long> shape)

@@ -32,6 +32,9 @@ public sealed class GaussianLatentModel
     /// <summary>The regularised covariance, row-major <c>Dimensions x Dimensions</c>.</summary>
     public IReadOnlyList<double> Covariance => covariance;
 
+    /// <summary>The lower Cholesky factor of <see cref="Covariance"/>, row-major (for the ONNX export of the distance).</summary>
+    internal IReadOnlyList<double> CholeskyFactor => cholesky;
+
     /// <summary>The shrinkage the covariance was regularised with.</summary>
     public double Shrinkage { get; }
 

@@ -11,7 +11,7 @@ internal static class Ort
     public static InferenceSession Open(string path) =>
         new(path, new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 });
 
-    /// <summary>Runs the file on one float input and returns every output by name (float outputs as float[], int64 as long[]) with its shape.</summary>
+    /// <summary>Runs the file on one float input and returns every output by name (float outputs as float[], int64 as long[], float64 as double[], bool as bool[]) with its shape.</summary>
     public static Dictionary<string, (Array Values, int[] Shape)> Run(string path, string inputName, Tensor input)
     {
         using var session = Open(path);
@@ -24,6 +24,16 @@ internal static class Ort
             if (result.ElementType == TensorElementType.Int64)
             {
                 var t = result.AsTensor<long>();
+                outputs[result.Name] = (t.ToArray(), t.Dimensions.ToArray());
+            }
+            else if (result.ElementType == TensorElementType.Double)
+            {
+                var t = result.AsTensor<double>();
+                outputs[result.Name] = (t.ToArray(), t.Dimensions.ToArray());
+            }
+            else if (result.ElementType == TensorElementType.Bool)
+            {
+                var t = result.AsTensor<bool>();
                 outputs[result.Name] = (t.ToArray(), t.Dimensions.ToArray());
             }
             else
