@@ -19,7 +19,10 @@
 #      the dense, convolutional, variational and convolutional variational models on MNIST and of a convolutional
 #      model on 3 x 30 x 30 images, and a classifier) from the packed packages with TorchSharp's
 #      outputs beside them, and a second app outside the repository that references only ONNX Runtime (no LatentKit,
-#      no TorchSharp in its folder) reproduces those outputs within 1e-5 and the classifier's accuracy exactly.
+#      no TorchSharp in its folder) reproduces those outputs within 1e-5 and the classifier's accuracy exactly; and it
+#      exports an anomaly detector (dense autoencoder trained on MNIST 0s, Combined score, threshold calibrated on
+#      held-out 0s) with OnnxExport.Detector, whose scores ONNX Runtime reproduces within 1e-5 * max(1, |score|) and
+#      whose flags it reproduces exactly on 500 MNIST test images.
 # The NuGet cache copy of libLibTorchSharp.so must stay byte-identical throughout.
 #
 # Usage: eng/verify-package.sh            (KEEP=1 keeps the temporary folder for inspection)
@@ -224,6 +227,34 @@ using (var classifier = new InferenceSession(Path.Combine(folder, "classifier.on
     Console.WriteLine($"VERIFY-ONNX classifier accuracy {(double)correct / labels.Length:F4}");
 }
 
+// The anomaly detector: scores within 1e-5 * max(1, |score|) of LatentKit's, flags identical; threshold from the metadata.
+using (var detector = new InferenceSession(Path.Combine(folder, "detector.onnx")))
+{
+    var flagBytes = File.ReadAllBytes(Path.Combine(folder, "detector-flags.bin"));
+    var n = flagBytes.Length;
+    var images = Floats("detector-images.bin");
+    var scoreBytes = File.ReadAllBytes(Path.Combine(folder, "detector-scores.bin"));
+    var expected = new double[scoreBytes.Length / 8];
+    Buffer.BlockCopy(scoreBytes, 0, expected, 0, scoreBytes.Length);
+    using var results = detector.Run([NamedOnnxValue.CreateFromTensor("images", new DenseTensor<float>(images, [n, 784]))]);
+    var scores = results.First(r => r.Name == "score").AsTensor<double>().ToArray();
+    var flags = results.First(r => r.Name == "is_anomaly").AsTensor<bool>().ToArray();
+    var metadata = detector.ModelMetadata.CustomMetadataMap;
+    var worst = 0.0;
+    var worstRatio = scores.Length == n && expected.Length == n ? 0.0 : double.PositiveInfinity;
+    for (var i = 0; i < Math.Min(scores.Length, expected.Length); i++)
+    {
+        var difference = Math.Abs(scores[i] - expected[i]);
+        worst = Math.Max(worst, difference);
+        worstRatio = Math.Max(worstRatio, difference / (1e-5 * Math.Max(1, Math.Abs(expected[i]))));
+    }
+
+    var sameFlags = flags.Length == n && flags.Select((f, i) => f == (flagBytes[i] == 1)).All(same => same);
+    var ok = worstRatio <= 1 && sameFlags;
+    failures += ok ? 0 : 1;
+    Console.WriteLine($"VERIFY-ONNX detector.onnx score ({metadata["latentkit.score_kind"]}) max-diff={worst:E2} ({worstRatio:P1} of the tolerance), threshold {metadata["latentkit.threshold"]}, {flags.Count(f => f)} of {n} flagged, flags {(sameFlags ? "identical" : "DIFFER")} {(ok ? "ok" : "MISMATCH")}");
+}
+
 return failures == 0 ? 0 : 1;
 EOF
 
@@ -347,7 +378,9 @@ torch_files="$(find "$work/serve-out" -iname '*torch*' -o -iname 'LatentKit*')"
 [[ -z "$torch_files" ]] || fail "the ONNX Runtime app's folder holds TorchSharp or LatentKit files: $torch_files"
 serve_output="$(dotnet "$work/serve-out/ServeApp.dll" "$work/onnx")" || { echo "$serve_output"; fail "ONNX Runtime did not reproduce TorchSharp's outputs within 1e-5"; }
 echo "$serve_output"
-[[ "$(grep -c ' ok$' <<<"$serve_output")" == 16 ]] || fail "expected 16 graphs within 1e-5"
+[[ "$(grep -c ' ok$' <<<"$serve_output")" == 17 ]] || fail "expected 16 graphs within 1e-5 and the detector within 1e-5 * max(1, |score|)"
+grep -qF "VERIFY-ONNX detector.onnx score (Combined) " <<<"$serve_output" || fail "the ONNX Runtime app did not check the Combined-score detector"
+grep -qF ", $(cat "$work/onnx/detector-flagged.txt") of 500 flagged, flags identical ok" <<<"$serve_output" || fail "ONNX Runtime did not flag the detector's samples as LatentKit did"
 expect_output "$serve_output" "VERIFY-ONNX classifier accuracy $(cat "$work/onnx/accuracy.txt")"
 
 echo

@@ -2,7 +2,8 @@
 // LatentKit.Imaging and TorchSharp-cpu (nothing else). It prints one "VERIFY ..." line per check; the script looks for
 // each of them. A failed check throws, so the app exits non-zero with the reason.
 // Usage: dotnet VerifyApp.dll WORKDIR                  (an empty folder for the generated images, CSV file and models)
-//        dotnet VerifyApp.dll WORKDIR --onnx FOLDER    (the MNIST checks, then ONNX exports and TorchSharp's outputs into FOLDER)
+//        dotnet VerifyApp.dll WORKDIR --onnx FOLDER    (the MNIST checks, then ONNX exports and TorchSharp's outputs into FOLDER,
+//                                                      and an anomaly detector with LatentKit's scores and flags)
 using System.Diagnostics;
 using System.Globalization;
 using LatentKit;
@@ -262,6 +263,39 @@ static void ExportOnnx(string folder, MnistDataset test)
     var accuracy = classifier.Evaluate(test).Accuracy;
     Console.WriteLine($"VERIFY onnx-exported {cases.Count} graphs; classifier accuracy {accuracy:F4}");
     File.WriteAllText(Path.Combine(folder, "accuracy.txt"), accuracy.ToString("F4"));
+
+    // An anomaly detector for "not a 0": a dense autoencoder trained on the 0s among the first 6000 training images,
+    // fitted (Combined score: reconstruction + latent Mahalanobis) on some of them and calibrated on the others.
+    var detectorClock = Stopwatch.StartNew();
+    var fullTrain = MnistDataset.Load(MnistSplit.Train);
+    var zeros = fullTrain.Subset(Enumerable.Range(0, 6000).Where(i => fullTrain.GetLabel(i) == 0).ToArray());
+    var fitZeros = zeros.Subset(Enumerable.Range(0, 400).ToArray());
+    var heldOutZeros = zeros.Subset(Enumerable.Range(400, zeros.Count - 400).ToArray());
+    using (var zeroModel = Autoencoders.Dense().WithHiddenLayers(64, 32).WithLatentSize(8).WithSeed(2).Build())
+    {
+        zeroModel.Train(fitZeros, new TrainingOptions { Epochs = 5, BatchSize = 50, LearningRate = 3e-3 }, oneThread);
+        using var detector = AnomalyDetector.Fit(zeroModel, fitZeros, new AnomalyDetectorOptions { Score = AnomalyScoreKind.Combined });
+        var threshold = detector.Calibrate(heldOutZeros, falsePositiveRate: 0.05).Value;
+        OnnxExport.Detector(detector, Path.Combine(folder, "detector.onnx"));
+        using var scope = NewDisposeScope();
+        const int count = 500;
+        var images = test.ImagesToTensor(0, count, ImageLayout.Flat);
+        var scores = detector.Score(images);
+        var flags = detector.Predict(images).Select(p => p.IsAnomaly).ToArray();
+        Save("detector-images.bin", images);
+        File.WriteAllBytes(Path.Combine(folder, "detector-scores.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(scores.AsSpan()).ToArray());
+        File.WriteAllBytes(Path.Combine(folder, "detector-flags.bin"), flags.Select(f => (byte)(f ? 1 : 0)).ToArray());
+        var isZero = Enumerable.Range(0, count).Select(i => test.GetLabel(i) == 0).ToArray();
+        var zerosFlagged = flags.Where((f, i) => f && isZero[i]).Count();
+        var othersFlagged = flags.Where((f, i) => f && !isZero[i]).Count();
+        var zeroCount = isZero.Count(z => z);
+        // A flag comparison means something only if no score is within the tolerance of the threshold.
+        var closest = scores.Min(s => Math.Abs(s - threshold) / (1e-5 * Math.Max(1, Math.Abs(s))));
+        Require(zerosFlagged <= zeroCount / 4 && othersFlagged >= (count - zeroCount) * 3 / 4 && closest > 10,
+            $"detector: {zerosFlagged} of {zeroCount} test 0s and {othersFlagged} of {count - zeroCount} other digits flagged; closest score to the threshold {closest:0.0} tolerances away");
+        Console.WriteLine($"VERIFY onnx-exported detector: threshold {threshold:G6}, flags {zerosFlagged} of {zeroCount} test 0s and {othersFlagged} of {count - zeroCount} other digits; closest score {closest:0} tolerances from the threshold; {detectorClock.Elapsed.TotalSeconds:0.0} s");
+        File.WriteAllText(Path.Combine(folder, "detector-flagged.txt"), flags.Count(f => f).ToString(CultureInfo.InvariantCulture));
+    }
     foreach (var model in models)
     {
         model.Dispose();
