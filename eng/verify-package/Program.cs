@@ -289,11 +289,14 @@ static void ExportOnnx(string folder, MnistDataset test)
         var zerosFlagged = flags.Where((f, i) => f && isZero[i]).Count();
         var othersFlagged = flags.Where((f, i) => f && !isZero[i]).Count();
         var zeroCount = isZero.Count(z => z);
+        // How well the scores rank the held-out test images (0s normal, every other digit an anomaly).
+        var rocAuc = AnomalyMetrics.RocAuc(scores, isZero.Select(z => !z).ToArray());
+        Require(rocAuc > 0.9, $"detector ROC AUC on the first {count} test images is {rocAuc:F4}, expected above 0.9");
         // A flag comparison means something only if no score is within the tolerance of the threshold.
         var closest = scores.Min(s => Math.Abs(s - threshold) / (1e-5 * Math.Max(1, Math.Abs(s))));
         Require(zerosFlagged <= zeroCount / 4 && othersFlagged >= (count - zeroCount) * 3 / 4 && closest > 10,
             $"detector: {zerosFlagged} of {zeroCount} test 0s and {othersFlagged} of {count - zeroCount} other digits flagged; closest score to the threshold {closest:0.0} tolerances away");
-        Console.WriteLine($"VERIFY onnx-exported detector: threshold {threshold:G6}, flags {zerosFlagged} of {zeroCount} test 0s and {othersFlagged} of {count - zeroCount} other digits; closest score {closest:0} tolerances from the threshold; {detectorClock.Elapsed.TotalSeconds:0.0} s");
+        Console.WriteLine($"VERIFY onnx-exported detector: ROC AUC {rocAuc:F4}, threshold {threshold:G6}, flags {zerosFlagged} of {zeroCount} test 0s and {othersFlagged} of {count - zeroCount} other digits; closest score {closest:0} tolerances from the threshold; {detectorClock.Elapsed.TotalSeconds:0.0} s");
         File.WriteAllText(Path.Combine(folder, "detector-flagged.txt"), flags.Count(f => f).ToString(CultureInfo.InvariantCulture));
     }
     foreach (var model in models)
