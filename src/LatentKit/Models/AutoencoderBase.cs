@@ -261,63 +261,11 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     internal virtual (Tensor Logits, double KlSum) EvaluateBatch(Tensor input) => (DecodeLogitsCore(EncodeCore(input)), 0);
 
     /// <summary>The training loss of a batch: the mean per-pixel reconstruction loss; <paramref name="noise"/> is null when evaluating.</summary>
-    internal Tensor ComputeLoss(Tensor inputs, Generator? noise) => ComputeLoss(inputs, noise, figureSums: null);
-
-    /// <summary>
-    /// The training loss of a batch, and (when <paramref name="figureSums"/> is given) the batch's figures added to it
-    /// in the order of <see cref="FigureNames"/> (see <see cref="AddFigures"/>).
-    /// </summary>
-    internal virtual Tensor ComputeLoss(Tensor inputs, Generator? noise, Tensor? figureSums)
+    internal virtual Tensor ComputeLoss(Tensor inputs, Generator? noise) => Spec.Loss switch
     {
-        var logits = DecodeLogitsCore(EncodeCore(Corrupt(inputs, noise)));
-        if (figureSums is not null)
-        {
-            AddFigures(figureSums, logits, inputs, klPerSample: null);
-        }
-
-        return Spec.Loss == ReconstructionLoss.BinaryCrossEntropy
-            ? PixelBce(logits, inputs, Reduction.Mean)
-            : F.mse_loss(ToPixels(logits), inputs, Reduction.Mean);
-    }
-
-    /// <summary>
-    /// The figures of <see cref="Metric"/> this model reports per epoch: <see cref="Metric.BinaryCrossEntropy"/> when
-    /// its loss is binary cross-entropy, <see cref="Metric.MeanSquaredError"/>, and <see cref="Metric.KlDivergence"/>
-    /// for variational models.
-    /// </summary>
-    internal IReadOnlyList<string> FigureNames =>
-    [
-        .. Spec.Loss == ReconstructionLoss.BinaryCrossEntropy ? [Metric.BinaryCrossEntropy] : Array.Empty<string>(),
-        Metric.MeanSquaredError,
-        .. this is IVariationalAutoencoder ? [Metric.KlDivergence] : Array.Empty<string>(),
-    ];
-
-    /// <summary>
-    /// Adds to <paramref name="figureSums"/> (float64, one value per <see cref="FigureNames"/>) the batch's sums over its
-    /// samples of the per-value mean BCE and MSE of each sample and of its KL divergence, as
-    /// <see cref="Evaluate(Dataset, int)"/> defines them; divided by the samples seen they are the figures. Computed
-    /// from the detached outputs without gradients (one elementwise pass per part) and added on the device, so reading
-    /// them costs nothing until the loop reads the sums once per epoch.
-    /// </summary>
-    internal void AddFigures(Tensor figureSums, Tensor logits, Tensor inputs, Tensor? klPerSample)
-    {
-        using var noGrad = no_grad();
-        var output = logits.detach();
-        using var valuesPerSample = Scalars.Of((double)(inputs.numel() / inputs.shape[0]));
-        var parts = new List<Tensor>(3);
-        if (Spec.Loss == ReconstructionLoss.BinaryCrossEntropy)
-        {
-            parts.Add(PixelBce(output, inputs, Reduction.Sum).div(valuesPerSample));
-        }
-
-        parts.Add(F.mse_loss(ToPixels(output), inputs, Reduction.Sum).div(valuesPerSample));
-        if (klPerSample is not null)
-        {
-            parts.Add(klPerSample.detach().sum());
-        }
-
-        figureSums.add_(stack(parts).to(ScalarType.Float64), Scalars.One);
-    }
+        ReconstructionLoss.BinaryCrossEntropy => PixelBce(DecodeLogitsCore(EncodeCore(Corrupt(inputs, noise))), inputs, Reduction.Mean),
+        _ => F.mse_loss(ToPixels(DecodeLogitsCore(EncodeCore(Corrupt(inputs, noise)))), inputs, Reduction.Mean),
+    };
 
     /// <summary>
     /// The encoder's input while training a denoising autoencoder: <paramref name="inputs"/> with masking and Gaussian
@@ -491,10 +439,6 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     Tensor ITrainable.PrepareInputs(Tensor raw) => PrepareInputs(raw);
 
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise) => ComputeLoss(inputs, noise);
-
-    IReadOnlyList<string> ITrainable.FigureNames => FigureNames;
-
-    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise, Tensor? figureSums) => ComputeLoss(inputs, noise, figureSums);
 
     void ITrainable.MoveTo(Device device) => MoveToCore(device);
 

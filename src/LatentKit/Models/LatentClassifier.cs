@@ -312,20 +312,9 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
 
     Tensor ITrainable.PrepareInputs(Tensor raw) => fineTuned is null ? raw.to(Autoencoder.Device) : ((AutoencoderBase)Autoencoder).PrepareInputs(raw);
 
-    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise) => ((ITrainable)this).ComputeLoss(inputs, targets, noise, figureSums: null);
-
-    IReadOnlyList<string> ITrainable.FigureNames => [Metric.Accuracy];
-
-    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise, Tensor? figureSums)
+    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise)
     {
         var logits = NetworkParts.Forward(head, fineTuned is null ? inputs : ((AutoencoderBase)Autoencoder).EncodeCore(inputs), noise);
-        if (figureSums is not null)
-        {
-            // The batch's correctly classified samples (the predicted class is the largest logit, as in Evaluate), added on the device.
-            using var noGrad = no_grad();
-            figureSums.add_(logits.detach().argmax(1).eq(targets!).sum().to(ScalarType.Float64).unsqueeze(0), Scalars.One);
-        }
-
         return Spec.Head == ClassifierHead.Logits
             ? F.cross_entropy(logits, targets!)
             : F.binary_cross_entropy_with_logits(logits, F.one_hot(targets!, Spec.ClassCount).to(ScalarType.Float32));

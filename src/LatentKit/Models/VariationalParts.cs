@@ -14,9 +14,8 @@ internal static class VariationalParts
     /// <summary>
     /// Per sample: the summed reconstruction loss over the sample's values plus the KL weight times the KL divergence
     /// from the standard normal prior, with the reparameterisation trick (<paramref name="noise"/> null: the mean).
-    /// When <paramref name="figureSums"/> is given, the batch's figures are added to it (see <see cref="AutoencoderBase.AddFigures"/>).
     /// </summary>
-    public static Tensor Loss(AutoencoderBase model, Distribution distribution, Tensor inputs, Generator? noise, Tensor? figureSums = null)
+    public static Tensor Loss(AutoencoderBase model, Distribution distribution, Tensor inputs, Generator? noise)
     {
         var (mean, logVariance) = distribution(model.Corrupt(inputs, noise));
         // Scalars held explicitly (never implicit conversions): see Scalars in Training/Optimizers.cs.
@@ -27,13 +26,7 @@ internal static class VariationalParts
             ? model.PixelBce(logits, inputs, Reduction.Sum)
             : F.mse_loss(model.ToPixels(logits), inputs, Reduction.Sum)).div_(count);
         using var klWeight = Scalars.Of(model.Spec.KlWeight);
-        var kl = KlPerSample(mean, logVariance);
-        if (figureSums is not null)
-        {
-            model.AddFigures(figureSums, logits, inputs, kl);
-        }
-
-        return reconstruction.add(kl.mean().mul_(klWeight), Scalars.One);
+        return reconstruction.add(KlPerSample(mean, logVariance).mean().mul_(klWeight), Scalars.One);
     }
 
     /// <summary>Decoder output at the mean and the batch's summed KL term.</summary>
