@@ -261,11 +261,98 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     internal virtual (Tensor Logits, double KlSum) EvaluateBatch(Tensor input) => (DecodeLogitsCore(EncodeCore(input)), 0);
 
     /// <summary>The training loss of a batch: the mean per-pixel reconstruction loss; <paramref name="noise"/> is null when evaluating.</summary>
-    internal virtual Tensor ComputeLoss(Tensor inputs, Generator? noise) => Spec.Loss switch
+    internal Tensor ComputeLoss(Tensor inputs, Generator? noise) => ComputeLoss(inputs, noise, figureSums: null);
+
+    /// <summary>
+    /// The loss of a batch, and (when <paramref name="figureSums"/> is given) the batch's figures added to it: when
+    /// evaluating (<paramref name="noise"/> null) those of <see cref="FigureNames"/> (see <see cref="AddFigures"/>),
+    /// when training those of <see cref="TrainingFigureNames"/>, which are the loss itself (see
+    /// <see cref="AddTrainingFigures"/>).
+    /// </summary>
+    internal virtual Tensor ComputeLoss(Tensor inputs, Generator? noise, Tensor? figureSums)
     {
-        ReconstructionLoss.BinaryCrossEntropy => PixelBce(DecodeLogitsCore(EncodeCore(Corrupt(inputs, noise))), inputs, Reduction.Mean),
-        _ => F.mse_loss(ToPixels(DecodeLogitsCore(EncodeCore(Corrupt(inputs, noise)))), inputs, Reduction.Mean),
-    };
+        var logits = DecodeLogitsCore(EncodeCore(Corrupt(inputs, noise)));
+        var loss = Spec.Loss == ReconstructionLoss.BinaryCrossEntropy
+            ? PixelBce(logits, inputs, Reduction.Mean)
+            : F.mse_loss(ToPixels(logits), inputs, Reduction.Mean);
+        if (figureSums is not null)
+        {
+            if (noise is null)
+            {
+                AddFigures(figureSums, logits, inputs, klPerSample: null);
+            }
+            else
+            {
+                AddTrainingFigures(figureSums, [loss], inputs.shape[0]);
+            }
+        }
+
+        return loss;
+    }
+
+    /// <summary>
+    /// The figures of <see cref="Metric"/> this model reports on validation data: <see cref="Metric.BinaryCrossEntropy"/>
+    /// when its loss is binary cross-entropy, <see cref="Metric.MeanSquaredError"/>, and <see cref="Metric.KlDivergence"/>
+    /// for variational models.
+    /// </summary>
+    internal IReadOnlyList<string> FigureNames =>
+    [
+        .. Spec.Loss == ReconstructionLoss.BinaryCrossEntropy ? [Metric.BinaryCrossEntropy] : Array.Empty<string>(),
+        Metric.MeanSquaredError,
+        .. this is IVariationalAutoencoder ? [Metric.KlDivergence] : Array.Empty<string>(),
+    ];
+
+    /// <summary>
+    /// The figures this model reports on its training batches: the terms its loss is made of, so that they cost no
+    /// extra pass over the outputs: the reconstruction loss's own figure (<see cref="Metric.BinaryCrossEntropy"/> or
+    /// <see cref="Metric.MeanSquaredError"/>, per value) and, for variational models, <see cref="Metric.KlDivergence"/>.
+    /// </summary>
+    internal IReadOnlyList<string> TrainingFigureNames =>
+    [
+        Spec.Loss == ReconstructionLoss.BinaryCrossEntropy ? Metric.BinaryCrossEntropy : Metric.MeanSquaredError,
+        .. this is IVariationalAutoencoder ? [Metric.KlDivergence] : Array.Empty<string>(),
+    ];
+
+    /// <summary>
+    /// Adds to <paramref name="figureSums"/> (float64, one value per <see cref="FigureNames"/>) the batch's sums over its
+    /// samples of the per-value mean BCE and MSE of each sample and of its KL divergence, as
+    /// <see cref="Evaluate(Dataset, int)"/> defines them; divided by the samples seen they are the figures. Computed
+    /// from the detached outputs without gradients (one elementwise pass per part) and added on the device, so reading
+    /// them costs nothing until the loop reads the sums once per validation pass.
+    /// </summary>
+    internal void AddFigures(Tensor figureSums, Tensor logits, Tensor inputs, Tensor? klPerSample)
+    {
+        using var noGrad = no_grad();
+        var output = logits.detach();
+        using var valuesPerSample = Scalars.Of((double)(inputs.numel() / inputs.shape[0]));
+        var parts = new List<Tensor>(3);
+        if (Spec.Loss == ReconstructionLoss.BinaryCrossEntropy)
+        {
+            parts.Add(PixelBce(output, inputs, Reduction.Sum).div(valuesPerSample));
+        }
+
+        parts.Add(F.mse_loss(ToPixels(output), inputs, Reduction.Sum).div(valuesPerSample));
+        if (klPerSample is not null)
+        {
+            parts.Add(klPerSample.detach().sum());
+        }
+
+        figureSums.add_(stack(parts).to(ScalarType.Float64), Scalars.One);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="figureSums"/> (float64, one value per <see cref="TrainingFigureNames"/>) the batch's
+    /// <paramref name="means"/> (its per-sample means of the loss's terms, in that order) times its
+    /// <paramref name="samples"/>: two operations on values the loss computed anyway, on the device, without a read
+    /// back to the CPU.
+    /// </summary>
+    internal static void AddTrainingFigures(Tensor figureSums, Tensor[] means, long samples)
+    {
+        using var noGrad = no_grad();
+        using var weight = Scalars.Of((double)samples);
+        var terms = means.Length == 1 ? means[0].detach().reshape(1) : stack(Array.ConvertAll(means, m => m.detach()));
+        figureSums.add_(terms, weight);
+    }
 
     /// <summary>
     /// The encoder's input while training a denoising autoencoder: <paramref name="inputs"/> with masking and Gaussian
@@ -439,6 +526,12 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     Tensor ITrainable.PrepareInputs(Tensor raw) => PrepareInputs(raw);
 
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise) => ComputeLoss(inputs, noise);
+
+    IReadOnlyList<string> ITrainable.FigureNames => FigureNames;
+
+    IReadOnlyList<string> ITrainable.TrainingFigureNames => TrainingFigureNames;
+
+    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise, Tensor? figureSums) => ComputeLoss(inputs, noise, figureSums);
 
     void ITrainable.MoveTo(Device device) => MoveToCore(device);
 

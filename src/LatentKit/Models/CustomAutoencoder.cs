@@ -102,7 +102,7 @@ public sealed class CustomVariationalAutoencoder : AutoencoderBase, IVariational
 
     internal override (Tensor Logits, double KlSum) EvaluateBatch(Tensor input) => VariationalParts.EvaluateBatch(this, Distribution, input);
 
-    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise) => VariationalParts.Loss(this, Distribution, inputs, noise);
+    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise, Tensor? figureSums) => VariationalParts.Loss(this, Distribution, inputs, noise, figureSums);
 
     /// <summary>The user's encoder output split into its mean and log-variance halves.</summary>
     private (Tensor Mean, Tensor LogVariance) Distribution(Tensor input) => Split(parts.Encoder.forward(input));

@@ -312,9 +312,23 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
 
     Tensor ITrainable.PrepareInputs(Tensor raw) => fineTuned is null ? raw.to(Autoencoder.Device) : ((AutoencoderBase)Autoencoder).PrepareInputs(raw);
 
-    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise)
+    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise) => ((ITrainable)this).ComputeLoss(inputs, targets, noise, figureSums: null);
+
+    IReadOnlyList<string> ITrainable.FigureNames => [Metric.Accuracy];
+
+    IReadOnlyList<string> ITrainable.TrainingFigureNames => [Metric.Accuracy];
+
+    Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise, Tensor? figureSums)
     {
         var logits = NetworkParts.Forward(head, fineTuned is null ? inputs : ((AutoencoderBase)Autoencoder).EncodeCore(inputs), noise);
+        if (figureSums is not null)
+        {
+            // The batch's correctly classified samples (the predicted class is the largest logit, as in Evaluate), added
+            // on the device: training and evaluation alike.
+            using var noGrad = no_grad();
+            figureSums.add_(logits.detach().argmax(1).eq(targets!).sum(), Scalars.One);
+        }
+
         return Spec.Head == ClassifierHead.Logits
             ? F.cross_entropy(logits, targets!)
             : F.binary_cross_entropy_with_logits(logits, F.one_hot(targets!, Spec.ClassCount).to(ScalarType.Float32));

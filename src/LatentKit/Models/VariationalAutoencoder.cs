@@ -79,7 +79,7 @@ public sealed partial class VariationalAutoencoder : AutoencoderBase, IVariation
 
     internal override (Tensor Logits, double KlSum) EvaluateBatch(Tensor input) => VariationalParts.EvaluateBatch(this, Distribution, input);
 
-    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise) => VariationalParts.Loss(this, Distribution, inputs, noise);
+    internal override Tensor ComputeLoss(Tensor inputs, Generator? noise, Tensor? figureSums) => VariationalParts.Loss(this, Distribution, inputs, noise, figureSums);
 
     private (Tensor Mean, Tensor LogVariance) Distribution(Tensor input)
     {

@@ -14,8 +14,10 @@ internal static class VariationalParts
     /// <summary>
     /// Per sample: the summed reconstruction loss over the sample's values plus the KL weight times the KL divergence
     /// from the standard normal prior, with the reparameterisation trick (<paramref name="noise"/> null: the mean).
+    /// When <paramref name="figureSums"/> is given, the batch's figures are added to it: every figure when evaluating
+    /// (<see cref="AutoencoderBase.AddFigures"/>), the loss's two terms when training (<see cref="AutoencoderBase.AddTrainingFigures"/>).
     /// </summary>
-    public static Tensor Loss(AutoencoderBase model, Distribution distribution, Tensor inputs, Generator? noise)
+    public static Tensor Loss(AutoencoderBase model, Distribution distribution, Tensor inputs, Generator? noise, Tensor? figureSums = null)
     {
         var (mean, logVariance) = distribution(model.Corrupt(inputs, noise));
         // Scalars held explicitly (never implicit conversions): see Scalars in Training/Optimizers.cs.
@@ -26,7 +28,23 @@ internal static class VariationalParts
             ? model.PixelBce(logits, inputs, Reduction.Sum)
             : F.mse_loss(model.ToPixels(logits), inputs, Reduction.Sum)).div_(count);
         using var klWeight = Scalars.Of(model.Spec.KlWeight);
-        return reconstruction.add(KlPerSample(mean, logVariance).mean().mul_(klWeight), Scalars.One);
+        var kl = KlPerSample(mean, logVariance);
+        var klMean = kl.mean();
+        if (figureSums is not null)
+        {
+            if (noise is null)
+            {
+                model.AddFigures(figureSums, logits, inputs, kl);
+            }
+            else
+            {
+                // Training: the loss's own two terms, the reconstruction per value and the KL divergence per sample.
+                using var valuesPerSample = Scalars.Of((double)(inputs.numel() / inputs.shape[0]));
+                AutoencoderBase.AddTrainingFigures(figureSums, [reconstruction.div(valuesPerSample), klMean], inputs.shape[0]);
+            }
+        }
+
+        return reconstruction.add(klMean.mul(klWeight), Scalars.One);
     }
 
     /// <summary>Decoder output at the mean and the batch's summed KL term.</summary>

@@ -10,6 +10,61 @@ public static class Metric
 
     /// <summary>Validation loss after the epoch (evaluation mode). Present when the run has validation data.</summary>
     public const string ValidationLoss = "val_loss";
+
+    /// <summary>
+    /// The prefix of a figure computed on the validation data after the epoch (evaluation mode, the epoch's final
+    /// weights): <c>val_</c> followed by the training figure's name, such as <see cref="ValidationBinaryCrossEntropy"/>.
+    /// </summary>
+    public const string ValidationPrefix = "val_";
+
+    /// <summary>
+    /// Autoencoders whose loss is binary cross-entropy: the mean per-value BCE of the epoch's training batches (in
+    /// training mode, as each batch was when its step was taken, with the denoising corruption and sampling of
+    /// training), as <see cref="ReconstructionMetrics.BinaryCrossEntropy"/> defines it. It is the reconstruction term
+    /// of the loss itself (equal to <see cref="Loss"/> for a plain autoencoder; the loss without its KL term, per value,
+    /// for a variational one), so it costs no extra pass: the term is added up on the device and read once per epoch.
+    /// </summary>
+    public const string BinaryCrossEntropy = "bce";
+
+    /// <summary>
+    /// Autoencoders whose loss is binary cross-entropy: the mean per-value BCE on the validation data after the epoch,
+    /// equal to <see cref="AutoencoderBase.Evaluate"/>'s <see cref="ReconstructionMetrics.BinaryCrossEntropy"/> on that
+    /// data. Computed in the validation pass that computes <see cref="ValidationLoss"/>; present with validation data.
+    /// </summary>
+    public const string ValidationBinaryCrossEntropy = "val_bce";
+
+    /// <summary>
+    /// Autoencoders whose loss is the mean squared error: the mean per-value squared error of the epoch's training
+    /// batches (training mode), as <see cref="ReconstructionMetrics.MeanSquaredError"/> defines it; the loss's own
+    /// reconstruction term, like <see cref="BinaryCrossEntropy"/>. A model trained with BCE reports the squared error on
+    /// validation data only (<see cref="ValidationMeanSquaredError"/>): on training batches it would take a second pass
+    /// over every batch's outputs.
+    /// </summary>
+    public const string MeanSquaredError = "mse";
+
+    /// <summary>Autoencoders (whatever their loss): the mean per-value squared error on the validation data after the epoch, as <see cref="ReconstructionMetrics.MeanSquaredError"/>; present with validation data.</summary>
+    public const string ValidationMeanSquaredError = "val_mse";
+
+    /// <summary>
+    /// Variational autoencoders: the mean KL divergence per sample (summed over latent dimensions, before the KL
+    /// weight) of the epoch's training batches, as <see cref="ReconstructionMetrics.KlDivergence"/> defines it: the
+    /// loss's own KL term, added up on the device. With <see cref="BinaryCrossEntropy"/> (or
+    /// <see cref="MeanSquaredError"/>) it makes up the loss: loss = reconstruction x values per sample + KL weight x KL.
+    /// </summary>
+    public const string KlDivergence = "kl";
+
+    /// <summary>Variational autoencoders: the mean KL divergence per sample on the validation data after the epoch (at the encoder's mean), as <see cref="ReconstructionMetrics.KlDivergence"/>; present with validation data.</summary>
+    public const string ValidationKlDivergence = "val_kl";
+
+    /// <summary>
+    /// Classifiers: the fraction of the epoch's training samples whose largest logit was their label, from the logits
+    /// of the training batches (training mode, weights changing during the epoch). Costs one argmax and comparison per
+    /// batch, added up on the device and read back once per epoch.
+    /// </summary>
+    public const string Accuracy = "accuracy";
+
+    /// <summary>Classifiers: accuracy on the validation data after the epoch, equal to <see cref="LatentClassifier.Evaluate"/>'s <see cref="ClassificationMetrics.Accuracy"/> on that data; present with validation data.</summary>
+    public const string ValidationAccuracy = "val_accuracy";
 }
 
 /// <summary>Whether a smaller or a larger value of the monitored metric is better.</summary>

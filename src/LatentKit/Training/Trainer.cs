@@ -49,6 +49,26 @@ internal interface ITrainable
     /// masks); <see langword="null"/> when evaluating. Nothing here may draw from TorchSharp's global generator.
     /// </summary>
     Tensor ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise);
+
+    /// <summary>
+    /// The figures (names from <see cref="Metric"/>, without the <c>val_</c> prefix) this model adds up when evaluating
+    /// in <see cref="ComputeLoss(Tensor, Tensor?, Generator?, Tensor?)"/>: reported on validation data; none by default.
+    /// </summary>
+    IReadOnlyList<string> FigureNames => [];
+
+    /// <summary>
+    /// The figures this model adds up on training batches: only those that cost no extra pass over a batch's outputs
+    /// (the terms of the loss, a classifier's argmax), a subset of <see cref="FigureNames"/>; none by default.
+    /// </summary>
+    IReadOnlyList<string> TrainingFigureNames => [];
+
+    /// <summary>
+    /// <see cref="ComputeLoss(Tensor, Tensor?, Generator?)"/>, and when <paramref name="figureSums"/> is given, adds to
+    /// it (a float64 vector on the model's device, one value per <see cref="FigureNames"/> when evaluating, that is
+    /// when <paramref name="noise"/> is <see langword="null"/>, and per <see cref="TrainingFigureNames"/> when
+    /// training) the batch's sums over its samples of each figure, without a read back to the CPU.
+    /// </summary>
+    Tensor ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise, Tensor? figureSums) => ComputeLoss(inputs, targets, noise);
 }
 
 /// <summary>
@@ -77,8 +97,12 @@ internal static class Trainer
     /// forward pass per epoch cost far less than checks at every step.
     /// </para>
     /// <para>
-    /// After each epoch the run's callbacks get an <see cref="EpochSummary"/> (training loss, and validation loss when
-    /// there is validation data: figures the loop computes anyway, so callbacks cost nothing extra); a callback may stop
+    /// After each epoch the run's callbacks get an <see cref="EpochSummary"/>: training loss, the model's training
+    /// figures (<see cref="ITrainable.TrainingFigureNames"/>: the terms of an autoencoder's loss, a classifier's
+    /// accuracy) summed on the device from values each batch computes anyway and read back once per epoch, and with
+    /// validation data the validation loss and every figure (<see cref="ITrainable.FigureNames"/>) from the one
+    /// validation pass. Figures are added up only when the run has callbacks: without any, the loop does exactly what
+    /// it did before they existed. A callback may stop
     /// training, scale the learning rate from the next epoch, or remember weights that are restored at the end.
     /// Cancellation throws <see cref="TrainingCanceledException"/> with the epochs run so far.
     /// </para>
@@ -116,7 +140,7 @@ internal static class Trainer
             }
         }
 
-        CheckMonitoredMetrics(run, validation is not null);
+        CheckMonitoredMetrics(model, run, validation is not null);
 
         if (FirstNonFinite(model.Network) is { } broken)
         {
@@ -159,6 +183,9 @@ internal static class Trainer
             // variance), and a one-sample step is the noisiest of the epoch.
             totalBatches--;
         }
+        // Figures are for callbacks: a run without any adds nothing up (the throughput benchmark measures that loop).
+        var figureNames = run.Callbacks.Count > 0 ? model.TrainingFigureNames : [];
+        var collectValidationFigures = run.Callbacks.Count > 0;
         var groups = model.OptimizerGroups;
         var baseRates = groups.Select(g => g.LearningRate ?? options.LearningRate).ToArray();
         var optimizers = groups.Select((g, i) => TrainingOptimizer.Create(options.Optimizer, g.Parameters, baseRates[i], options.WeightDecay, options.Momentum)).ToArray();
@@ -199,6 +226,7 @@ internal static class Trainer
                 TimeSpan? lastReport = null;
                 double lossSum = 0;
                 var seen = 0;
+                using var figureSums = figureNames.Count > 0 ? torch.zeros(figureNames.Count, dtype: ScalarType.Float64, device: model.Device) : null;
                 var batchesDone = 0;
                 model.SetTrainingMode(true);
 
@@ -234,7 +262,7 @@ internal static class Trainer
                             optimizer.ZeroGrad();
                         }
 
-                        var loss = model.ComputeLoss(inputs, targets, noise);
+                        var loss = model.ComputeLoss(inputs, targets, noise, figureSums);
                         batchLoss = loss.item<float>();
                         if (!float.IsFinite(batchLoss))
                         {
@@ -280,9 +308,10 @@ internal static class Trainer
                 }
 
                 double? validationLoss = null;
+                double[]? validationFigures = null;
                 if (validation is not null && !cancelled)
                 {
-                    validationLoss = Evaluate(model, validation);
+                    (validationLoss, validationFigures) = collectValidationFigures ? EvaluateWithFigures(model, validation) : (Evaluate(model, validation), []);
                     if (!double.IsFinite(validationLoss.Value))
                     {
                         throw Diverged(model, epochStart, options, DivergenceKind.ValidationLoss, epoch, batchesDone, validationLoss.Value, $"the validation loss after epoch {epoch} is {Format(validationLoss.Value)}");
@@ -314,9 +343,14 @@ internal static class Trainer
                 }
 
                 var metrics = new Dictionary<string, double> { [Metric.Loss] = result.TrainingLoss };
+                AddFigures(metrics, figureNames, figureSums, seen, prefix: string.Empty);
                 if (validationLoss is { } v)
                 {
                     metrics[Metric.ValidationLoss] = v;
+                    for (var i = 0; i < validationFigures!.Length; i++)
+                    {
+                        metrics[Metric.ValidationPrefix + model.FigureNames[i]] = validationFigures[i];
+                    }
                 }
 
                 var summary = new EpochSummary(epoch, options.Epochs, metrics, appliedFactor, result.Duration, result.ImagesPerSecond);
@@ -400,9 +434,11 @@ internal static class Trainer
     /// Refuses, before training, a built-in callback that monitors a metric this run will not have (such as
     /// <see cref="Metric.ValidationLoss"/> without validation data), instead of failing after the first epoch.
     /// </summary>
-    private static void CheckMonitoredMetrics(TrainingRun run, bool hasValidation)
+    private static void CheckMonitoredMetrics(ITrainable model, TrainingRun run, bool hasValidation)
     {
-        string[] available = hasValidation ? [Metric.Loss, Metric.ValidationLoss] : [Metric.Loss];
+        string[] available = hasValidation
+            ? [Metric.Loss, .. model.TrainingFigureNames, Metric.ValidationLoss, .. model.FigureNames.Select(f => Metric.ValidationPrefix + f)]
+            : [Metric.Loss, .. model.TrainingFigureNames];
         foreach (var callback in run.Callbacks)
         {
             var (name, monitor) = callback switch
@@ -417,13 +453,32 @@ internal static class Trainer
                 throw new LatentKitValidationException([new ValidationError(
                     nameof(TrainingRun.Callbacks),
                     monitor,
-                    $"TrainingRun.Callbacks: {name} monitors '{monitor}', but this run has: {string.Join(", ", available)}. For '{Metric.ValidationLoss}' set TrainingOptions.ValidationFraction or TrainingRun.ValidationSet.")]);
+                    $"TrainingRun.Callbacks: {name} monitors '{monitor}', but this run has: {string.Join(", ", available)}. For '{Metric.ValidationLoss}' and the other '{Metric.ValidationPrefix}' figures set TrainingOptions.ValidationFraction or TrainingRun.ValidationSet.")]);
             }
         }
     }
 
     /// <summary>Mean loss of <paramref name="model"/> on <paramref name="data"/> (its first <paramref name="limit"/> samples) in evaluation mode, without gradients.</summary>
-    public static double Evaluate(ITrainable model, TrainingData data, int limit = int.MaxValue)
+    public static double Evaluate(ITrainable model, TrainingData data, int limit = int.MaxValue) => Evaluate(model, data, limit, figureSums: null);
+
+    /// <summary>
+    /// Mean loss and the model's <see cref="ITrainable.FigureNames"/> figures (means over the samples) on
+    /// <paramref name="data"/> in evaluation mode: one pass, the figures read back once.
+    /// </summary>
+    private static (double Loss, double[] Figures) EvaluateWithFigures(ITrainable model, TrainingData data)
+    {
+        var names = model.FigureNames;
+        if (names.Count == 0)
+        {
+            return (Evaluate(model, data), []);
+        }
+
+        using var figureSums = torch.zeros(names.Count, dtype: ScalarType.Float64, device: model.Device);
+        var loss = Evaluate(model, data, int.MaxValue, figureSums);
+        return (loss, ReadMeans(figureSums, data.Count));
+    }
+
+    private static double Evaluate(ITrainable model, TrainingData data, int limit, Tensor? figureSums)
     {
         model.SetTrainingMode(false);
         using var noGrad = torch.no_grad();
@@ -435,10 +490,33 @@ internal static class Trainer
             using var scope = torch.NewDisposeScope();
             var (raw, targets) = data.ReadRange(start, count, model.Device);
             var inputs = model.PrepareInputs(raw);
-            sum += model.ComputeLoss(inputs, targets, noise: null).item<float>() * (double)count;
+            sum += model.ComputeLoss(inputs, targets, noise: null, figureSums).item<float>() * (double)count;
         }
 
         return sum / total;
+    }
+
+    /// <summary>The sums in <paramref name="figureSums"/> divided by <paramref name="samples"/>: one read back to the CPU.</summary>
+    private static double[] ReadMeans(Tensor figureSums, int samples)
+    {
+        using var scope = torch.NewDisposeScope();
+        var sums = figureSums.cpu().data<double>().ToArray();
+        return Array.ConvertAll(sums, s => s / samples);
+    }
+
+    /// <summary>Adds the training figures (<paramref name="figureSums"/> over <paramref name="samples"/> samples) to <paramref name="metrics"/>.</summary>
+    private static void AddFigures(Dictionary<string, double> metrics, IReadOnlyList<string> names, Tensor? figureSums, int samples, string prefix)
+    {
+        if (figureSums is null)
+        {
+            return;
+        }
+
+        var means = ReadMeans(figureSums, samples);
+        for (var i = 0; i < names.Count; i++)
+        {
+            metrics[prefix + names[i]] = means[i];
+        }
     }
 
     /// <summary>

@@ -32,11 +32,11 @@ public class CallbackTests
         {
             seen[i][Metric.Loss].Should().Be(history.Epochs[i].TrainingLoss);
             seen[i][Metric.ValidationLoss].Should().Be(history.Epochs[i].ValidationLoss!.Value);
-            seen[i].Metrics.Keys.Should().BeEquivalentTo(Metric.Loss, Metric.ValidationLoss);
+            seen[i].Metrics.Keys.Should().BeEquivalentTo(Metric.Loss, Metric.BinaryCrossEntropy, Metric.ValidationLoss, Metric.ValidationBinaryCrossEntropy, Metric.ValidationMeanSquaredError);
         }
 
         var missing = () => seen[0]["accuracy"];
-        missing.Should().Throw<KeyNotFoundException>().WithMessage("Epoch 1 has no metric 'accuracy'; it has: loss, val_loss.");
+        missing.Should().Throw<KeyNotFoundException>().WithMessage("Epoch 1 has no metric 'accuracy'; it has: loss, bce, val_loss, val_bce, val_mse.");
     }
 
     [Fact]
