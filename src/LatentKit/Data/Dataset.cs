@@ -347,7 +347,7 @@ public abstract partial class Dataset
         using var scope = torch.NewDisposeScope();
         var (raw, labels) = order is null
             ? reader.ReadRange(start, count)
-            : reader.ReadBatch(torch.tensor(Array.ConvertAll(order[start..(start + count)], i => (long)i)));
+            : reader.ReadBatch(NativeTensors.Indices(order.AsSpan(start, count)));
         var samples = TrainingData.ToFloat(raw).view([count, .. SampleShape.Select(d => (long)d)]);
         if (device is not null && device.type != DeviceType.CPU)
         {

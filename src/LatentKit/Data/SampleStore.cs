@@ -203,9 +203,9 @@ internal sealed class SampleStore
     /// All samples as one CPU tensor <c>Count x SampleSize</c>: uint8 for byte data (scaled per batch by the reader,
     /// natively), float32 otherwise.
     /// </summary>
-    public torch.Tensor RawTensor() => Bytes is not null
-        ? torch.tensor(Bytes, [Count, SampleSize], torch.ScalarType.Byte)
-        : torch.tensor(Floats ?? throw new InvalidOperationException("A streaming dataset has no tensor of all its samples; read it in batches."), [Count, SampleSize], torch.ScalarType.Float32);
+    public torch.Tensor RawTensor() => NativeTensors.Over(
+        (Array?)Bytes ?? Floats ?? throw new InvalidOperationException("A streaming dataset has no tensor of all its samples; read it in batches."),
+        [Count, SampleSize]);
 
     /// <summary>
     /// Reads the samples at <paramref name="indices"/> (dataset indices) of a streaming store into
@@ -235,19 +235,19 @@ internal sealed class SampleStore
     }
 
     /// <summary>All labels as an int64 CPU tensor.</summary>
-    public torch.Tensor LabelsTensor() => torch.tensor(Array.ConvertAll(Labels ?? throw new InvalidOperationException("The dataset has no labels."), l => (long)l), [Count]);
+    public torch.Tensor LabelsTensor() => NativeTensors.Indices(Labels ?? throw new InvalidOperationException("The dataset has no labels."));
 
     /// <summary>Samples <paramref name="start"/>.. as float32 <c>count x ..Shape</c> (bytes scaled by 1/255).</summary>
     public torch.Tensor ToFloat(int start, int count, long[] shape)
     {
         if (Bytes is not null)
         {
-            using var bytes = torch.tensor(Bytes.AsSpan((int)((long)start * SampleSize), checked(count * SampleSize)).ToArray(), shape, torch.ScalarType.Byte);
+            using var bytes = NativeTensors.CopyOf<byte>(Bytes.AsSpan((int)((long)start * SampleSize), checked(count * SampleSize)), shape, torch.ScalarType.Byte);
             using var floats = bytes.to_type(torch.ScalarType.Float32);
             return floats.div(Scalars.ByteScale);
         }
 
-        return torch.tensor(Floats.AsSpan((int)((long)start * SampleSize), checked(count * SampleSize)).ToArray(), shape, torch.ScalarType.Float32);
+        return NativeTensors.CopyOf<float>(Floats.AsSpan((int)((long)start * SampleSize), checked(count * SampleSize)), shape, torch.ScalarType.Float32);
     }
 
     public void CheckIndex(int index, string name, string parameter)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace LatentKit;
@@ -12,7 +13,6 @@ internal sealed class TrainingData : IDisposable
 {
     private readonly SampleStore? streaming;
     private readonly string name = string.Empty;
-    private float[]? buffer;
 
     public TrainingData(Tensor inputs, Tensor? targets)
     {
@@ -76,20 +76,22 @@ internal sealed class TrainingData : IDisposable
     }
 
     /// <summary>
-    /// Reads the samples at <paramref name="indices"/> from the source into a new float32 CPU tensor <c>N x SampleSize</c>
-    /// (<c>torch.tensor</c> copies the buffer), through one managed buffer kept for the reader's life.
+    /// Reads the samples at <paramref name="indices"/> from the source straight into a new float32 CPU tensor
+    /// <c>N x SampleSize</c>: no managed buffer, no copy.
     /// </summary>
     private Tensor ReadStreaming(long[] indices)
     {
         var store = streaming!;
-        var length = checked(indices.Length * store.SampleSize);
-        if (buffer is null || buffer.Length != length)
+        var batch = empty([indices.Length, store.SampleSize], dtype: ScalarType.Float32);
+        try
         {
-            // Exactly the batch's length (torch.tensor takes the whole array). Batches have one size, the last one possibly another.
-            buffer = new float[length];
+            store.ReadSamples(indices, MemoryMarshal.Cast<byte, float>(batch.bytes), name);
+            return batch;
         }
-
-        store.ReadSamples(indices, buffer, name);
-        return tensor(buffer, [indices.Length, store.SampleSize], ScalarType.Float32);
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
     }
 }

@@ -145,7 +145,7 @@ public static class AutoencoderArrays
             }
 
             using var scope = NewDisposeScope();
-            var output = compute(tensor(input, [n, inSize])).cpu().to_type(ScalarType.Float32).reshape(n, -1);
+            var output = compute(NativeTensors.CopyOf<float>(input, [n, inSize], ScalarType.Float32)).cpu().to_type(ScalarType.Float32).reshape(n, -1);
             if (output.shape[1] != outSize)
             {
                 throw new InvalidOperationException($"The model returned {output.shape[1]} values per sample where {outSize} were expected.");

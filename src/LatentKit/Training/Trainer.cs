@@ -231,7 +231,7 @@ internal static class Trainer
                 model.SetTrainingMode(true);
 
                 var order = MnistDataset.ShuffledIndices(training.Count, shuffleRandom.Next());
-                using var permutation = torch.tensor(Array.ConvertAll(order, i => (long)i));
+                using var permutation = NativeTensors.Indices(order);
                 for (var batch = 0; batch < totalBatches; batch++)
                 {
                     if (cancellationToken.IsCancellationRequested)

@@ -227,7 +227,7 @@ public sealed partial class MnistDataset : Dataset
         };
 
         // The bytes go to native memory as uint8 and are scaled there: no per-pixel managed work.
-        using var bytes = torch.tensor(source.ToArray(), shape, torch.ScalarType.Byte);
+        using var bytes = NativeTensors.CopyOf(source, shape, torch.ScalarType.Byte);
         using var floats = bytes.to_type(torch.ScalarType.Float32);
         var tensor = floats.div(Scalars.ByteScale);
         return device is null || device.type == DeviceType.CPU ? tensor : MoveTo(tensor, device);
@@ -241,7 +241,8 @@ public sealed partial class MnistDataset : Dataset
             values[i] = source[i];
         }
 
-        var tensor = torch.tensor(values, [source.Length]);
+        // The array is this call's own: the tensor keeps it instead of a copy.
+        var tensor = NativeTensors.Over(values, [source.Length]);
         return device is null || device.type == DeviceType.CPU ? tensor : MoveTo(tensor, device);
     }
 
