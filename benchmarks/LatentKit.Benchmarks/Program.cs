@@ -18,14 +18,28 @@ throughputOptions.AddTo(throughput);
 throughput.SetAction(result => throughputOptions.Run(result, args));
 root.Subcommands.Add(throughput);
 
-var memory = new Command("memory", "Resident memory after each epoch of the dense reference model (10% held out for validation).");
-var memoryEpochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
-var memoryTrain = new Option<int>("--train") { Description = "Training images (first N of the 60,000).", DefaultValueFactory = _ => 10000 };
+var memory = new Command("memory", "The result table's steps (load, train each autoencoder with the test set validated every epoch, evaluate, train and evaluate its classifier) in one process: resident memory and the peak so far after each step.");
+var memoryScenarios = new Option<string>("--scenarios", "-s") { Description = "Scenarios, comma-separated, run in order as the result table does.", DefaultValueFactory = _ => "1,2,3,4" };
+var memoryEpochs = new Option<int?>("--epochs") { Description = "Epochs for every autoencoder and classifier (default: each preset's, as the result table)." };
+var memoryThreads = new Option<int>("--threads") { Description = "TorchSharp threads.", DefaultValueFactory = _ => 2 };
 var memoryData = DataDirectoryOption();
-memory.Options.Add(memoryEpochs);
-memory.Options.Add(memoryTrain);
-memory.Options.Add(memoryData);
-memory.SetAction(result => Memory(result.GetValue(memoryEpochs), result.GetValue(memoryTrain), result.GetValue(memoryData)));
+foreach (var option in new Option[] { memoryScenarios, memoryEpochs, memoryThreads, memoryData })
+{
+    memory.Options.Add(option);
+}
+
+memory.SetAction(result =>
+{
+    var numbers = ThroughputOptions.ParseScenarios(result.GetValue(memoryScenarios));
+    if (numbers is null || result.GetValue(memoryEpochs) is <= 0 || result.GetValue(memoryThreads) <= 0)
+    {
+        Console.Error.WriteLine("memory: --scenarios takes numbers from 1 to 4, comma-separated; --epochs and --threads must be positive.");
+        return 2;
+    }
+
+    MemoryBenchmark.Run(numbers, result.GetValue(memoryEpochs), result.GetValue(memoryThreads), result.GetValue(memoryData));
+    return 0;
+});
 root.Subcommands.Add(memory);
 
 var conv = new Command("conv", "Throughput and test BCE of a convolutional autoencoder with the given channels.");
@@ -125,14 +139,6 @@ static void LayerTimes(int threads)
     }
 }
 
-static void Memory(int epochs, int trainCount, string? dataDirectory)
-{
-    var train = LoadTrain(dataDirectory).Take(trainCount);
-    using var model = Autoencoders.Dense().WithSeed(1).Build();
-    var options = new TrainingOptions { Epochs = epochs, BatchSize = 128, ValidationFraction = 0.1 };
-    model.Train(train, options, new TrainingRun { Threads = 1, Callbacks = [new MemoryAtEpochEnd()] });
-}
-
 /// <summary>The throughput options (one instance per command: System.CommandLine symbols belong to one parent).</summary>
 internal sealed class ThroughputOptions
 {
@@ -155,11 +161,16 @@ internal sealed class ThroughputOptions
         Description = "A folder holding the four raw MNIST IDX files, read in place; by default LatentKit's cache, filled from its sources on first use.",
     };
 
+    public Option<bool> WithCallback { get; } = new("--with-callback")
+    {
+        Description = "Give LatentKit's runs a callback that does nothing, so that the loop adds up the epoch figures (loss parts, accuracy) as it does for any run with callbacks.",
+    };
+
     public Option<string?> Output { get; } = new("--output", "-o") { Description = "Write the results as a markdown page to this file (for example docs/performance.md)." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Scenarios, BatchSize, Threads, Train, Rounds, DataDirectory, Output })
+        foreach (var option in new Option[] { Scenarios, BatchSize, Threads, Train, Rounds, DataDirectory, WithCallback, Output })
         {
             command.Options.Add(option);
         }
@@ -194,10 +205,12 @@ internal sealed class ThroughputOptions
         result.GetValue(Train),
         result.GetValue(Rounds),
         result.GetValue(DataDirectory),
+        result.GetValue(WithCallback),
         result.GetValue(Output),
         "dotnet run -c Release --project benchmarks/LatentKit.Benchmarks --" + string.Concat(args.Select(a => " " + a)));
 
-    private static int[]? ParseScenarios(string? value)
+    /// <summary>Scenario numbers 1 to 4 from a comma-separated list, in order; <see langword="null"/> when the list is empty or holds anything else.</summary>
+    internal static int[]? ParseScenarios(string? value)
     {
         var parts = (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var numbers = parts.Select(p => int.TryParse(p, out var n) && n is >= 1 and <= 4 ? n : 0).ToArray();
@@ -205,13 +218,3 @@ internal sealed class ThroughputOptions
     }
 }
 
-/// <summary>Prints the process's resident memory at the end of each epoch, from the training loop's epoch-end callback.</summary>
-internal sealed class MemoryAtEpochEnd : ITrainingCallback
-{
-    public void OnEpochEnd(EpochSummary summary, TrainingControl control)
-    {
-        using var process = Process.GetCurrentProcess();
-        GC.Collect();
-        Console.WriteLine($"RESULT memory after epoch {summary.Epoch}/{summary.TotalEpochs}: RSS {process.WorkingSet64 / (1024.0 * 1024.0):F1} MiB, managed {GC.GetTotalMemory(false) / (1024.0 * 1024.0):F1} MiB");
-    }
-}

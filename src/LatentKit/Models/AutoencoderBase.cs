@@ -154,7 +154,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     }
 
     /// <inheritdoc />
-    public Tensor EncodeDataset(Dataset dataset, int batchSize = 1000)
+    public Tensor EncodeDataset(Dataset dataset, int batchSize = Trainer.EvaluationBatchSize)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(dataset);
@@ -200,7 +200,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     }
 
     /// <inheritdoc />
-    public ReconstructionMetrics Evaluate(Dataset data, int batchSize = 1000)
+    public ReconstructionMetrics Evaluate(Dataset data, int batchSize = Trainer.EvaluationBatchSize)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);

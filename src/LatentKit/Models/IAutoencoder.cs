@@ -44,7 +44,7 @@ public partial interface IAutoencoder : IDisposable
 
     /// <summary>The latent codes of every sample of <paramref name="dataset"/> (labelled or not), as one <c>N x LatentSize</c> tensor on the CPU.</summary>
     /// <exception cref="ArgumentException">The dataset's <see cref="Dataset.SampleShape"/> does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
-    Tensor EncodeDataset(Dataset dataset, int batchSize = 1000);
+    Tensor EncodeDataset(Dataset dataset, int batchSize = Trainer.EvaluationBatchSize);
 
     /// <summary>
     /// Trains the autoencoder on <paramref name="training"/>.
@@ -69,7 +69,7 @@ public partial interface IAutoencoder : IDisposable
 
     /// <summary>Mean per-value binary cross-entropy and squared error of the reconstructions of <paramref name="data"/>, labelled or not (and the KL term for a VAE).</summary>
     /// <exception cref="ArgumentException">The dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
-    ReconstructionMetrics Evaluate(Dataset data, int batchSize = 1000);
+    ReconstructionMetrics Evaluate(Dataset data, int batchSize = Trainer.EvaluationBatchSize);
 
     /// <summary>
     /// Writes the model to one file (weights, architecture, options and LatentKit version), atomically: a temporary

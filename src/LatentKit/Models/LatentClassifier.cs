@@ -231,7 +231,7 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
 
     /// <summary>Accuracy, confusion matrix and per-class recall on <paramref name="data"/>.</summary>
     /// <exception cref="ArgumentException">The dataset has no labels, more classes than the head's, or samples of another shape than the autoencoder's input.</exception>
-    public ClassificationMetrics Evaluate(Dataset data, int batchSize = 1000)
+    public ClassificationMetrics Evaluate(Dataset data, int batchSize = Trainer.EvaluationBatchSize)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);

@@ -43,7 +43,7 @@ internal sealed class PixelEncoder : IAutoencoder
 
     public Tensor Reconstruct(Tensor images) => Encode(images).reshape(images.shape);
 
-    public Tensor EncodeDataset(Dataset dataset, int batchSize = 1000)
+    public Tensor EncodeDataset(Dataset dataset, int batchSize = Trainer.EvaluationBatchSize)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (dataset.SampleSize != MnistDataset.PixelsPerImage)
@@ -61,7 +61,7 @@ internal sealed class PixelEncoder : IAutoencoder
     public TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("The raw-pixel encoder has no weights to train.");
 
-    public ReconstructionMetrics Evaluate(Dataset data, int batchSize = 1000) => new(0, 0, null, data.Count);
+    public ReconstructionMetrics Evaluate(Dataset data, int batchSize = Trainer.EvaluationBatchSize) => new(0, 0, null, data.Count);
 
     public void Save(string path) => throw new NotSupportedException("The raw-pixel encoder has no weights to save.");
 

@@ -78,7 +78,13 @@ internal interface ITrainable
 /// </summary>
 internal static class Trainer
 {
-    private const int EvaluationBatchSize = 1000;
+    /// <summary>
+    /// Samples per batch when evaluating and encoding without gradients: the validation pass, and the default of
+    /// <c>Evaluate</c> and <c>EncodeDataset</c>. Measured on MNIST (2 threads): batches of 256 evaluate the
+    /// convolutional preset's 10,000 test images as fast as batches of 1,000 (0.53 s against 0.57 s) with 134 MiB less
+    /// peak memory (the activations of a batch, which the native allocator keeps once touched).
+    /// </summary>
+    internal const int EvaluationBatchSize = 256;
 
     /// <summary>Training samples whose loss is computed in evaluation mode after each epoch, to check the model's outputs are finite.</summary>
     private const int OutputProbeSize = 256;
