@@ -165,16 +165,18 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Network.eval();
-        var parts = new List<Tensor>();
+        // The codes go straight into one result tensor: no list of per-batch pieces to concatenate at the end, which
+        // held every piece and the result at once and left the native heap fragmented between the batches.
+        var codes = empty(data.Count, LatentSize);
         for (var start = 0; start < data.Count; start += batchSize)
         {
-            // One scope per batch: the batch's inputs are freed at once, only its codes are kept.
+            // One scope per batch: the batch's inputs and outputs are freed at once.
             using var batchScope = NewDisposeScope();
             var count = Math.Min(batchSize, data.Count - start);
-            parts.Add(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)).cpu().MoveToOuterDisposeScope());
+            codes.narrow(0, start, count).copy_(EncodeCore(PrepareInputs(data.ReadRange(start, count).Inputs)));
         }
 
-        return (parts.Count == 0 ? zeros(0, LatentSize) : cat(parts, 0)).MoveToOuterDisposeScope();
+        return codes.MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
