@@ -157,7 +157,7 @@ internal static class ThroughputBenchmark
         s.AppendLine("- **Hand-written images/s**: the whole training subset preloaded as one float tensor in the network's shape; per batch `index_select`, `zero_grad`, forward, loss, `item`, `backward`, `step`. The loss is the model's: mean per-pixel BCE from logits; for the VAE, BCE summed per image plus the KL term, with the reparameterisation trick.");
         s.AppendLine("- **Ratio**: LatentKit / hand-written; above 1 means LatentKit was faster in that run. The aim is at least 0.95.");
         s.AppendLine("- **s per 60k-image epoch**: 60,000 / LatentKit's median images per second, training only (no validation).");
-        s.AppendLine("- **Peak memory**: the process's peak working set (`Process.PeakWorkingSet64`) after the scenario; it is a high-water mark of the whole process, so it never decreases from one row to the next.");
+        s.AppendLine("- **Peak memory**: the process's peak working set (`Process.PeakWorkingSet64`) after the scenario; it is a high-water mark of the whole process, so it never decreases from one row to the next. Most of it is the hand-written loop's: TorchSharp's own Adam, which it uses, grows resident memory by about 300 MiB per epoch over its first epochs; LatentKit's optimizer steps do not (see the memory article, docs/articles/memory.md).");
         s.AppendLine();
         s.AppendLine("Rounds, per scenario (images/s, in order):");
         s.AppendLine();
