@@ -71,6 +71,24 @@ public sealed class OtherShapeExportTests : IDisposable
     }
 
     [Fact]
+    public void A_raw_values_baseline_on_3x32x32_colour_images_flattens_inside_the_graph_and_matches_TorchSharp()
+    {
+        var data = SyntheticShapes.Colour(80);
+        using var classifier = LatentClassifier.ForPixels(data).WithHiddenLayers(16).WithSeed(2).Build();
+        classifier.Train(data, new TrainingOptions { Epochs = 2, BatchSize = 20 }, OneThread);
+        var info = OnnxExport.Classifier(classifier, folder.Combine("pixels-colour.onnx"));
+
+        using var scope = NewDisposeScope();
+        var images = rand(25, 3, 32, 32);
+        var outputs = Ort.Run(info.Path, OnnxNames.Images, images);
+        outputs[OnnxNames.Probabilities].ShouldMatch(classifier.PredictProbabilities(images), "raw-values probabilities");
+        ((long[])outputs[OnnxNames.Label].Values).Select(v => (int)v).Should().Equal(classifier.Predict(images));
+        info.Inputs.Single().Should().Be(new OnnxTensorInfo(OnnxNames.Images, "float32", [-1, 3, 32, 32]));
+        info.Metadata[OnnxMetadataKeys.ModelKind].Should().Be("Pixels");
+        JsonSerializer.Deserialize<string[]>(info.Metadata[OnnxMetadataKeys.ClassNames]).Should().Equal(SyntheticShapes.ColourNames);
+    }
+
+    [Fact]
     public void A_custom_autoencoder_of_user_modules_on_3x16x16_images_matches_TorchSharp()
     {
         torch.manual_seed(11);

@@ -87,7 +87,7 @@ internal static class ModelGraphs
     public static GraphValue ClassifierCodes(G graph, ModuleWalker walker, IAutoencoder autoencoder, GraphValue images) => autoencoder switch
     {
         AutoencoderBase model => Encode(graph, walker, model, images),
-        PixelEncoder => images,
+        PixelEncoder => walker.Reshape("pixels.flatten", images, images.Probe.reshape(images.Shape[0], -1), "flatten"),
         _ => throw new NotSupportedException($"A classifier on a {autoencoder.GetType().Name} cannot be exported: only LatentKit's own autoencoders (and the raw-pixel baseline) are exported."),
     };
 

@@ -404,27 +404,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     /// <summary>Checks an image tensor's shape and returns it as float32 on the model's device in the network's shape.</summary>
     internal Tensor ToNetworkInput(Tensor images, string parameterName)
     {
-        ArgumentNullException.ThrowIfNull(images, parameterName);
-        var shape = images.shape;
-        var size = InputShape.Aggregate(1L, (a, b) => a * b);
-        var ok = (shape.Length == 2 && shape[1] == size)
-            || (InputShape.Count == 1
-                ? shape.Length == 4 && shape[1] * shape[2] * shape[3] == size
-                : shape.Length == InputShape.Count + 1 && shape.Skip(1).SequenceEqual(InputShape));
-        if (!ok)
-        {
-            var imageShape = InputShape.Count == 1 ? $"N x C x H x W with C x H x W = {size}" : $"N x {string.Join(" x ", InputShape)}";
-            throw new ArgumentException(
-                $"Images must be shaped N x {size} or {imageShape}; got [{string.Join(", ", shape)}].",
-                parameterName);
-        }
-
-        if (!images.is_floating_point())
-        {
-            throw new ArgumentException($"Images must be floating-point pixels in [0, 1]; got {images.dtype}.", parameterName);
-        }
-
-        var shaped = images.reshape([shape[0], .. InputShape]).to(ScalarType.Float32).to(Device);
+        var shaped = InputShapeRules.Shape(images, InputShape, parameterName).to(Device);
         return Standardizer is null ? shaped : Standardizer.Forward(shaped);
     }
 
@@ -433,18 +413,8 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     /// for a dense model (input shape <c>[n]</c>) any shape of <c>n</c> values.
     /// </summary>
     /// <exception cref="ArgumentException">The shapes differ; the message names both.</exception>
-    internal void CheckShape(Dataset dataset, string parameterName)
-    {
-        var fits = InputShape.Count == 1
-            ? dataset.SampleSize == InputShape[0]
-            : dataset.SampleShape.SequenceEqual(InputShape.Select(d => (int)d));
-        if (!fits)
-        {
-            throw new ArgumentException(
-                $"Dataset '{dataset.Name}' has samples of shape [{string.Join(", ", dataset.SampleShape)}], but {((ITrainable)this).DisplayName} takes input of shape [{string.Join(", ", InputShape)}]; build the model for the data's shape.",
-                parameterName);
-        }
-    }
+    internal void CheckShape(Dataset dataset, string parameterName) =>
+        InputShapeRules.CheckDataset(dataset, InputShape, ((ITrainable)this).DisplayName, parameterName);
 
     /// <summary>Refuses to train with binary cross-entropy on data that is not in [0, 1] (<see cref="SampleRange.Unbounded"/>) and not standardised either.</summary>
     /// <exception cref="ArgumentException">The loss is BCE and the dataset's values are unbounded.</exception>

@@ -149,10 +149,26 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
     public static LatentClassifierBuilder For(IAutoencoder autoencoder) => new(autoencoder);
 
     /// <summary>
-    /// Starts building the raw-pixel baseline: the same head, options and training engine on the 784 pixels of each
-    /// image instead of a latent code (an identity "encoder" with nothing to train; it cannot be fine-tuned or saved).
+    /// Starts building the raw-pixel baseline for MNIST: the same head, options and training engine on the 784 pixels
+    /// of each image instead of a latent code (an identity "encoder" with nothing to train; it cannot be fine-tuned or
+    /// saved). For other data use <see cref="ForPixels(Dataset)"/>.
     /// </summary>
     public static LatentClassifierBuilder ForPixels() => new(new PixelEncoder());
+
+    /// <summary>
+    /// Starts building the raw-values baseline for <paramref name="data"/>'s samples: the same head, options and
+    /// training engine on each sample's values as they are (pixels in [0, 1] for images, feature values unchanged),
+    /// flattened, instead of a latent code. The input shape is <paramref name="data"/>'s
+    /// <see cref="Dataset.SampleShape"/>, and the class count and names are taken from it as
+    /// <see cref="LatentClassifierBuilder.ForData"/> does. Like <see cref="ForPixels()"/> it cannot be fine-tuned or saved.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="data"/> has no labels.</exception>
+    public static LatentClassifierBuilder ForPixels(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return new LatentClassifierBuilder(new PixelEncoder(data.SampleShape)).ForData(data);
+    }
 
     /// <summary>Loads a classifier, with the autoencoder it runs on, from a file written by <see cref="Save"/>.</summary>
     /// <exception cref="ModelFileException">The file is missing, not a LatentKit model file, truncated or damaged (including a manifest field the builders would refuse, named in the message), of a newer format, holds an autoencoder only, or its weights do not match its architecture. Nothing stays allocated.</exception>
@@ -263,7 +279,16 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
     private void CheckData(Dataset data, string parameterName)
     {
         data.RequireLabels(parameterName);
-        (Autoencoder as AutoencoderBase)?.CheckShape(data, parameterName);
+        switch (Autoencoder)
+        {
+            case AutoencoderBase model:
+                model.CheckShape(data, parameterName);
+                break;
+            case PixelEncoder pixels:
+                pixels.CheckShape(data, parameterName);
+                break;
+        }
+
         if (data.ClassCount > Spec.ClassCount)
         {
             throw new ArgumentException(

@@ -104,7 +104,7 @@ public sealed class LabelEfficiencyResult
 /// How accuracy grows with the number of labels: for each encoder (trained beforehand, for example on all 60,000
 /// images without labels) and each number of labels per class, train a fresh classifier head on a balanced, seeded
 /// sample of labelled images and test it; repeat over the seeds; and do the same with the identical head on raw
-/// pixels (<see cref="LatentClassifier.ForPixels"/>) as the baseline. The encoders stay frozen and unchanged.
+/// pixels (<see cref="LatentClassifier.ForPixels()"/>) as the baseline. The encoders stay frozen and unchanged.
 /// </summary>
 public static class LabelEfficiencyStudy
 {
