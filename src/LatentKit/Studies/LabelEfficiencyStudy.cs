@@ -104,7 +104,7 @@ public sealed class LabelEfficiencyResult
 /// How accuracy grows with the number of labels: for each encoder (trained beforehand, for example on all 60,000
 /// images without labels) and each number of labels per class, train a fresh classifier head on a balanced, seeded
 /// sample of labelled images and test it; repeat over the seeds; and do the same with the identical head on raw
-/// pixels (<see cref="LatentClassifier.ForPixels()"/>) as the baseline. The encoders stay frozen and unchanged.
+/// values (<see cref="LatentClassifier.ForPixels(Dataset)"/>) as the baseline. The encoders stay frozen and unchanged.
 /// </summary>
 public static class LabelEfficiencyStudy
 {
@@ -120,7 +120,7 @@ public static class LabelEfficiencyStudy
     /// <param name="run">How each trial's classifier trains (threads, device, callbacks); <see langword="null"/> for the defaults.</param>
     /// <param name="cancellationToken">Stops between trials or at a trial's next training batch.</param>
     /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> was cancelled; no result is returned.</exception>
-    /// <exception cref="ArgumentException">A setting is out of range, a name repeats, the pool has too few images of a digit, or a dataset has no labels.</exception>
+    /// <exception cref="ArgumentException">A setting is out of range, a name repeats, the pool has too few samples of a class, or a dataset has no labels.</exception>
     public static LabelEfficiencyResult Run(
         Dataset labelled,
         Dataset test,
@@ -151,7 +151,7 @@ public static class LabelEfficiencyStudy
         var perClass = labelled.CountPerClass().Min();
         if (options.LabelsPerClass.Max() > perClass)
         {
-            throw new ArgumentException($"Dataset '{labelled.Name}' has only {perClass} images of its rarest digit, fewer than {options.LabelsPerClass.Max()} labels per class.", nameof(labelled));
+            throw new ArgumentException($"Dataset '{labelled.Name}' has only {perClass} samples of its rarest class, fewer than {options.LabelsPerClass.Max()} labels per class.", nameof(labelled));
         }
 
         var trials = new List<LabelEfficiencyTrial>();
@@ -175,7 +175,8 @@ public static class LabelEfficiencyStudy
                     }
 
                     var watch = Stopwatch.StartNew();
-                    var builder = (encoder is null ? LatentClassifier.ForPixels() : LatentClassifier.For(encoder))
+                    // Classes (and the baseline's input shape) come from the labelled pool: MNIST's ten digits or any other data.
+                    var builder = (encoder is null ? LatentClassifier.ForPixels(labelled) : LatentClassifier.For(encoder).ForData(labelled))
                         .WithHiddenLayers([.. options.HiddenLayers])
                         .WithDropout(options.Dropout)
                         .WithSeed(seed)
