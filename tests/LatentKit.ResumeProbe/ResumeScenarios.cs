@@ -6,8 +6,8 @@ namespace LatentKit.ResumeProbe;
 /// </summary>
 public static class ResumeScenarios
 {
-    /// <summary>The scenarios: a dense autoencoder (Adam, cosine schedule), a VAE (noise generator; RMSProp with momentum, step schedule) and a classifier with dropout (SGD with momentum, validation, early stopping restoring best weights, plateau reduction).</summary>
-    public static readonly string[] Names = ["dense", "vae", "classifier"];
+    /// <summary>The scenarios: a dense autoencoder (Adam, cosine schedule), a VAE (noise generator; RMSProp with momentum, step schedule), a classifier with dropout (SGD with momentum, validation, early stopping restoring best weights, plateau reduction) and a custom VAE of user-written modules (AdamW).</summary>
+    public static readonly string[] Names = ["dense", "vae", "classifier", "custom vae"];
 
     /// <summary>Epochs of the whole run.</summary>
     public const int Epochs = 10;
@@ -38,6 +38,7 @@ public static class ResumeScenarios
         "dense" => Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(6).WithSeed(3).Build(),
         "vae" => Autoencoders.Variational().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(4).WithSeed(4).Build(),
         "classifier" => Classifier(data),
+        "custom vae" => CustomVae(),
         _ => throw new ArgumentException($"Unknown scenario '{scenario}'; use one of: {string.Join(", ", Names)}.", nameof(scenario)),
     };
 
@@ -46,6 +47,7 @@ public static class ResumeScenarios
     {
         "dense" => new TrainingOptions { Epochs = Epochs, BatchSize = 16, LearningRate = 0.01, Seed = 7, LearningRateSchedule = LearningRateSchedule.Cosine },
         "vae" => new TrainingOptions { Epochs = Epochs, BatchSize = 16, LearningRate = 0.005, Seed = 8, Optimizer = OptimizerKind.RmsProp, Momentum = 0.5, LearningRateSchedule = LearningRateSchedule.Step, LearningRateStepEpochs = 3, LearningRateStepFactor = 0.5 },
+        "custom vae" => new TrainingOptions { Epochs = Epochs, BatchSize = 16, LearningRate = 0.01, Seed = 10, Optimizer = OptimizerKind.AdamW, WeightDecay = 0.01 },
         _ => new TrainingOptions { Epochs = Epochs, BatchSize = 10, LearningRate = 0.05, Seed = 9, Optimizer = OptimizerKind.Sgd, Momentum = 0.9, ValidationFraction = 0.25 },
     };
 
@@ -74,6 +76,21 @@ public static class ResumeScenarios
                 classifier.Save(path);
                 break;
         }
+    }
+
+    /// <summary>The user's modules for the custom VAE, with seeded initial weights (LatentKit does not initialise them).</summary>
+    public static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Encoder, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Decoder) CustomModules()
+    {
+        TorchSharp.torch.manual_seed(12);
+        var encoder = TorchSharp.torch.nn.Sequential(TorchSharp.torch.nn.Flatten(), TorchSharp.torch.nn.Linear(64, 24), TorchSharp.torch.nn.ReLU(), TorchSharp.torch.nn.Dropout(0.3), TorchSharp.torch.nn.Linear(24, 8));
+        var decoder = TorchSharp.torch.nn.Sequential(TorchSharp.torch.nn.Linear(4, 24), TorchSharp.torch.nn.ReLU(), TorchSharp.torch.nn.Linear(24, 64), TorchSharp.torch.nn.Unflatten(1, [1, 8, 8]));
+        return (encoder, decoder);
+    }
+
+    private static CustomVariationalAutoencoder CustomVae()
+    {
+        var (encoder, decoder) = CustomModules();
+        return Autoencoders.CustomVariational(encoder, decoder, [1, 8, 8], latentSize: 4);
     }
 
     private static LatentClassifier Classifier(Dataset data)

@@ -503,6 +503,8 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
 
     IReadOnlyList<string> ITrainable.TrainingFigureNames => TrainingFigureNames;
 
+    bool ITrainable.DrawsFromGlobalGenerator => Kind is AutoencoderKind.Custom or AutoencoderKind.CustomVariational;
+
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise, Tensor? figureSums) => ComputeLoss(inputs, noise, figureSums);
 
     void ITrainable.MoveTo(Device device) => MoveToCore(device);

@@ -13,7 +13,8 @@ namespace LatentKit;
 /// The LatentKit checkpoint: a zip archive holding <c>manifest.json</c> (format, epoch reached, training options,
 /// learning-rate factor, optimizer step counts, epoch history, built-in callbacks' state, and the size and SHA-256 of
 /// every other entry), the model as a model file (<c>model.lkm</c>), the trained network's weights, the remembered
-/// best weights (when a callback remembered some), the optimizers' state tensors and the noise generator's state.
+/// best weights (when a callback remembered some), the optimizers' state tensors, the noise generator's state and, for a
+/// custom network (whose own random layers draw from it), TorchSharp's global generator's state.
 /// Written atomically (temporary file, then rename); every entry's size is checked against what the model being
 /// resumed implies before it is read.
 /// </summary>
@@ -27,6 +28,7 @@ internal static class CheckpointFile
     public const string BestEntry = "best.weights";
     public const string OptimizerEntry = "optimizer.state";
     public const string GeneratorEntry = "generator.state";
+    public const string GlobalGeneratorEntry = "global-generator.state";
 
     /// <summary>The largest manifest read (about 150 bytes per epoch of history).</summary>
     public const int MaxManifestBytes = 16 << 20;
@@ -116,6 +118,12 @@ internal static class CheckpointFile
         using (var state = noise.get_state())
         {
             entries.Add((GeneratorEntry, state.cpu().data<byte>().ToArray()));
+        }
+
+        if (model.DrawsFromGlobalGenerator)
+        {
+            using var global = torch.get_rng_state();
+            entries.Add((GlobalGeneratorEntry, global.data<byte>().ToArray()));
         }
 
         var manifest = new Manifest
@@ -218,6 +226,12 @@ internal static class CheckpointFile
         var bestBytes = archive.GetEntry(BestEntry) is null ? null : ReadEntry(path, archive, manifest, BestEntry, networkBytes, networkBytes);
         var optimizerBytes = ReadEntry(path, archive, manifest, OptimizerEntry, minOptimizer, maxOptimizer);
         var generator = ReadEntry(path, archive, manifest, GeneratorEntry, generatorBytes, generatorBytes);
+        byte[]? globalGenerator = null;
+        if (model.DrawsFromGlobalGenerator && archive.GetEntry(GlobalGeneratorEntry) is not null)
+        {
+            using var globalNow = torch.get_rng_state();
+            globalGenerator = ReadEntry(path, archive, manifest, GlobalGeneratorEntry, globalNow.NumberOfElements, globalNow.NumberOfElements);
+        }
 
         using var scope = torch.NewDisposeScope();
         var slots = ParseOptimizerState(path, optimizerBytes, optimizers);
@@ -269,6 +283,11 @@ internal static class CheckpointFile
         }
 
         noise.set_state(torch.tensor(generator, dtype: ScalarType.Byte));
+        if (globalGenerator is not null)
+        {
+            using var global = torch.tensor(globalGenerator, dtype: ScalarType.Byte);
+            torch.set_rng_state(global);
+        }
         return new Resumed(manifest.Epoch, manifest.LearningRateFactor, [.. manifest.History], manifest.BestValidationLoss ?? double.PositiveInfinity, manifest.BestValidationEpoch, best);
     }
 

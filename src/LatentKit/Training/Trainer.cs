@@ -25,6 +25,14 @@ internal interface ITrainable
     /// </summary>
     IReadOnlyList<(IEnumerable<TorchSharp.Modules.Parameter> Parameters, double? LearningRate)> OptimizerGroups => [(TrainableParameters, null)];
 
+    /// <summary>
+    /// Whether the network may draw from TorchSharp's global generator while training: a custom network's own random
+    /// layers (a TorchSharp <c>nn.Dropout</c>) do; LatentKit's own layers never do. A checkpoint of such a model holds
+    /// the global generator's state, and resuming restores it, so that the resumed epochs draw what the uninterrupted
+    /// run drew.
+    /// </summary>
+    bool DrawsFromGlobalGenerator => false;
+
     /// <summary>The device the network lives on.</summary>
     Device Device { get; }
 

@@ -14,6 +14,7 @@ public sealed class CheckpointTests
     [InlineData("dense")]
     [InlineData("vae")]
     [InlineData("classifier")]
+    [InlineData("custom vae")]
     public void Resuming_in_a_new_process_gives_the_uninterrupted_runs_losses_and_weights(string scenario)
     {
         using var temp = new TempDirectory();
@@ -31,7 +32,12 @@ public sealed class CheckpointTests
             resumed[i].Should().BeApproximately(reference[i], 1e-6, $"epoch {i + 1} of {scenario}");
         }
 
-        var loaded = scenario == "classifier" ? (object)LatentClassifier.Load(modelPath) : AutoencoderFile.Load(modelPath);
+        var loaded = scenario switch
+        {
+            "classifier" => (object)LatentClassifier.Load(modelPath),
+            "custom vae" => LoadCustom(modelPath),
+            _ => AutoencoderFile.Load(modelPath),
+        };
         Weights(loaded).Should().BeEquivalentTo(referenceWeights, o => o.WithStrictOrdering());
     }
 
@@ -240,6 +246,12 @@ public sealed class CheckpointTests
         var output = process.StandardOutput.ReadToEndAsync();
         process.WaitForExit(120_000).Should().BeTrue("the probe finishes");
         process.ExitCode.Should().Be(0, $"the probe succeeds: {errors.Result}{output.Result}");
+    }
+
+    private static IAutoencoder LoadCustom(string path)
+    {
+        var (encoder, decoder) = ResumeScenarios.CustomModules();
+        return AutoencoderFile.LoadCustom(path, encoder, decoder);
     }
 
     private static float[][] Weights(object model)
