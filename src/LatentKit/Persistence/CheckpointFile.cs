@@ -139,8 +139,8 @@ internal static class CheckpointFile
             History = history.ToArray(),
             Callbacks = callbacks
                 .Select((c, i) => (c, i))
-                .Where(x => x.c is ICheckpointState)
-                .Select(x => new CallbackEntry(x.i, x.c.GetType().Name, new Dictionary<string, double>(((ICheckpointState)x.c).SaveState())))
+                .Where(x => x.c is IStatefulCallback)
+                .Select(x => new CallbackEntry(x.i, x.c.GetType().Name, SavedState(x.i, (IStatefulCallback)x.c)))
                 .ToArray(),
             Entries = entries.Select(e => new ModelFile.WeightsEntry(e.Name, e.Bytes.LongLength, Convert.ToHexString(SHA256.HashData(e.Bytes)))).ToArray(),
         };
@@ -248,15 +248,15 @@ internal static class CheckpointFile
             LoadWeights(path, NetworkEntry, network, model);
             foreach (var entry in manifest.Callbacks)
             {
-                if (entry.Index >= 0 && entry.Index < callbacks.Count && callbacks[entry.Index] is ICheckpointState hook && callbacks[entry.Index].GetType().Name == entry.Type)
+                if (entry.Index >= 0 && entry.Index < callbacks.Count && callbacks[entry.Index] is IStatefulCallback hook && callbacks[entry.Index].GetType().Name == entry.Type)
                 {
                     try
                     {
                         hook.RestoreState(entry.State);
                     }
-                    catch (KeyNotFoundException e)
+                    catch (Exception e) when (e is not OperationCanceledException)
                     {
-                        throw Damaged(path, $"the state of callback {entry.Index} ({entry.Type}) is incomplete", e);
+                        throw Damaged(path, $"callback {entry.Index} ({entry.Type}) could not take its saved state ({e.Message})", e);
                     }
                 }
             }
@@ -289,6 +289,34 @@ internal static class CheckpointFile
             torch.set_rng_state(global);
         }
         return new Resumed(manifest.Epoch, manifest.LearningRateFactor, [.. manifest.History], manifest.BestValidationLoss ?? double.PositiveInfinity, manifest.BestValidationEpoch, best);
+    }
+
+    /// <summary>
+    /// A copy of the state <paramref name="callback"/> (at <paramref name="index"/> in the run's callbacks) returns,
+    /// checked against <see cref="IStatefulCallback.MaxEntries"/> and <see cref="IStatefulCallback.MaxNameLength"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The state cannot be saved; the message names the callback and why.</exception>
+    private static Dictionary<string, double> SavedState(int index, IStatefulCallback callback)
+    {
+        var what = $"Callback {index} ({callback.GetType().Name}) returned a state that cannot be saved in a checkpoint";
+        var state = callback.SaveState() ?? throw new InvalidOperationException($"{what}: it is null.");
+        if (state.Count > IStatefulCallback.MaxEntries)
+        {
+            throw new InvalidOperationException($"{what}: {state.Count:N0} names, more than {IStatefulCallback.MaxEntries:N0}.");
+        }
+
+        var copy = new Dictionary<string, double>(state.Count, StringComparer.Ordinal);
+        foreach (var (name, value) in state)
+        {
+            if (string.IsNullOrEmpty(name) || name.Length > IStatefulCallback.MaxNameLength)
+            {
+                throw new InvalidOperationException($"{what}: a name is {(string.IsNullOrEmpty(name) ? "empty" : $"{name.Length} characters long, more than {IStatefulCallback.MaxNameLength}")}.");
+            }
+
+            copy[name] = value;
+        }
+
+        return copy;
     }
 
     /// <summary>

@@ -188,7 +188,7 @@ public interface ITrainingCallback
 /// Stops training when <see cref="Monitor"/> has not improved by more than <see cref="MinDelta"/> for
 /// <see cref="Patience"/> epochs, and (by default) keeps the weights of the best epoch.
 /// </summary>
-public sealed class EarlyStopping : ITrainingCallback, ICheckpointState
+public sealed class EarlyStopping : ITrainingCallback, IStatefulCallback
 {
     private double best;
     private int wait;
@@ -266,9 +266,9 @@ public sealed class EarlyStopping : ITrainingCallback, ICheckpointState
         }
     }
 
-    IReadOnlyDictionary<string, double> ICheckpointState.SaveState() => new Dictionary<string, double> { ["best"] = best, ["wait"] = wait, ["bestEpoch"] = BestEpoch ?? 0 };
+    IReadOnlyDictionary<string, double> IStatefulCallback.SaveState() => new Dictionary<string, double> { ["best"] = best, ["wait"] = wait, ["bestEpoch"] = BestEpoch ?? 0 };
 
-    void ICheckpointState.RestoreState(IReadOnlyDictionary<string, double> state)
+    void IStatefulCallback.RestoreState(IReadOnlyDictionary<string, double> state)
     {
         best = state["best"];
         wait = (int)state["wait"];
@@ -280,7 +280,7 @@ public sealed class EarlyStopping : ITrainingCallback, ICheckpointState
 /// Multiplies the learning rate by <see cref="Factor"/> when <see cref="Monitor"/> has not improved by more than
 /// <see cref="MinDelta"/> for <see cref="Patience"/> epochs, down to <see cref="MinLearningRateFactor"/>.
 /// </summary>
-public sealed class ReduceLearningRateOnPlateau : ITrainingCallback, ICheckpointState
+public sealed class ReduceLearningRateOnPlateau : ITrainingCallback, IStatefulCallback
 {
     private double best;
     private int wait;
@@ -364,9 +364,9 @@ public sealed class ReduceLearningRateOnPlateau : ITrainingCallback, ICheckpoint
         }
     }
 
-    IReadOnlyDictionary<string, double> ICheckpointState.SaveState() => new Dictionary<string, double> { ["best"] = best, ["wait"] = wait };
+    IReadOnlyDictionary<string, double> IStatefulCallback.SaveState() => new Dictionary<string, double> { ["best"] = best, ["wait"] = wait };
 
-    void ICheckpointState.RestoreState(IReadOnlyDictionary<string, double> state)
+    void IStatefulCallback.RestoreState(IReadOnlyDictionary<string, double> state)
     {
         best = state["best"];
         wait = (int)state["wait"];
@@ -374,15 +374,35 @@ public sealed class ReduceLearningRateOnPlateau : ITrainingCallback, ICheckpoint
 }
 
 /// <summary>
-/// The state a built-in callback keeps between epochs, saved in checkpoints and restored on resume (after
-/// <see cref="ITrainingCallback.OnTrainingBegin"/>) so that a resumed run decides as the uninterrupted one would.
+/// A callback whose state between epochs is saved in checkpoints and restored on resume, so that a resumed run
+/// decides as the uninterrupted one would (the built-in <see cref="EarlyStopping"/>,
+/// <see cref="ReduceLearningRateOnPlateau"/> and <see cref="ModelCheckpoint"/> implement it; implement it on your own
+/// <see cref="ITrainingCallback"/> to have yours saved too).
 /// </summary>
-internal interface ICheckpointState
+/// <remarks>
+/// <see cref="SaveState"/> is called when a checkpoint is written (after every callback's
+/// <see cref="ITrainingCallback.OnEpochEnd"/> of that epoch). On resume, after
+/// <see cref="ITrainingCallback.OnTrainingBegin"/>, the saved state is given to <see cref="RestoreState"/> of the run's
+/// callback at the same position in <see cref="TrainingRun.Callbacks"/> whose type has the same name; a callback with
+/// no saved state there starts fresh. At most <see cref="MaxEntries"/> names per callback, each 1 to
+/// <see cref="MaxNameLength"/> characters; values may be any <see cref="double"/>, infinities and NaN included.
+/// </remarks>
+public interface IStatefulCallback
 {
+    /// <summary>The most names one callback's state may hold: 1,024.</summary>
+    const int MaxEntries = 1_024;
+
+    /// <summary>The longest name in a callback's state: 256 characters.</summary>
+    const int MaxNameLength = 256;
+
     /// <summary>The state by name.</summary>
     IReadOnlyDictionary<string, double> SaveState();
 
-    /// <summary>Sets the state saved by <see cref="SaveState"/>; a missing name throws <see cref="KeyNotFoundException"/>.</summary>
+    /// <summary>
+    /// Sets the state <see cref="SaveState"/> returned. Throw (for example <see cref="KeyNotFoundException"/> for a
+    /// missing name) when it cannot be used: resuming then fails with a <see cref="CheckpointException"/> naming the
+    /// callback, before the run changes anything.
+    /// </summary>
     void RestoreState(IReadOnlyDictionary<string, double> state);
 }
 

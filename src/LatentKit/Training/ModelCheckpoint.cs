@@ -10,7 +10,7 @@ namespace LatentKit;
 /// wrote before in this run is deleted once the new one is written (a checkpoint of an earlier run, such as the one
 /// resumed from, is left alone).
 /// </summary>
-public sealed class ModelCheckpoint : ITrainingCallback, ICheckpointState
+public sealed class ModelCheckpoint : ITrainingCallback, IStatefulCallback
 {
     /// <summary>The placeholder in <see cref="Path"/> replaced by the epoch (four digits).</summary>
     public const string EpochPlaceholder = "{epoch}";
@@ -116,7 +116,7 @@ public sealed class ModelCheckpoint : ITrainingCallback, ICheckpointState
         lastWritten = target;
     }
 
-    IReadOnlyDictionary<string, double> ICheckpointState.SaveState() => new Dictionary<string, double> { ["best"] = best };
+    IReadOnlyDictionary<string, double> IStatefulCallback.SaveState() => new Dictionary<string, double> { ["best"] = best };
 
-    void ICheckpointState.RestoreState(IReadOnlyDictionary<string, double> state) => best = state["best"];
+    void IStatefulCallback.RestoreState(IReadOnlyDictionary<string, double> state) => best = state["best"];
 }

@@ -57,6 +57,80 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void A_user_callbacks_state_is_saved_and_restored_so_it_continues_as_in_the_uninterrupted_run()
+    {
+        using var temp = new TempDirectory();
+        var data = ResumeScenarios.Data();
+        var options = ResumeScenarios.Options("dense");
+        var whole = new LossTally();
+        using (var model = (IAutoencoder)ResumeScenarios.Build("dense", data))
+        {
+            model.Train(data, options, new TrainingRun { Threads = 1, Callbacks = [whole] });
+        }
+
+        var path = temp.Combine("tally.lkcheckpoint");
+        using (var model = (IAutoencoder)ResumeScenarios.Build("dense", data))
+        {
+            model.Train(data, options, new TrainingRun { Threads = 1, Callbacks = [new LossTally(), new ModelCheckpoint(path, everyEpochs: 5), new StopAfter(5)] });
+        }
+
+        var resumed = new LossTally();
+        using (var model = (IAutoencoder)ResumeScenarios.Build("dense", data))
+        {
+            model.Train(data, options, new TrainingRun { Threads = 1, ResumeFrom = path, Callbacks = [resumed] });
+        }
+
+        whole.Epochs.Should().Be(10);
+        resumed.Epochs.Should().Be(10, "the first five epochs come back from the checkpoint");
+        resumed.LossSum.Should().BeApproximately(whole.LossSum, 1e-6);
+        resumed.Lowest.Should().Be(whole.Lowest);
+    }
+
+    [Fact]
+    public void A_user_callback_that_refuses_its_saved_state_fails_the_resume_with_the_callback_named()
+    {
+        using var temp = new TempDirectory();
+        var data = ResumeScenarios.Data();
+        var options = ResumeScenarios.Options("dense");
+        var path = temp.Combine("tally.lkcheckpoint");
+        using (var model = (IAutoencoder)ResumeScenarios.Build("dense", data))
+        {
+            model.Train(data, options, new TrainingRun { Threads = 1, Callbacks = [new LossTally(), new ModelCheckpoint(path, everyEpochs: 5), new StopAfter(5)] });
+        }
+
+        using var fresh = (IAutoencoder)ResumeScenarios.Build("dense", data);
+        var before = Weights(fresh);
+        var act = () => fresh.Train(data, options, new TrainingRun { Threads = 1, ResumeFrom = path, Callbacks = [new LossTally { RefuseState = true }] });
+
+        act.Should().Throw<CheckpointException>()
+            .Where(e => e.Error == CheckpointError.Damaged)
+            .WithMessage("*callback 0 (LossTally) could not take its saved state (no 'epochs' in this version)*");
+        Weights(fresh).Should().BeEquivalentTo(before, o => o.WithStrictOrdering(), "nothing of the checkpoint is kept");
+    }
+
+    [Theory]
+    [InlineData("", "a name is empty")]
+    [InlineData("too long", "a name is 257 characters long, more than 256")]
+    [InlineData("too many", "1,025 names, more than 1,024")]
+    public void A_state_that_cannot_be_saved_is_refused_with_the_callback_named(string problem, string message)
+    {
+        using var temp = new TempDirectory();
+        var data = ResumeScenarios.Data();
+        using var model = (IAutoencoder)ResumeScenarios.Build("dense", data);
+        var state = problem switch
+        {
+            "" => new Dictionary<string, double> { [""] = 1 },
+            "too long" => new Dictionary<string, double> { [new string('x', 257)] = 1 },
+            _ => Enumerable.Range(0, 1_025).ToDictionary(i => $"k{i}", i => (double)i),
+        };
+
+        var act = () => model.Train(data, ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, Callbacks = [new FixedState(state), new ModelCheckpoint(temp.Combine("c.lkcheckpoint"), everyEpochs: 1)] });
+
+        act.Should().Throw<InvalidOperationException>().WithMessage($"Callback 0 (FixedState) returned a state that cannot be saved in a checkpoint: {message}.");
+        File.Exists(temp.Combine("c.lkcheckpoint")).Should().BeFalse();
+    }
+
+    [Fact]
     public void Every_n_epochs_keeps_only_the_latest_checkpoint_of_a_pattern()
     {
         using var temp = new TempDirectory();
@@ -297,6 +371,53 @@ public sealed class CheckpointTests
             {
                 control.Stop("first half done");
             }
+        }
+    }
+
+    /// <summary>A user callback with state: epochs seen, the sum and the lowest of their losses.</summary>
+    private sealed class LossTally : ITrainingCallback, IStatefulCallback
+    {
+        public int Epochs { get; private set; }
+
+        public double LossSum { get; private set; }
+
+        public double Lowest { get; private set; } = double.PositiveInfinity;
+
+        public bool RefuseState { get; init; }
+
+        public void OnTrainingBegin() => (Epochs, LossSum, Lowest) = (0, 0, double.PositiveInfinity);
+
+        public void OnEpochEnd(EpochSummary summary, TrainingControl control)
+        {
+            Epochs++;
+            LossSum += summary[Metric.Loss];
+            Lowest = Math.Min(Lowest, summary[Metric.Loss]);
+        }
+
+        public IReadOnlyDictionary<string, double> SaveState() => new Dictionary<string, double> { ["epochs"] = Epochs, ["sum"] = LossSum, ["lowest"] = Lowest };
+
+        public void RestoreState(IReadOnlyDictionary<string, double> state)
+        {
+            if (RefuseState)
+            {
+                throw new KeyNotFoundException("no 'epochs' in this version");
+            }
+
+            (Epochs, LossSum, Lowest) = ((int)state["epochs"], state["sum"], state["lowest"]);
+        }
+    }
+
+    /// <summary>A callback whose state is given.</summary>
+    private sealed class FixedState(Dictionary<string, double> state) : ITrainingCallback, IStatefulCallback
+    {
+        public void OnEpochEnd(EpochSummary summary, TrainingControl control)
+        {
+        }
+
+        public IReadOnlyDictionary<string, double> SaveState() => state;
+
+        public void RestoreState(IReadOnlyDictionary<string, double> saved)
+        {
         }
     }
 
