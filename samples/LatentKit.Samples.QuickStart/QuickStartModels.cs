@@ -21,12 +21,13 @@ internal static class QuickStartModels
             .WithHiddenLayers(256, 128)
             .WithLatentSize(49)
             .WithActivation(Activation.ReLU)
+            .WithSeed(1)            // the same initial weights, and so the same figures, every run
             .Build();
         var run = new TrainingRun { Threads = threads, Logger = log };
         autoencoder.Train(training, new TrainingOptions { Epochs = epochs }, run);
 
         // A classifier on the latent codes of the frozen encoder.
-        using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(128).Build();
+        using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(128).WithSeed(2).Build();
         classifier.Train(training, new TrainingOptions { Epochs = epochs }, run);
 
         var loss = autoencoder.Evaluate(test).BinaryCrossEntropy;
