@@ -95,6 +95,17 @@ public sealed class NativeTensorsTests
     }
 
     [Fact]
+    public void CopyOf_and_Over_handle_empty_data()
+    {
+        using var copied = NativeTensors.CopyOf<byte>([], [0, 784], torch.ScalarType.Byte);
+        copied.shape.Should().Equal(0, 784);
+        using var viewed = NativeTensors.Over(Array.Empty<float>(), [0, 30]);
+        viewed.shape.Should().Equal(0, 30);
+        using var images = Synthetic.Digits(5).ImagesToTensor(0, 0);
+        images.shape.Should().Equal(0, 784);
+    }
+
+    [Fact]
     public void Indices_are_int64_values_equal_to_the_given_ones()
     {
         using var indices = NativeTensors.Indices([4, 0, 2_000_000_000]);
