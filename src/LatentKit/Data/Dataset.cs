@@ -313,7 +313,7 @@ public abstract partial class Dataset
         return order;
     }
 
-    private protected (int[] Training, int[] Validation) SplitIndices(double validationFraction, int seed)
+    internal (int[] Training, int[] Validation) SplitIndices(double validationFraction, int seed)
     {
         if (!(validationFraction > 0 && validationFraction < 1))
         {

@@ -14,6 +14,12 @@ internal sealed class TrainingData : IDisposable
     private readonly SampleStore? streaming;
     private readonly string name = string.Empty;
 
+    /// <summary>For a view made by <see cref="Rows"/>: the underlying reader's rows, in the view's order (int64, CPU).</summary>
+    private readonly Tensor? rows;
+
+    /// <summary>Whether disposing this reader disposes <see cref="Inputs"/> and <see cref="Targets"/> (a view does not: they are its reader's).</summary>
+    private readonly bool ownsTensors = true;
+
     public TrainingData(Tensor inputs, Tensor? targets)
     {
         Inputs = inputs;
@@ -30,23 +36,65 @@ internal sealed class TrainingData : IDisposable
         Count = store.Count;
     }
 
-    /// <summary>All samples as one tensor; <see langword="null"/> for a streaming reader (read it with <see cref="ReadRange"/>).</summary>
+    private TrainingData(TrainingData reader, int[] rows)
+    {
+        streaming = reader.streaming;
+        name = reader.name;
+        Inputs = reader.Inputs;
+        Targets = reader.Targets;
+        ownsTensors = false;
+        var given = NativeTensors.Indices(rows);
+        if (reader.rows is null)
+        {
+            this.rows = given;
+        }
+        else
+        {
+            using (given)
+            {
+                this.rows = reader.rows.index_select(0, given);
+            }
+        }
+
+        Count = rows.Length;
+    }
+
+    /// <summary>
+    /// All samples as one tensor; <see langword="null"/> for a streaming reader (read it with <see cref="ReadRange"/>).
+    /// For a view (<see cref="Rows"/>), its reader's samples, of which the view reads only its rows.
+    /// </summary>
     public Tensor? Inputs { get; }
 
     public Tensor? Targets { get; }
 
     public int Count { get; }
 
+    /// <summary>
+    /// A reader of <paramref name="rows"/> of this one, in that order: nothing is copied (batches are gathered from this
+    /// reader's samples when read). It reads this reader's tensors, which must outlive it; disposing it frees only its
+    /// row list.
+    /// </summary>
+    public TrainingData Rows(int[] rows) => new(this, rows);
+
     /// <summary>The raw samples and targets at <paramref name="indices"/> (an int64 CPU tensor), targets on <paramref name="device"/>.</summary>
     public (Tensor Inputs, Tensor? Targets) ReadBatch(Tensor indices, Device? device = null)
     {
-        var inputs = streaming is null ? Inputs!.index_select(0, indices) : ReadStreaming(indices.data<long>().ToArray());
-        return (inputs, device is null ? Targets?.index_select(0, indices) : Targets?.index_select(0, indices).to(device));
+        var source = rows is null ? indices : rows.index_select(0, indices);
+        var inputs = streaming is null ? Inputs!.index_select(0, source) : ReadStreaming(source.data<long>().ToArray());
+        return (inputs, device is null ? Targets?.index_select(0, source) : Targets?.index_select(0, source).to(device));
     }
 
     /// <summary>The raw samples and targets <paramref name="start"/>..<paramref name="start"/> + <paramref name="count"/> - 1, targets on <paramref name="device"/>.</summary>
     public (Tensor Inputs, Tensor? Targets) ReadRange(int start, int count, Device? device = null)
     {
+        if (rows is not null)
+        {
+            // A view's consecutive rows are scattered in its reader: gather them.
+            var source = rows.narrow(0, start, count);
+            var gathered = streaming is null ? Inputs!.index_select(0, source) : ReadStreaming(source.data<long>().ToArray());
+            return (gathered, device is null ? Targets?.index_select(0, source) : Targets?.index_select(0, source).to(device));
+        }
+
         Tensor inputs;
         if (streaming is null)
         {
@@ -71,8 +119,12 @@ internal sealed class TrainingData : IDisposable
 
     public void Dispose()
     {
-        Inputs?.Dispose();
-        Targets?.Dispose();
+        rows?.Dispose();
+        if (ownsTensors)
+        {
+            Inputs?.Dispose();
+            Targets?.Dispose();
+        }
     }
 
     /// <summary>

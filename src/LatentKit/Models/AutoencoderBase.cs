@@ -195,10 +195,8 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
         }
 
         using var trainingScope = Guard.EnterTraining();
-        var (trainPart, validationPart) = SplitValidation(training, options, run);
-        using var trainData = trainPart.OpenReader(withLabels: false);
-        using var validationData = validationPart?.OpenReader(withLabels: false);
-        return Trainer.Train(this, trainData, validationData, options, run, cancellationToken);
+        using var split = TrainingSplit.Open(training, options, run, data => data.OpenReader(withLabels: false));
+        return Trainer.Train(this, split.Training, split.Validation, options, run, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -478,22 +476,6 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     }
 
     private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
-
-    internal static (Dataset Training, Dataset? Validation) SplitValidation(Dataset training, TrainingOptions options, TrainingRun run)
-    {
-        if (run.ValidationSet is { } set)
-        {
-            return (training, set);
-        }
-
-        if (options.ValidationFraction is { } fraction)
-        {
-            var (t, v) = training.SplitForValidation(fraction, options.Seed);
-            return (t, v);
-        }
-
-        return (training, null);
-    }
 
     Tensor ITrainable.PrepareInputs(Tensor raw) => PrepareInputs(raw);
 

@@ -202,17 +202,15 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
 
         using var trainingScope = Guard.EnterTraining();
         using var encoderRun = fineTuned is null ? (ModelGuard.Scope?)null : ((AutoencoderBase)Autoencoder).Guard.EnterTraining();
-        var (trainPart, validationPart) = AutoencoderBase.SplitValidation(training, options, run);
         if (fineTuned is not null)
         {
-            using var trainImages = trainPart.OpenReader(withLabels: true);
-            using var validationImages = validationPart?.OpenReader(withLabels: true);
-            return Trainer.Train(this, trainImages, validationImages, options, run, cancellationToken);
+            using var images = TrainingSplit.Open(training, options, run, data => data.OpenReader(withLabels: true));
+            return Trainer.Train(this, images.Training, images.Validation, options, run, cancellationToken);
         }
 
-        using var trainData = new TrainingData(Autoencoder.EncodeDataset(trainPart), trainPart.Store.LabelsTensor());
-        using var validationData = validationPart is null ? null : new TrainingData(Autoencoder.EncodeDataset(validationPart), validationPart.Store.LabelsTensor());
-        return Trainer.Train(this, trainData, validationData, options, run, cancellationToken);
+        // Frozen: the codes of every image are computed once, without gradients; a validation split is rows of them.
+        using var codes = TrainingSplit.Open(training, options, run, data => new TrainingData(Autoencoder.EncodeDataset(data), data.Store.LabelsTensor()));
+        return Trainer.Train(this, codes.Training, codes.Validation, options, run, cancellationToken);
     }
 
     /// <summary>Class probabilities (<c>N x ClassCount</c>, rows sum to 1) for samples shaped like the autoencoder's input (or flattened, <c>N x size</c>).</summary>
