@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using LatentKit.Samples.Common.Data;
 using LatentKit.Samples.Common.Imaging;
 using LatentKit.Samples.Common.Results;
 using LatentKit.Studies;
@@ -50,21 +51,7 @@ internal sealed class ImprovementsRunner(ImprovementsSettings settings, IAnsiCon
         var total = Stopwatch.StartNew();
         try
         {
-            if (settings.Threads is { } threads)
-            {
-                torch.set_num_threads(threads);
-            }
-
-            Directory.CreateDirectory(settings.Output);
-            var load = new MnistLoadOptions();
-            if (settings.DataDirectory is { } dir)
-            {
-                load.DataDirectory = dir;
-            }
-
-            var loader = loadMnist ?? ((split, options) => MnistDataset.Load(split, options));
-            train = loader(MnistSplit.Train, load);
-            test = loader(MnistSplit.Test, load);
+            (train, test) = SampleMnist.Prepare(settings.Threads, settings.Output, settings.DataDirectory, loadMnist);
             if (settings.Quick)
             {
                 train = train.TakePerClass(60, Seed);
