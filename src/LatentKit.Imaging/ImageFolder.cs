@@ -148,7 +148,8 @@ public static class ImageFolder
                 throw Error(file, $"is {info.Width} x {info.Height} pixels, more than the {Dataset.MaxSampleSize} an image may have");
             }
 
-            var own = new Layout(ChannelsOf(info), info.Height, info.Width);
+            var (height, width) = UprightSize(codec);
+            var own = new Layout(ChannelsOf(info), height, width);
             if (first is null)
             {
                 first = own;
@@ -206,6 +207,54 @@ public static class ImageFolder
         return codec;
     }
 
+    /// <summary>Height and width of the image as shown: a JPEG's EXIF orientation 5 to 8 turns it a quarter, swapping them.</summary>
+    private static (int Height, int Width) UprightSize(SKCodec codec) => Transposes(codec.EncodedOrigin)
+        ? (codec.Info.Width, codec.Info.Height)
+        : (codec.Info.Height, codec.Info.Width);
+
+    private static bool Transposes(SKEncodedOrigin origin) =>
+        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+
+    /// <summary>
+    /// <paramref name="encoded"/> (RGBA) turned upright as <paramref name="origin"/> (the EXIF orientation, where the
+    /// stored rows and columns lie in the picture) says, pixel for pixel with no resampling; <see langword="null"/> when
+    /// it already is (<see cref="SKEncodedOrigin.TopLeft"/>, also the value for images without EXIF data).
+    /// </summary>
+    internal static SKBitmap? Upright(SKBitmap encoded, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft or not (>= SKEncodedOrigin.TopLeft and <= SKEncodedOrigin.LeftBottom))
+        {
+            return null;
+        }
+
+        var (w, h) = (encoded.Width, encoded.Height);
+        var (width, height) = Transposes(origin) ? (h, w) : (w, h);
+        var result = new SKBitmap(new SKImageInfo(width, height, encoded.ColorType, encoded.AlphaType));
+        var source = encoded.GetPixelSpan();
+        var target = result.GetPixelSpan();
+        var (sourceRow, targetRow) = (encoded.RowBytes, result.RowBytes);
+        for (var v = 0; v < height; v++)
+        {
+            for (var u = 0; u < width; u++)
+            {
+                // The stored pixel shown at column u, row v.
+                var (x, y) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - u, v),
+                    SKEncodedOrigin.BottomRight => (w - 1 - u, h - 1 - v),
+                    SKEncodedOrigin.BottomLeft => (u, h - 1 - v),
+                    SKEncodedOrigin.LeftTop => (v, u),
+                    SKEncodedOrigin.RightTop => (v, h - 1 - u),
+                    SKEncodedOrigin.RightBottom => (w - 1 - v, h - 1 - u),
+                    _ => (w - 1 - v, u), // LeftBottom
+                };
+                source.Slice((y * sourceRow) + (x * 4), 4).CopyTo(target.Slice((v * targetRow) + (u * 4), 4));
+            }
+        }
+
+        return result;
+    }
+
     private static int ChannelsOf(SKImageInfo info) =>
         info.ColorType is SKColorType.Gray8 ? 1 : info.AlphaType is SKAlphaType.Opaque ? 3 : 4;
 
@@ -216,13 +265,16 @@ public static class ImageFolder
         _ => "4 channels (colour with alpha)",
     };
 
-    /// <summary>Decodes one image to RGBA (alpha not premultiplied), resizes it if needed, and writes it planar (<c>C x H x W</c>) into <paramref name="target"/>.</summary>
+    /// <summary>
+    /// Decodes one image to RGBA (alpha not premultiplied), turns it upright as its EXIF orientation says, resizes it
+    /// if needed, and writes it planar (<c>C x H x W</c>) into <paramref name="target"/>.
+    /// </summary>
     internal static void Decode(string file, Layout layout, Span<byte> target, int? sampleIndex)
     {
         using var codec = Open(file, sampleIndex);
-        var sourceInfo = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var decoded = new SKBitmap(sourceInfo);
-        var result = codec.GetPixels(sourceInfo, decoded.GetPixels());
+        var encodedInfo = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var encoded = new SKBitmap(encodedInfo);
+        var result = codec.GetPixels(encodedInfo, encoded.GetPixels());
         if (result != SKCodecResult.Success)
         {
             throw Error(
@@ -233,6 +285,9 @@ public static class ImageFolder
                     : $"cannot be decoded ({result}); remove or replace it");
         }
 
+        using var upright = Upright(encoded, codec.EncodedOrigin);
+        var decoded = upright ?? encoded;
+        var sourceInfo = decoded.Info;
         var bitmap = decoded;
         SKBitmap? resized = null;
         if (layout.Width != sourceInfo.Width || layout.Height != sourceInfo.Height)

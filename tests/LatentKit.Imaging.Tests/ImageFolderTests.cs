@@ -118,6 +118,59 @@ public sealed class ImageFolderTests : IDisposable
         Bytes(data).Should().Equal(planar);
     }
 
+    /// <summary>
+    /// A 16 x 8 photo in four coloured quadrants (red, green / blue, yellow), stored with an EXIF orientation as cameras
+    /// store photos taken sideways or upside down: loaded upright, as image viewers show it. The expected corners are
+    /// the EXIF specification's (TIFF 6.0 Orientation tag): which stored corner each value puts at the top left, ...
+    /// </summary>
+    [Theory]
+    [InlineData(1, 8, 16, "red green blue yellow")]
+    [InlineData(2, 8, 16, "green red yellow blue")]
+    [InlineData(3, 8, 16, "yellow blue green red")]
+    [InlineData(4, 8, 16, "blue yellow red green")]
+    [InlineData(5, 16, 8, "red blue green yellow")]
+    [InlineData(6, 16, 8, "blue red yellow green")]
+    [InlineData(7, 16, 8, "yellow green blue red")]
+    [InlineData(8, 16, 8, "green yellow red blue")]
+    public void Jpeg_images_are_loaded_upright_as_their_EXIF_orientation_says(int orientation, int height, int width, string corners)
+    {
+        var colours = new Dictionary<string, (byte R, byte G, byte B)>
+        {
+            ["red"] = (230, 20, 20),
+            ["green"] = (20, 230, 20),
+            ["blue"] = (20, 20, 230),
+            ["yellow"] = (230, 230, 20),
+        };
+        var root = temp.CreateSubdirectory($"photos-{orientation}");
+        var planar = new byte[3 * 8 * 16];
+        for (var y = 0; y < 8; y++)
+        {
+            for (var x = 0; x < 16; x++)
+            {
+                var colour = colours[(y < 4, x < 8) switch { (true, true) => "red", (true, false) => "green", (false, true) => "blue", _ => "yellow" }];
+                planar[(y * 16) + x] = colour.R;
+                planar[128 + (y * 16) + x] = colour.G;
+                planar[256 + (y * 16) + x] = colour.B;
+            }
+        }
+
+        TestImages.WriteJpegWithOrientation(Path.Combine(root, "any", "photo.jpg"), planar, 8, 16, (ushort)orientation);
+
+        var data = ImageFolder.Load(root);
+
+        data.SampleShape.Should().Equal(3, height, width);
+        var pixels = Bytes(data);
+        var expected = corners.Split(' ');
+        (int Y, int X)[] centres = [(height / 4, width / 4), (height / 4, (3 * width) / 4), ((3 * height) / 4, width / 4), ((3 * height) / 4, (3 * width) / 4)];
+        for (var i = 0; i < 4; i++)
+        {
+            var (y, x) = centres[i];
+            var colour = colours[expected[i]];
+            byte[] seen = [pixels[(y * width) + x], pixels[(height * width) + (y * width) + x], pixels[(2 * height * width) + (y * width) + x]];
+            seen.Should().BeEquivalentTo(new[] { colour.R, colour.G, colour.B }, o => o.Using<byte>(c => ((int)c.Subject).Should().BeCloseTo(c.Expectation, 40)).WhenTypeIs<byte>(), $"quadrant {i} of orientation {orientation} is {expected[i]}");
+        }
+    }
+
     [Fact]
     public void Jpeg_images_load_close_to_their_colours()
     {

@@ -64,4 +64,27 @@ internal static class TestImages
         Array.Fill(planar, value);
         Write(path, planar, channels, height, width, format);
     }
+
+    /// <summary>
+    /// Writes a JPEG of <paramref name="planar"/> (3 channels) with an EXIF orientation tag (1 to 8): an APP1 segment
+    /// holding one IFD entry, Orientation (0x0112, SHORT), right after the start-of-image marker, as cameras write it.
+    /// </summary>
+    public static void WriteJpegWithOrientation(string path, byte[] planar, int height, int width, ushort orientation)
+    {
+        var plain = Path.Combine(Path.GetDirectoryName(path)!, ".plain-" + Path.GetFileName(path));
+        Write(plain, planar, 3, height, width, SKEncodedImageFormat.Jpeg, 100);
+        var jpeg = File.ReadAllBytes(plain);
+        File.Delete(plain);
+        byte[] tiff =
+        [
+            (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, // big-endian TIFF header, first IFD at offset 8
+            0, 1, // one entry
+            0x01, 0x12, 0, 3, 0, 0, 0, 1, (byte)(orientation >> 8), (byte)orientation, 0, 0, // Orientation, SHORT, 1 value
+            0, 0, 0, 0, // no next IFD
+        ];
+        byte[] exif = [.. "Exif\0\0"u8, .. tiff];
+        var length = exif.Length + 2;
+        byte[] app1 = [0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. exif];
+        File.WriteAllBytes(path, [.. jpeg.AsSpan(0, 2), .. app1, .. jpeg.AsSpan(2)]);
+    }
 }
