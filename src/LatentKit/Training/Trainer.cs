@@ -198,8 +198,9 @@ internal static class Trainer
             totalBatches--;
         }
         // Figures are for callbacks: a run without any adds nothing up (the throughput benchmark measures that loop).
-        var figureNames = run.Callbacks.Count > 0 ? model.TrainingFigureNames : [];
-        var collectValidationFigures = run.Callbacks.Count > 0;
+        var withFigures = run.Callbacks.Count > 0;
+        var figureNames = withFigures ? model.TrainingFigureNames : [];
+        var validationFigureNames = model.FigureNames;
         var groups = model.OptimizerGroups;
         var baseRates = groups.Select(g => g.LearningRate ?? options.LearningRate).ToArray();
         var optimizers = groups.Select((g, i) => TrainingOptimizer.Create(options.Optimizer, g.Parameters, baseRates[i], options.WeightDecay, options.Momentum)).ToArray();
@@ -325,7 +326,7 @@ internal static class Trainer
                 double[]? validationFigures = null;
                 if (validation is not null && !cancelled)
                 {
-                    (validationLoss, validationFigures) = collectValidationFigures ? EvaluateWithFigures(model, validation) : (Evaluate(model, validation), []);
+                    (validationLoss, validationFigures) = withFigures ? EvaluateWithFigures(model, validation) : (Evaluate(model, validation), []);
                     if (!double.IsFinite(validationLoss.Value))
                     {
                         throw Diverged(model, epochStart, options, DivergenceKind.ValidationLoss, epoch, batchesDone, validationLoss.Value, $"the validation loss after epoch {epoch} is {Format(validationLoss.Value)}");
@@ -357,13 +358,13 @@ internal static class Trainer
                 }
 
                 var metrics = new Dictionary<string, double> { [Metric.Loss] = result.TrainingLoss };
-                AddFigures(metrics, figureNames, figureSums, seen, prefix: string.Empty);
+                AddFigures(metrics, figureNames, figureSums, seen);
                 if (validationLoss is { } v)
                 {
                     metrics[Metric.ValidationLoss] = v;
                     for (var i = 0; i < validationFigures!.Length; i++)
                     {
-                        metrics[Metric.ValidationPrefix + model.FigureNames[i]] = validationFigures[i];
+                        metrics[Metric.ValidationPrefix + validationFigureNames[i]] = validationFigures[i];
                     }
                 }
 
@@ -519,7 +520,7 @@ internal static class Trainer
     }
 
     /// <summary>Adds the training figures (<paramref name="figureSums"/> over <paramref name="samples"/> samples) to <paramref name="metrics"/>.</summary>
-    private static void AddFigures(Dictionary<string, double> metrics, IReadOnlyList<string> names, Tensor? figureSums, int samples, string prefix)
+    private static void AddFigures(Dictionary<string, double> metrics, IReadOnlyList<string> names, Tensor? figureSums, int samples)
     {
         if (figureSums is null)
         {
@@ -529,7 +530,7 @@ internal static class Trainer
         var means = ReadMeans(figureSums, samples);
         for (var i = 0; i < names.Count; i++)
         {
-            metrics[prefix + names[i]] = means[i];
+            metrics[names[i]] = means[i];
         }
     }
 
