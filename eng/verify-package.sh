@@ -274,7 +274,8 @@ expect_prefixes() { # $1 = program output, $2... = starts of lines that must be 
 full_lines=("VERIFY latentkit-version $version" "VERIFY mnist test count=10000 first-labels=7,2,1,0 shape=4x1x28x28" "VERIFY backward loss=14 grad=2,-4,6"
             "VERIFY images count=96 shape=3x32x32 classes=blue,green,red,striped" "VERIFY csv count=240 shape=30 classes=off,on"
             "VERIFY custom-ae LoadCustom round trip: equal reconstructions (3072 values)" "VERIFY callback stop epochs=2 of 20 reason=stopped after 2 epochs")
-full_prefixes=("VERIFY convolutional-ae loss fell:" "VERIFY images-classifier accuracy" "VERIFY convolutional-vae loss fell:"
+full_prefixes=("VERIFY convolutional-ae loss fell:" "VERIFY images-classifier accuracy" "VERIFY images-classifier epoch figures:"
+               "VERIFY csv-classifier epoch figures:" "VERIFY convolutional-vae loss fell:"
                "VERIFY dense-ae loss fell:" "VERIFY csv-classifier accuracy" "VERIFY variational-ae loss fell:"
                "VERIFY custom-ae loss fell:" "VERIFY checkpoint resume from resume-0003.lkcheckpoint: epoch 6 loss equals the uninterrupted run's"
                "VERIFY done in")

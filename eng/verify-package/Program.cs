@@ -188,8 +188,14 @@ void TrainAutoencoder(string name, IAutoencoder model, Dataset training, Dataset
 void TrainClassifier(string name, IAutoencoder autoencoder, Dataset training, Dataset test, double minimumAccuracy)
 {
     using var classifier = LatentClassifier.For(autoencoder).ForData(training).WithHiddenLayers(32).WithSeed(6).Build();
-    classifier.Train(training, new TrainingOptions { Epochs = 10, BatchSize = 16, LearningRate = 1e-2 }, run);
+    var epochs = new List<EpochSummary>();
+    classifier.Train(training, new TrainingOptions { Epochs = 10, BatchSize = 16, LearningRate = 1e-2 }, run with { ValidationSet = test, Callbacks = [new Record(epochs.Add)] });
     var metrics = classifier.Evaluate(test);
+    // The epoch figures a callback gets: the last epoch's validation accuracy is Evaluate's on the same data.
+    var last = epochs[^1];
+    Require(epochs.Count == 10 && last[Metric.Accuracy] is >= 0 and <= 1 && Math.Abs(last[Metric.ValidationAccuracy] - metrics.Accuracy) < 1e-12,
+        $"{name}: epoch figures {string.Join(", ", last.Metrics.Select(m => $"{m.Key}={m.Value}"))} against Evaluate's accuracy {metrics.Accuracy}");
+    Console.WriteLine($"VERIFY {name} epoch figures: accuracy {last[Metric.Accuracy]:0.000}, val_accuracy {last[Metric.ValidationAccuracy]:0.000} = Evaluate's");
     var chance = 1.0 / training.ClassCount;
     Require(metrics.ClassNames.SequenceEqual(training.ClassNames) && metrics.Accuracy >= minimumAccuracy,
         $"{name}: accuracy {metrics.Accuracy:0.000} (chance {chance:0.000}, needed {minimumAccuracy:0.000}), classes {string.Join(",", metrics.ClassNames)}");
@@ -335,6 +341,11 @@ static nn.Module<Tensor, Tensor> OwnDecoder() => nn.Sequential(
     ("unflatten", nn.Unflatten(1, [3, 32, 32])));
 
 /// <summary>Stops training after <c>epochs</c> epochs through <see cref="TrainingControl.Stop"/>.</summary>
+sealed class Record(Action<EpochSummary> record) : ITrainingCallback
+{
+    public void OnEpochEnd(EpochSummary summary, TrainingControl control) => record(summary);
+}
+
 sealed class StopAfter(int epochs) : ITrainingCallback
 {
     public void OnEpochEnd(EpochSummary summary, TrainingControl control)
