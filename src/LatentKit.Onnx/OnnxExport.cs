@@ -72,6 +72,42 @@ public static class OnnxExport
         });
     }
 
+    /// <summary>
+    /// Exports a variational autoencoder's encoder with its whole latent distribution: <c>images</c> →
+    /// <see cref="OnnxNames.Mean"/> and <see cref="OnnxNames.LogVariance"/> (float32 <c>[batch, latent]</c> each, as
+    /// <see cref="IVariationalAutoencoder.EncodeDistribution"/> gives them), for deployments that draw codes
+    /// (<c>mean + exp(log_variance / 2) * noise</c>) or use the model's uncertainty. <see cref="Encoder"/> exports the
+    /// mean alone.
+    /// </summary>
+    /// <param name="autoencoder">A LatentKit variational autoencoder (dense, convolutional or custom, of any input shape).</param>
+    /// <param name="path">The file to write (replaced if it exists).</param>
+    /// <param name="options">Optional metadata settings.</param>
+    /// <returns>What was written.</returns>
+    /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own variational autoencoders.</exception>
+    /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
+    /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
+    public static OnnxModelInfo EncoderDistribution(IVariationalAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(autoencoder);
+        var model = LatentKitModel(autoencoder);
+        return Export(path, options, "encoder_distribution", [model.Guard], model.Modules, null, metadata => Describe(metadata, model), (graph, walker) =>
+        {
+            var probe = Probe([ProbeBatch, .. model.InputShape], model.Device, uniform: true);
+            var (mean, logVariance) = ModelGraphs.EncodeDistribution(graph, walker, model, graph.AddInput(OnnxNames.Images, probe));
+            var (expectedMean, expectedLogVariance) = autoencoder.EncodeDistribution(probe);
+            using (expectedMean)
+            using (expectedLogVariance)
+            {
+                Check(mean.Probe, expectedMean, "EncodeDistribution (mean)");
+                Check(logVariance.Probe, expectedLogVariance, "EncodeDistribution (log-variance)");
+            }
+
+            graph.AddOutput(mean, OnnxNames.Mean);
+            graph.AddOutput(logVariance, OnnxNames.LogVariance);
+            return $"LatentKit {model.Kind} encoder distribution: {OnnxNames.Images} → {OnnxNames.Mean}, {OnnxNames.LogVariance}";
+        });
+    }
+
     /// <summary>Exports the decoder: <c>codes</c> (float32 <c>[batch, latent]</c>) → <c>reconstruction</c> (float32, the model's input shape, as <see cref="IAutoencoder.Decode(TorchSharp.torch.Tensor)"/> gives it).</summary>
     /// <param name="autoencoder">A LatentKit autoencoder.</param>
     /// <param name="path">The file to write (replaced if it exists).</param>

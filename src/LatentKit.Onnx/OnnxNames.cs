@@ -14,6 +14,12 @@ public static class OnnxNames
     /// <summary>Output of encoders (for a variational autoencoder the mean) and input of decoders and classifier heads: float32 <c>[batch, latent]</c>.</summary>
     public const string Codes = "codes";
 
+    /// <summary>Output of a variational encoder exported with <see cref="OnnxExport.EncoderDistribution"/>: float32 <c>[batch, latent]</c>, the mean of the latent distribution (equal to <see cref="Codes"/> of <see cref="OnnxExport.Encoder"/>).</summary>
+    public const string Mean = "mean";
+
+    /// <summary>Output of a variational encoder exported with <see cref="OnnxExport.EncoderDistribution"/>: float32 <c>[batch, latent]</c>, the log-variance of the latent distribution (the standard deviation is <c>exp(log_variance / 2)</c>).</summary>
+    public const string LogVariance = "log_variance";
+
     /// <summary>Output of decoders and autoencoders: float32 values in the model's input shape, as <c>Decode</c> and <c>Reconstruct</c> give them (after the output activation, in the data's units).</summary>
     public const string Reconstruction = "reconstruction";
 

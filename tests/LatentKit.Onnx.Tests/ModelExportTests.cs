@@ -40,6 +40,24 @@ public sealed class ModelExportTests(RealMnistFixture mnist) : IDisposable
         decoderFile.Outputs.Single().Shape.Should().Equal([-1, .. model.InputShape]);
     }
 
+    [Fact]
+    public void A_variational_encoders_distribution_matches_EncodeDistribution_on_real_test_images()
+    {
+        using var model = TrainedAutoencoder(AutoencoderKind.Variational);
+        var vae = (IVariationalAutoencoder)model;
+        var file = OnnxExport.EncoderDistribution(vae, folder.Combine("distribution.onnx"));
+
+        using var scope = NewDisposeScope();
+        var images = TestImages(model, 500);
+        var (mean, logVariance) = vae.EncodeDistribution(images);
+        var outputs = Ort.Run(file.Path, OnnxNames.Images, images);
+        outputs[OnnxNames.Mean].ShouldMatch(mean, "mean");
+        outputs[OnnxNames.LogVariance].ShouldMatch(logVariance, "log-variance");
+        outputs[OnnxNames.Mean].ShouldMatch(model.Encode(images), "the mean is Encode's code");
+        file.Outputs.Select(o => o.Name).Should().Equal(OnnxNames.Mean, OnnxNames.LogVariance);
+        file.Outputs.Should().OnlyContain(o => o.Shape.SequenceEqual(new long[] { -1, model.LatentSize }));
+    }
+
     [Theory]
     [InlineData(AutoencoderKind.Dense, ClassifierHead.Logits, false, 0.0, false)]
     [InlineData(AutoencoderKind.Convolutional, ClassifierHead.SigmoidCrossEntropy, true, 0.2, false)]

@@ -107,6 +107,28 @@ public sealed class OtherShapeExportTests : IDisposable
     }
 
     [Fact]
+    public void The_distribution_of_a_convolutional_VAE_and_of_a_custom_VAE_matches_EncodeDistribution()
+    {
+        using var convVae = Autoencoders.ConvolutionalVariational().WithInputShape(1, 17, 23).WithChannels(4, 8).WithLatentSize(30).WithSeed(3).Build();
+        manual_seed(5);
+        using var customVae = Autoencoders.CustomVariational(
+            nn.Sequential(nn.Flatten(), nn.Linear(2 * 9 * 7, 20), nn.ReLU(), nn.Linear(20, 2 * 5)),
+            nn.Sequential(nn.Linear(5, 20), nn.ReLU(), nn.Linear(20, 2 * 9 * 7), nn.Unflatten(1, [2, 9, 7])),
+            [2, 9, 7],
+            latentSize: 5);
+        foreach (var (name, vae, shape) in new (string, IVariationalAutoencoder, long[])[] { ("conv-vae", convVae, [1, 17, 23]), ("custom-vae", customVae, [2, 9, 7]) })
+        {
+            var file = OnnxExport.EncoderDistribution(vae, folder.Combine($"{name}-distribution.onnx"));
+            using var scope = NewDisposeScope();
+            var images = rand([12, .. shape]);
+            var (mean, logVariance) = vae.EncodeDistribution(images);
+            var outputs = Ort.Run(file.Path, OnnxNames.Images, images);
+            outputs[OnnxNames.Mean].ShouldMatch(mean, $"{name} mean");
+            outputs[OnnxNames.LogVariance].ShouldMatch(logVariance, $"{name} log-variance");
+        }
+    }
+
+    [Fact]
     public void A_custom_VAE_exports_the_mean_half_of_its_encoder_output()
     {
         torch.manual_seed(12);

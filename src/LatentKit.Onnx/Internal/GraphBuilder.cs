@@ -51,22 +51,16 @@ internal sealed class GraphBuilder
     /// <summary>Makes <paramref name="value"/> a graph output called <paramref name="name"/> (renaming its producer's output, or adding an Identity).</summary>
     public void AddOutput(GraphValue value, string name, TensorProto.Types.DataType type = TensorProto.Types.DataType.Float)
     {
-        if (producers.TryGetValue(value.Name, out var node) && !graph.Output.Any(o => o.Name == value.Name))
+        if (value.Name != name && producers.ContainsKey(name))
         {
-            var index = node.Output.IndexOf(value.Name);
-            node.Output[index] = name;
-            producers.Remove(value.Name);
-            producers[name] = node;
-            foreach (var consumer in graph.Node)
-            {
-                for (var i = 0; i < consumer.Input.Count; i++)
-                {
-                    if (consumer.Input[i] == value.Name)
-                    {
-                        consumer.Input[i] = name;
-                    }
-                }
-            }
+            // An inner value already carries the output's name (a layer path such as a VAE's "mean" layer, whose output
+            // is then flattened): it takes another name, so that the graph defines the name once.
+            Rename(name, Unique(name + ".inner"));
+        }
+
+        if (producers.ContainsKey(value.Name) && !graph.Output.Any(o => o.Name == value.Name))
+        {
+            Rename(value.Name, name);
         }
         else
         {
@@ -75,6 +69,25 @@ internal sealed class GraphBuilder
 
         names.Add(name);
         graph.Output.Add(ValueInfo(name, type, value.Shape));
+    }
+
+    /// <summary>Gives the value called <paramref name="from"/> the name <paramref name="to"/> in its producer and in every node that reads it.</summary>
+    private void Rename(string from, string to)
+    {
+        var node = producers[from];
+        node.Output[node.Output.IndexOf(from)] = to;
+        producers.Remove(from);
+        producers[to] = node;
+        foreach (var consumer in graph.Node)
+        {
+            for (var i = 0; i < consumer.Input.Count; i++)
+            {
+                if (consumer.Input[i] == from)
+                {
+                    consumer.Input[i] = to;
+                }
+            }
+        }
     }
 
     /// <summary>Adds a float32 weight (copied from <paramref name="tensor"/>, on any device) and returns its name.</summary>
