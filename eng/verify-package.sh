@@ -133,7 +133,8 @@ for entry in LatentKit.Onnx.nuspec lib/net8.0/LatentKit.Onnx.dll lib/net8.0/Late
     grep -qxF "$entry" <<<"$onnx_entries" || fail "the LatentKit.Onnx package lacks $entry"
 done
 onnx_nuspec="$(unzip -p "$onnx_nupkg" LatentKit.Onnx.nuspec)"
-for pattern in "<dependency id=\"LatentKit\" version=\"$version\"" '<dependency id="OnnxSharp" version="0.3.2"' \
+# LatentKit.Onnx reads the core's internals, so it depends on exactly the core of its version ([x.y.z]).
+for pattern in "<dependency id=\"LatentKit\" version=\"\\[$version\\]\"" '<dependency id="OnnxSharp" version="0.3.2"' \
                '<dependency id="Google.Protobuf" version="3.36.2"' '<license type="expression">MIT</license>'; do
     grep -Eq "$pattern" <<<"$onnx_nuspec" || fail "the LatentKit.Onnx nuspec lacks $pattern"
 done
