@@ -77,12 +77,8 @@ internal sealed class TrainingData : IDisposable
     public TrainingData Rows(int[] rows) => new(this, rows);
 
     /// <summary>The raw samples and targets at <paramref name="indices"/> (an int64 CPU tensor), targets on <paramref name="device"/>.</summary>
-    public (Tensor Inputs, Tensor? Targets) ReadBatch(Tensor indices, Device? device = null)
-    {
-        var source = rows is null ? indices : rows.index_select(0, indices);
-        var inputs = streaming is null ? Inputs!.index_select(0, source) : ReadStreaming(source.data<long>().ToArray());
-        return (inputs, device is null ? Targets?.index_select(0, source) : Targets?.index_select(0, source).to(device));
-    }
+    public (Tensor Inputs, Tensor? Targets) ReadBatch(Tensor indices, Device? device = null) =>
+        Gather(rows is null ? indices : rows.index_select(0, indices), device);
 
     /// <summary>The raw samples and targets <paramref name="start"/>..<paramref name="start"/> + <paramref name="count"/> - 1, targets on <paramref name="device"/>.</summary>
     public (Tensor Inputs, Tensor? Targets) ReadRange(int start, int count, Device? device = null)
@@ -90,9 +86,7 @@ internal sealed class TrainingData : IDisposable
         if (rows is not null)
         {
             // A view's consecutive rows are scattered in its reader: gather them.
-            var source = rows.narrow(0, start, count);
-            var gathered = streaming is null ? Inputs!.index_select(0, source) : ReadStreaming(source.data<long>().ToArray());
-            return (gathered, device is null ? Targets?.index_select(0, source) : Targets?.index_select(0, source).to(device));
+            return Gather(rows.narrow(0, start, count), device);
         }
 
         Tensor inputs;
@@ -111,7 +105,7 @@ internal sealed class TrainingData : IDisposable
             inputs = ReadStreaming(indices);
         }
 
-        return (inputs, device is null ? Targets?.narrow(0, start, count) : Targets?.narrow(0, start, count).to(device));
+        return (inputs, OnDevice(Targets?.narrow(0, start, count), device));
     }
 
     /// <summary>Raw rows as a new float32 tensor on <paramref name="raw"/>'s device: bytes scaled by 1/255, float32 rows copied as they are.</summary>
@@ -126,6 +120,15 @@ internal sealed class TrainingData : IDisposable
             Targets?.Dispose();
         }
     }
+
+    /// <summary>The samples and targets at <paramref name="readerRows"/>, rows of the underlying samples (int64, CPU).</summary>
+    private (Tensor Inputs, Tensor? Targets) Gather(Tensor readerRows, Device? device)
+    {
+        var inputs = streaming is null ? Inputs!.index_select(0, readerRows) : ReadStreaming(readerRows.data<long>().ToArray());
+        return (inputs, OnDevice(Targets?.index_select(0, readerRows), device));
+    }
+
+    private static Tensor? OnDevice(Tensor? targets, Device? device) => device is null ? targets : targets?.to(device);
 
     /// <summary>
     /// Reads the samples at <paramref name="indices"/> from the source straight into a new float32 CPU tensor
