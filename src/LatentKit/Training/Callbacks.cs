@@ -236,7 +236,7 @@ public sealed class EarlyStopping : ITrainingCallback, IStatefulCallback
     /// <inheritdoc />
     public void OnTrainingBegin()
     {
-        best = Mode == MetricMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+        best = CallbackRules.Worst(Mode);
         wait = 0;
         BestEpoch = null;
     }
@@ -340,7 +340,7 @@ public sealed class ReduceLearningRateOnPlateau : ITrainingCallback, IStatefulCa
     /// <inheritdoc />
     public void OnTrainingBegin()
     {
-        best = Mode == MetricMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+        best = CallbackRules.Worst(Mode);
         wait = 0;
     }
 
@@ -440,6 +440,9 @@ internal static class CallbackRules
             errors.Add(nameof(mode), mode, $"{callback} mode = {mode} is not a known mode.");
         }
     }
+
+    /// <summary>The starting "best" value that any first value improves on: +infinity for <see cref="MetricMode.Min"/>, -infinity for <see cref="MetricMode.Max"/>.</summary>
+    public static double Worst(MetricMode mode) => mode == MetricMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
 
     public static bool Improved(double value, double best, double minDelta, MetricMode mode) =>
         mode == MetricMode.Min ? value < best - minDelta : value > best + minDelta;

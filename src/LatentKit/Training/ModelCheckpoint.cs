@@ -81,7 +81,7 @@ public sealed class ModelCheckpoint : ITrainingCallback, IStatefulCallback
     /// <inheritdoc />
     public void OnTrainingBegin()
     {
-        best = Mode == MetricMode.Min ? double.PositiveInfinity : double.NegativeInfinity;
+        best = CallbackRules.Worst(Mode);
         lastWritten = null;
     }
 
