@@ -1,31 +1,18 @@
 using LatentKit;
 using System.CommandLine;
 using LatentKit.Samples.AnomalyDetection;
+using LatentKit.Samples.Common.CommandLine;
 using Spectre.Console;
 
 var quick = new Option<bool>("--quick") { Description = "A smoke run: 300 training images per digit, 2,000 test images, few epochs, one seed (under a minute)." };
-var output = new Option<string>("--output", "-o") { Description = "Output directory for results.json, results.md and the PNGs.", DefaultValueFactory = _ => "anomaly-output" };
-var seeds = new Option<int>("--seeds") { Description = "Seeds per digit and model (at least 1; default 3, 1 with --quick).", DefaultValueFactory = _ => 0 };
-var threads = new Option<int?>("--threads") { Description = "TorchSharp CPU threads (default: TorchSharp's own)." };
-var dataDir = new Option<string?>("--data-dir") { Description = "Directory with the MNIST .gz files (default: the library's cache, downloading when needed)." };
+var output = StudyOptions.Output("anomaly-output");
+var seeds = StudyOptions.Seeds("Seeds per digit and model (at least 1; default 3, 1 with --quick).");
+var threads = StudyOptions.Threads();
+var dataDir = StudyOptions.DataDirectory();
 var digits = new Option<string>("--digits") { Description = "The normal digits to run, for example 0-9 or 3,5,8.", DefaultValueFactory = _ => "0-9" };
 var models = new Option<string>("--models") { Description = "Comma-separated autoencoders: dense, conv, vae.", DefaultValueFactory = _ => "dense,conv,vae" };
 var shrinkage = new Option<double>("--shrinkage") { Description = "Covariance shrinkage of the latent Gaussian, 0 to 1.", DefaultValueFactory = _ => GaussianLatentModel.DefaultShrinkage };
 var epochs = new Option<int?>("--epochs") { Description = "Training epochs for every model (default: each model's own)." };
-seeds.Validators.Add(r =>
-{
-    if (!r.Implicit && r.GetValueOrDefault<int>() < 1)
-    {
-        r.AddError("--seeds must be at least 1.");
-    }
-});
-threads.Validators.Add(r =>
-{
-    if (r.GetValueOrDefault<int?>() is < 1)
-    {
-        r.AddError("--threads must be at least 1.");
-    }
-});
 epochs.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<int?>() is < 1 or > 1000)

@@ -1,28 +1,15 @@
 using System.CommandLine;
+using LatentKit.Samples.Common.CommandLine;
 using LatentKit.Samples.Improvements;
 using Spectre.Console;
 
 var quick = new Option<bool>("--quick") { Description = "A smoke run on small subsets with few epochs (under a minute)." };
-var output = new Option<string>("--output", "-o") { Description = "Output directory for results.json, results.md and the PNGs.", DefaultValueFactory = _ => "improvements-output" };
-var seeds = new Option<int>("--seeds") { Description = "Seeds per point of the label-efficiency study (at least 1; default 3, 2 with --quick).", DefaultValueFactory = _ => 0 };
-var threads = new Option<int?>("--threads") { Description = "TorchSharp CPU threads (default: TorchSharp's own)." };
-var dataDir = new Option<string?>("--data-dir") { Description = "Directory with the MNIST .gz files (default: the library's cache, downloading when needed)." };
+var output = StudyOptions.Output("improvements-output");
+var seeds = StudyOptions.Seeds("Seeds per point of the label-efficiency study (at least 1; default 3, 2 with --quick).");
+var threads = StudyOptions.Threads();
+var dataDir = StudyOptions.DataDirectory();
 var study = new Option<string>("--study") { Description = "Which study: improvements, label-efficiency, generation or all.", DefaultValueFactory = _ => "all" };
 study.AcceptOnlyFromAmong("improvements", "label-efficiency", "generation", "all");
-seeds.Validators.Add(r =>
-{
-    if (!r.Implicit && r.GetValueOrDefault<int>() < 1)
-    {
-        r.AddError("--seeds must be at least 1.");
-    }
-});
-threads.Validators.Add(r =>
-{
-    if (r.GetValueOrDefault<int?>() is < 1)
-    {
-        r.AddError("--threads must be at least 1.");
-    }
-});
 
 var root = new RootCommand("Measures ideas for improving latent-classifier accuracy on MNIST (latent size 49), label efficiency against raw pixels, and VAE generation / latent interpolation; writes results.json, results.md and PNGs.");
 root.Options.Add(quick);
