@@ -89,6 +89,26 @@ public class EpochFiguresCallbackTests
     }
 
     [Fact]
+    public void A_classifiers_training_accuracy_is_the_fraction_of_its_training_samples_classified_right()
+    {
+        // A learning rate so small that the weights do not move, and a head without dropout or batch norm: the
+        // training batches' logits are then those Evaluate computes, so the epoch's accuracy must be Evaluate's on
+        // the training data (to one sample: batches of another size may round a near tie otherwise).
+        var data = Synthetic.Digits(160);
+        using var encoder = SmallModels.Build(AutoencoderKind.Dense);
+        encoder.Train(data, Quick, new TrainingRun { Threads = 1 });
+        using var classifier = LatentClassifier.For(encoder).ForData(data).WithHiddenLayers(16).WithSeed(3).Build();
+        classifier.Train(data, Quick with { Epochs = 4, LearningRate = 1e-2 }, new TrainingRun { Threads = 1 });
+        var seen = new List<EpochSummary>();
+
+        classifier.Train(data, Quick with { Epochs = 1, LearningRate = 1e-20 }, new TrainingRun { Threads = 1, Callbacks = [new Recorder(seen.Add)] });
+
+        var expected = classifier.Evaluate(data).Accuracy;
+        expected.Should().BeInRange(0.15, 0.95, "a head trained four epochs is neither at chance (0.1) nor right everywhere, so the figure is informative");
+        seen.Single()[Metric.Accuracy].Should().BeApproximately(expected, 1.0 / 160);
+    }
+
+    [Fact]
     public void Early_stopping_on_validation_accuracy_with_mode_max_stops_and_keeps_the_best_weights()
     {
         var data = Synthetic.Digits(160);
