@@ -54,6 +54,21 @@ trap cleanup EXIT
 
 fail() { echo "verify-package: FAILED: $*" >&2; exit 1; }
 step() { echo; echo "== $*"; }
+# Writes a net10.0 console app's project file $1 with a package reference for each further "Id=Version" argument.
+write_console_project() {
+    local project="$1"
+    shift
+    {
+        printf '%s\n' '<Project Sdk="Microsoft.NET.Sdk">' '  <PropertyGroup>' '    <OutputType>Exe</OutputType>' \
+            '    <TargetFramework>net10.0</TargetFramework>' '    <Nullable>enable</Nullable>' \
+            '    <ImplicitUsings>enable</ImplicitUsings>' '  </PropertyGroup>' '  <ItemGroup>'
+        local reference
+        for reference in "$@"; do
+            printf '    <PackageReference Include="%s" Version="%s" />\n' "${reference%%=*}" "${reference#*=}"
+        done
+        printf '%s\n' '  </ItemGroup>' '</Project>'
+    } >"$project"
+}
 
 case "$work" in "$repo"/*) fail "the temporary folder $work is inside the repository" ;; esac
 
@@ -157,23 +172,7 @@ cat >"$app/nuget.config" <<EOF
   </packageSources>
 </configuration>
 EOF
-cat >"$app/VerifyApp.csproj" <<EOF
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <OutputType>Exe</OutputType>
-    <TargetFramework>net10.0</TargetFramework>
-    <Nullable>enable</Nullable>
-    <ImplicitUsings>enable</ImplicitUsings>
-  </PropertyGroup>
-  <ItemGroup>
-    <PackageReference Include="LatentKit" Version="$version" />
-    <PackageReference Include="LatentKit.Imaging" Version="$version" />
-    <PackageReference Include="LatentKit.Csv" Version="$version" />
-    <PackageReference Include="LatentKit.Onnx" Version="$version" />
-    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp_version" />
-  </ItemGroup>
-</Project>
-EOF
+write_console_project "$app/VerifyApp.csproj" "LatentKit=$version" "LatentKit.Imaging=$version" "LatentKit.Csv=$version" "LatentKit.Onnx=$version" "TorchSharp-cpu=$torchsharp_version"
 # The app prints one VERIFY line per check (and throws on a failed one); the script looks for each of them below.
 cp "$repo/eng/verify-package/Program.cs" "$app/Program.cs"
 
@@ -181,19 +180,7 @@ cp "$repo/eng/verify-package/Program.cs" "$app/Program.cs"
 serve="$work/serve"
 mkdir -p "$serve"
 cp "$app/Directory.Build.props" "$app/Directory.Build.targets" "$app/nuget.config" "$serve/"
-cat >"$serve/ServeApp.csproj" <<EOF
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <OutputType>Exe</OutputType>
-    <TargetFramework>net10.0</TargetFramework>
-    <Nullable>enable</Nullable>
-    <ImplicitUsings>enable</ImplicitUsings>
-  </PropertyGroup>
-  <ItemGroup>
-    <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="1.31.1" />
-  </ItemGroup>
-</Project>
-EOF
+write_console_project "$serve/ServeApp.csproj" "Microsoft.ML.OnnxRuntime=1.31.1"
 cat >"$serve/Program.cs" <<'EOF'
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
@@ -341,20 +328,7 @@ step "an app that references only LatentKit.Imaging (and TorchSharp-cpu)"
 imaging_app="$work/imaging-app"
 mkdir -p "$imaging_app"
 cp "$app/Directory.Build.props" "$app/Directory.Build.targets" "$app/nuget.config" "$imaging_app/"
-cat >"$imaging_app/ImagingOnlyApp.csproj" <<EOF
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <OutputType>Exe</OutputType>
-    <TargetFramework>net10.0</TargetFramework>
-    <Nullable>enable</Nullable>
-    <ImplicitUsings>enable</ImplicitUsings>
-  </PropertyGroup>
-  <ItemGroup>
-    <PackageReference Include="LatentKit.Imaging" Version="$version" />
-    <PackageReference Include="TorchSharp-cpu" Version="$torchsharp_version" />
-  </ItemGroup>
-</Project>
-EOF
+write_console_project "$imaging_app/ImagingOnlyApp.csproj" "LatentKit.Imaging=$version" "TorchSharp-cpu=$torchsharp_version"
 cat >"$imaging_app/Program.cs" <<'EOF'
 using LatentKit;
 using LatentKit.Imaging;
