@@ -303,6 +303,9 @@ output="$(dotnet "$app/bin/Release/net10.0/VerifyApp.dll" "$work/run")" || { ech
 expect_output "$output" "${full_lines[@]}"
 expect_prefixes "$output" "${full_prefixes[@]}"
 echo "the consumer app ran in $((SECONDS - started)) s"
+# Each output folder holds TorchSharp's native libraries for every platform (about 1 GB): drop each one once checked,
+# so this check needs about 1 GB of disk at a time instead of 4-5 GB.
+rm -rf "$app/bin"
 
 step "publish and run the published app"
 dotnet publish "$app" -c Release -nodeReuse:false -o "$work/publish"
@@ -312,6 +315,9 @@ rm -rf "$work/run" && mkdir -p "$work/run"
 output="$(dotnet "$work/publish/VerifyApp.dll" "$work/run")" || { echo "$output"; fail "the published app failed"; }
 expect_output "$output" "${full_lines[@]}"
 expect_prefixes "$output" "${full_prefixes[@]}"
+# The ONNX files for step 6, exported by the published app from the packed packages.
+dotnet "$work/publish/VerifyApp.dll" "$work/run-onnx" --onnx "$work/onnx"
+rm -rf "$work/publish"
 
 step "opt out: -p:LatentKitPatchLibTorchSharp=false"
 dotnet build "$app" -c Release -nodeReuse:false -p:LatentKitPatchLibTorchSharp=false -o "$work/optout"
@@ -322,6 +328,7 @@ if [[ -f "$cache_so" ]]; then
 fi
 echo "untouched: $optout_so"
 check_cache_untouched
+rm -rf "$work/optout"
 
 # ---------------------------------------------------------------------------------------------------------------
 step "an app that references only LatentKit.Imaging (and TorchSharp-cpu)"
@@ -346,9 +353,9 @@ check_patched "$imaging_app/bin/Release/net10.0/runtimes/linux-x64/native/libLib
 check_cache_untouched
 output="$(dotnet "$imaging_app/bin/Release/net10.0/ImagingOnlyApp.dll")" || { echo "$output"; fail "the Imaging-only app failed"; }
 expect_output "$output" "VERIFY imaging-only $version LatentKit.Imaging" "VERIFY backward loss=14 grad=2,-4,6"
+rm -rf "$imaging_app/bin"
 
-step "export every model kind from the packed packages; reproduce them with ONNX Runtime only"
-dotnet "$work/publish/VerifyApp.dll" "$work/run-onnx" --onnx "$work/onnx"
+step "reproduce every model kind exported from the packed packages (step 3) with ONNX Runtime only"
 dotnet build "$serve" -c Release -nodeReuse:false -o "$work/serve-out"
 torch_files="$(find "$work/serve-out" -iname '*torch*' -o -iname 'LatentKit*')"
 [[ -z "$torch_files" ]] || fail "the ONNX Runtime app's folder holds TorchSharp or LatentKit files: $torch_files"
