@@ -43,7 +43,7 @@ internal static class CheckpointFile
     };
 
     /// <summary>What the loop needs back from a checkpoint besides the state restored in place.</summary>
-    internal sealed record Resumed(int Epoch, double LearningRateFactor, List<EpochResult> History, double BestValidationLoss, int? BestValidationEpoch, Dictionary<string, Tensor>? BestWeights);
+    internal sealed record Resumed(int Epoch, double LearningRateFactor, List<EpochResult> History, double BestValidationLoss, int? BestValidationEpoch, Dictionary<string, Tensor>? BestWeights, int? BestWeightsEpoch);
 
     internal sealed record CallbackEntry(int Index, string Type, Dictionary<string, double> State);
 
@@ -69,6 +69,9 @@ internal static class CheckpointFile
 
         public int? BestValidationEpoch { get; init; }
 
+        /// <summary>The epoch of the best weights a callback kept; absent without them.</summary>
+        public int? BestWeightsEpoch { get; init; }
+
         public EpochResult[]? History { get; init; }
 
         public CallbackEntry[]? Callbacks { get; init; }
@@ -89,7 +92,8 @@ internal static class CheckpointFile
         IReadOnlyList<TrainingOptimizer> optimizers,
         Generator noise,
         IReadOnlyList<ITrainingCallback> callbacks,
-        Dictionary<string, Tensor>? best)
+        Dictionary<string, Tensor>? best,
+        int? bestWeightsEpoch)
     {
         var entries = new List<(string Name, byte[] Bytes)>
         {
@@ -136,6 +140,7 @@ internal static class CheckpointFile
             OptimizerSteps = optimizers.Select(o => o.Steps).ToArray(),
             BestValidationLoss = double.IsFinite(bestValidationLoss) ? bestValidationLoss : null,
             BestValidationEpoch = bestValidationEpoch,
+            BestWeightsEpoch = best is null ? null : bestWeightsEpoch,
             History = history.ToArray(),
             Callbacks = callbacks
                 .Select((c, i) => (c, i))
@@ -185,6 +190,11 @@ internal static class CheckpointFile
         if (manifest.History.Length != manifest.Epoch || !double.IsFinite(manifest.LearningRateFactor) || !(manifest.LearningRateFactor > 0 && manifest.LearningRateFactor <= 1))
         {
             throw Damaged(path, "its manifest's epoch, history or learning-rate factor are inconsistent");
+        }
+
+        if (manifest.BestValidationEpoch is < 1 || manifest.BestValidationEpoch > manifest.Epoch || manifest.BestWeightsEpoch is < 1 || manifest.BestWeightsEpoch > manifest.Epoch)
+        {
+            throw Damaged(path, $"its manifest's best epochs ({manifest.BestValidationEpoch}, {manifest.BestWeightsEpoch}) are not epochs 1 to {manifest.Epoch} of its history");
         }
 
         if (manifest.OptimizerSteps.Length != optimizers.Count)
@@ -288,7 +298,7 @@ internal static class CheckpointFile
             using var global = torch.tensor(globalGenerator, dtype: ScalarType.Byte);
             torch.set_rng_state(global);
         }
-        return new Resumed(manifest.Epoch, manifest.LearningRateFactor, [.. manifest.History], manifest.BestValidationLoss ?? double.PositiveInfinity, manifest.BestValidationEpoch, best);
+        return new Resumed(manifest.Epoch, manifest.LearningRateFactor, [.. manifest.History], manifest.BestValidationLoss ?? double.PositiveInfinity, manifest.BestValidationEpoch, best, best is null ? null : manifest.BestWeightsEpoch);
     }
 
     /// <summary>

@@ -177,11 +177,15 @@ internal static class Trainer
         Dictionary<string, Tensor>? epochStart = null;
         double bestLoss = double.PositiveInfinity;
         int? bestEpoch = null;
+        // The epoch whose weights a callback kept (TrainingControl.RememberWeights), restored at the end.
+        int? bestWeightsEpoch = null;
+        var currentEpoch = 0;
         var cancelled = false;
         var control = new TrainingControl(() =>
         {
             DisposeAll(best);
             best = Snapshot(model.Network);
+            bestWeightsEpoch = currentEpoch;
         });
         var appliedFactor = 1.0;
 
@@ -230,10 +234,12 @@ internal static class Trainer
                 appliedFactor = resumed.LearningRateFactor;
                 control.LearningRateFactor = appliedFactor;
                 best = resumed.BestWeights;
+                bestWeightsEpoch = resumed.BestWeightsEpoch;
             }
 
             for (var epoch = firstEpoch; epoch <= options.Epochs && !cancelled; epoch++)
             {
+                currentEpoch = epoch;
                 DisposeAll(epochStart);
                 epochStart = Snapshot(model.Network);
 
@@ -383,7 +389,7 @@ internal static class Trainer
                     }
                     else
                     {
-                        CheckpointFile.Write(path, model, options, epoch, appliedFactor, epochs, bestLoss, bestEpoch, optimizers, noise, run.Callbacks, best);
+                        CheckpointFile.Write(path, model, options, epoch, appliedFactor, epochs, bestLoss, bestEpoch, optimizers, noise, run.Callbacks, best, bestWeightsEpoch);
                         if (replaces is not null && File.Exists(replaces))
                         {
                             File.Delete(replaces);
@@ -433,7 +439,8 @@ internal static class Trainer
         }
 
         var stopped = control.StopRequested && epochs.Count < options.Epochs ? control.StopReason : null;
-        return new TrainingHistory(epochs, bestEpoch, stopped);
+        // The model ends with the kept weights when a callback kept some: their epoch is the best one it holds.
+        return new TrainingHistory(epochs, bestWeightsEpoch ?? bestEpoch, stopped);
     }
 
     /// <summary>Checks the options and the run together: one <see cref="LatentKitValidationException"/> lists every invalid setting of both.</summary>

@@ -32,8 +32,10 @@ public sealed class TrainingHistory
     public IReadOnlyList<EpochResult> Epochs { get; }
 
     /// <summary>
-    /// The epoch with the lowest validation loss (whose weights the model keeps with an <see cref="EarlyStopping"/>
-    /// callback that restores the best weights); <see langword="null"/> without validation.
+    /// The epoch whose weights the model holds when a callback kept the best weights (an <see cref="EarlyStopping"/>
+    /// that restores them: the best epoch of its monitored metric, with or without validation data); otherwise the
+    /// epoch with the lowest validation loss; <see langword="null"/> when neither applies. (After cancellation, the
+    /// model holds the last batch's weights, and this is the lowest validation loss's epoch.)
     /// </summary>
     public int? BestEpoch { get; }
 

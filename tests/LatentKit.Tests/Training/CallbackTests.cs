@@ -60,6 +60,33 @@ public class CallbackTests
     }
 
     [Fact]
+    public void The_historys_best_epoch_is_the_epoch_whose_weights_early_stopping_restored()
+    {
+        // Early stopping on the training loss with a minimum improvement no epoch reaches keeps epoch 1's weights;
+        // without validation data there is no lowest validation loss, so only the restored weights can say which
+        // epoch is best (the history said null before).
+        var data = Synthetic.Digits(128);
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var stopping = new EarlyStopping(monitor: Metric.Loss, patience: 2, minDelta: 10);
+        var history = model.Train(data, Quick, new TrainingRun { Threads = 1, Callbacks = [stopping] });
+        history.Epochs.Should().HaveCount(3);
+        history.BestEpoch.Should().Be(1).And.Be(stopping.BestEpoch);
+
+        // With validation data whose lowest loss is at a later epoch than the monitored figure's best: the history
+        // names the epoch of the weights the model holds (the monitor's), not the lowest validation loss.
+        using var other = SmallModels.Build(AutoencoderKind.Dense);
+        var onLoss = new EarlyStopping(monitor: Metric.Loss, patience: 2, minDelta: 10);
+        var validated = other.Train(data, Quick, new TrainingRun { Threads = 1, ValidationSet = Synthetic.Digits(40, seed: 2), Callbacks = [onLoss] });
+        validated.Epochs.Select(e => e.ValidationLoss!.Value).Should().BeInDescendingOrder("the validation loss still falls, so its lowest is at epoch 3");
+        validated.BestEpoch.Should().Be(1, "the model holds epoch 1's weights");
+
+        // Without a callback that keeps weights, the best epoch is the lowest validation loss's, as before.
+        using var plain = SmallModels.Build(AutoencoderKind.Dense);
+        var lowest = plain.Train(data, Quick with { Epochs = 3 }, new TrainingRun { Threads = 1, ValidationSet = Synthetic.Digits(40, seed: 2) });
+        lowest.BestEpoch.Should().Be(3);
+    }
+
+    [Fact]
     public void Reduce_learning_rate_on_plateau_scales_the_rate_from_the_next_epoch_and_changes_training()
     {
         var data = Synthetic.Digits(128);
@@ -95,10 +122,5 @@ public class CallbackTests
         var pool = Synthetic.Digits(100);
         var act = () => LabelEfficiencyStudy.Run(pool, pool, [], new LabelEfficiencyOptions { LabelsPerClass = [2], Seeds = [1], TrainingSteps = 5 }, cancellationToken: new CancellationToken(canceled: true));
         act.Should().Throw<TrainingCanceledException>().WithMessage("*cancelled after 0 of 1 trials*");
-    }
-
-    private sealed class DelegateCallback(Action<EpochSummary, TrainingControl> onEpochEnd) : ITrainingCallback
-    {
-        public void OnEpochEnd(EpochSummary summary, TrainingControl control) => onEpochEnd(summary, control);
     }
 }

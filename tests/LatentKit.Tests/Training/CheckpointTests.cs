@@ -131,6 +131,32 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void A_resumed_run_keeps_the_epoch_of_the_weights_early_stopping_kept()
+    {
+        // Early stopping keeps epoch 1's weights (no epoch improves the loss by 10); the run is stopped after epoch 2
+        // with a checkpoint and resumed to epoch 4: the model ends with epoch 1's weights, and the history says so.
+        using var temp = new TempDirectory();
+        var data = ResumeScenarios.Data();
+        var path = temp.Combine("run.lkcheckpoint");
+        var options = ResumeScenarios.Options("dense") with { Epochs = 4 };
+        var first = ResumeScenarios.Build("dense", data);
+        var pause = new DelegateCallback((summary, control) =>
+        {
+            if (summary.Epoch == 2)
+            {
+                control.Stop("pause");
+            }
+        });
+        ResumeScenarios.Train(first, data, options, new TrainingRun { Threads = 1, Callbacks = [new EarlyStopping(Metric.Loss, patience: 10, minDelta: 10), new ModelCheckpoint(path), pause] });
+
+        var resumed = ResumeScenarios.Build("dense", data);
+        var history = ResumeScenarios.Train(resumed, data, options, new TrainingRun { Threads = 1, ResumeFrom = path, Callbacks = [new EarlyStopping(Metric.Loss, patience: 10, minDelta: 10)] });
+
+        history.Epochs.Should().HaveCount(4);
+        history.BestEpoch.Should().Be(1);
+    }
+
+    [Fact]
     public void Every_n_epochs_keeps_only_the_latest_checkpoint_of_a_pattern()
     {
         using var temp = new TempDirectory();
