@@ -125,9 +125,9 @@ public sealed class OwnDataRunner(OwnDataSettings settings, IAnsiConsole console
     {
         if (standardizer is null)
         {
-            // Two stride-2 convolutions give a code map of ceil(H / 4) x ceil(W / 4); the latent size is a whole number of such maps.
-            var codeMap = ((training.SampleShape[1] + 3) / 4) * ((training.SampleShape[2] + 3) / 4);
-            return Autoencoders.Convolutional().ForData(training).WithChannels(16, 32).WithLatentSize(settings.LatentSize ?? codeMap).WithSeed(settings.Seed).Build();
+            // Without --latent-size the builder's default: one code map, ceil(H / 4) x ceil(W / 4) for two stride-2 convolutions.
+            var convolutional = Autoencoders.Convolutional().ForData(training).WithChannels(16, 32).WithSeed(settings.Seed);
+            return (settings.LatentSize is { } latentSize ? convolutional.WithLatentSize(latentSize) : convolutional).Build();
         }
 
         var features = training.SampleSize;

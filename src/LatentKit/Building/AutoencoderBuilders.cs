@@ -68,6 +68,7 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     private AutoencoderSpec spec;
     private TrainingOptions training = new();
     private torch.Device? device;
+    private bool latentSizeGiven;
 
     private protected AutoencoderBuilder(AutoencoderKind kind, int[] defaultLayers)
     {
@@ -76,15 +77,18 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
 
     /// <summary>
     /// The shape of one input sample (default 1 x 28 x 28, MNIST): <c>channels, height, width</c> for images or one
-    /// number, the width of a feature vector. Dense and variational autoencoders take any shape (flattened); the
-    /// convolutional ones need an image shape, and pad and crop sizes the strides do not divide (see
+    /// number, the width of a feature vector. Dense and variational autoencoders take either (they flatten images and
+    /// give reconstructions the image shape back; samples of another shape, such as 20 x 6, are given as their number
+    /// of values, 120, which <see cref="ForData"/> does); the convolutional ones need an image shape, and pad and crop sizes the strides do not divide (see
     /// <see cref="ConvolutionalAutoencoder"/>). At most <see cref="ModelLimits.MaxInputSize"/> values and
     /// <see cref="ModelLimits.MaxChannels"/> channels; checked at <see cref="Build"/>.
     /// </summary>
     public TBuilder WithInputShape(params int[] shape) => Set(spec with { InputShape = shape?.ToArray()! });
 
     /// <summary>
-    /// Takes the input shape from <paramref name="data"/>'s <see cref="Dataset.SampleShape"/>, and the output and loss
+    /// Takes the input shape from <paramref name="data"/>'s <see cref="Dataset.SampleShape"/> (for a dense or
+    /// variational autoencoder, a shape other than <c>[features]</c> or <c>[channels, height, width]</c> becomes its
+    /// number of values), and the output and loss
     /// from its <see cref="Dataset.ValueRange"/>: sigmoid + binary cross-entropy for <see cref="SampleRange.ZeroToOne"/>,
     /// identity + mean squared error for <see cref="SampleRange.Unbounded"/>. Later <c>With...</c> calls override these.
     /// </summary>
@@ -92,9 +96,10 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     {
         ArgumentNullException.ThrowIfNull(data);
         var unbounded = data.ValueRange == SampleRange.Unbounded;
+        var flatten = !spec.IsConvolutional && data.SampleShape.Count is not (1 or 3);
         return Set(spec with
         {
-            InputShape = [.. data.SampleShape],
+            InputShape = flatten ? [data.SampleSize] : [.. data.SampleShape],
             OutputActivation = unbounded ? OutputActivation.Identity : OutputActivation.Sigmoid,
             Loss = unbounded ? ReconstructionLoss.MeanSquaredError : ReconstructionLoss.BinaryCrossEntropy,
         });
@@ -111,8 +116,17 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     public TBuilder WithStandardization(FeatureStandardizer? standardizer) =>
         Set(spec with { StandardizerMean = standardizer?.MeanArray.ToArray(), StandardizerStd = standardizer?.StdArray.ToArray() });
 
-    /// <summary>Number of values in a latent code (default 49), 1 to <see cref="ModelLimits.MaxLatentSize"/>.</summary>
-    public TBuilder WithLatentSize(int latentSize) => Set(spec with { LatentSize = latentSize });
+    /// <summary>
+    /// Number of values in a latent code, 1 to <see cref="ModelLimits.MaxLatentSize"/>. Default: 49 for the dense and
+    /// variational autoencoders; for the convolutional ones one code map of the input shape (49 for 28 x 28 with two
+    /// strided layers, 64 for 32 x 32, 25 for 20 x 20; see <see cref="ConvolutionalAutoencoder"/>), since their latent
+    /// size must be a whole number of code maps.
+    /// </summary>
+    public TBuilder WithLatentSize(int latentSize)
+    {
+        latentSizeGiven = true;
+        return Set(spec with { LatentSize = latentSize });
+    }
 
     /// <summary>Activation after every hidden layer of the encoder and the decoder (default ReLU).</summary>
     public TBuilder WithActivation(Activation activation) => Set(spec with { Activation = activation });
@@ -174,6 +188,9 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     /// <exception cref="LatentKitValidationException">Settings are invalid: <see cref="LatentKitValidationException.Errors"/> lists every one (the builder method's parameter, the value, the rule); <see cref="ArgumentException.ParamName"/> names the first.</exception>
     public TModel Build()
     {
+        var spec = latentSizeGiven || !this.spec.IsConvolutional
+            ? this.spec
+            : this.spec with { LatentSize = ConvolutionalGeometry.OneCodeMap(this.spec.InputShape, this.spec.Layers?.Length ?? 0) ?? this.spec.LatentSize };
         AutoencoderFactory.ValidateWithTraining(spec, training);
         var model = (TModel)AutoencoderFactory.Create(spec, training, applySeed: true);
         if (device is not null && device.type != DeviceType.CPU)

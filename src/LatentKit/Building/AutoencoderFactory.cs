@@ -29,7 +29,12 @@ internal static class AutoencoderFactory
         var text = $"[{string.Join(", ", shape ?? [])}]";
         if (shape is null || (shape.Length != 1 && shape.Length != 3))
         {
-            errors.Add("shape", text, $"The input shape must be [features] or [channels, height, width]; got {text}.");
+            var values = shape?.Aggregate(1L, (a, b) => Math.Min(a * b, long.MaxValue / 1_000_000)) ?? 0;
+            var hint = shape is not { Length: > 0 } ? string.Empty
+                : spec.IsConvolutional && shape.Length == 2 ? $" For one-channel images of {shape[0]} x {shape[1]} give [1, {shape[0]}, {shape[1]}] (the dataset's sample shape too)."
+                : spec.IsConvolutional ? string.Empty
+                : $" A dense or variational autoencoder takes such samples as [{values}] (ForData(dataset) does this).";
+            errors.Add("shape", text, $"The input shape must be [features] or [channels, height, width]; got {text}.{hint}");
             return false;
         }
 

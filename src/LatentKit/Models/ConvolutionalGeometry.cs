@@ -29,6 +29,23 @@ internal readonly record struct ConvolutionalGeometry(int Channels, int Height, 
     public static ConvolutionalGeometry Of(AutoencoderSpec spec) =>
         new(spec.InputShape[0], spec.InputShape[1], spec.InputShape[2], spec.Layers.Length, spec.LatentSize);
 
+    /// <summary>
+    /// The convolutional builders' default latent size: one code map (<see cref="MapHeight"/> x <see cref="MapWidth"/>:
+    /// 49 for 28 x 28 with two strided layers, 64 for 32 x 32); <see langword="null"/> when the shape does not fit
+    /// <paramref name="strided"/> layers (<see cref="Problem"/> then says why).
+    /// </summary>
+    public static int? OneCodeMap(int[]? shape, int strided)
+    {
+        if (shape is not { Length: 3 } || strided > 16 || shape[1] < (1 << strided) || shape[2] < (1 << strided))
+        {
+            return null;
+        }
+
+        var g = new ConvolutionalGeometry(shape[0], shape[1], shape[2], strided, 0);
+        var map = (long)g.MapHeight * g.MapWidth;
+        return map <= int.MaxValue ? (int)map : null;
+    }
+
     /// <summary>The shape rules, with messages naming the shape, and the builder parameter at fault; <see langword="null"/> when the shape fits.</summary>
     public static (string Message, string Parameter)? Problem(int[] shape, int strided, int latentSize)
     {

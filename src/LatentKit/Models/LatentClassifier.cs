@@ -271,8 +271,8 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
     }
 
     /// <summary>
-    /// Checks that <paramref name="data"/> has labels of at most the head's <see cref="ClassCount"/> classes and
-    /// samples the autoencoder takes.
+    /// Checks that <paramref name="data"/> has labels of the head's <see cref="ClassCount"/> classes (a head of ten
+    /// outputs trained on three classes would predict classes the data does not have) and samples the autoencoder takes.
     /// </summary>
     private void CheckData(Dataset data, string parameterName)
     {
@@ -287,7 +287,7 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
                 break;
         }
 
-        if (data.ClassCount > Spec.ClassCount)
+        if (data.ClassCount != Spec.ClassCount)
         {
             throw new ArgumentException(
                 $"Dataset '{data.Name}' has {data.ClassCount} classes, but the classifier's head has {Spec.ClassCount} outputs; build it with ForData(dataset) or WithClasses({data.ClassCount}).",

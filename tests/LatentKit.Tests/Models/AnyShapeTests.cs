@@ -150,6 +150,52 @@ public sealed class AnyShapeTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(3, 20, 20, 2, 25)]
+    [InlineData(3, 32, 32, 2, 64)]
+    [InlineData(1, 17, 23, 2, 30)]
+    [InlineData(1, 28, 28, 1, 196)]
+    [InlineData(1, 28, 28, 2, 49)]
+    public void A_convolutional_builder_defaults_to_one_code_map_of_the_input_shape(int c, int h, int w, int strided, int expected)
+    {
+        // The latent size must be a whole number of code maps; the old default (49, MNIST's) failed Build on almost
+        // every other shape, so ForData(data).Build() did not work on the user's own images.
+        var data = SyntheticShapes.Images(8, c, h, w, 3, null, seed: 1);
+        int[] channels = strided == 1 ? [4] : [4, 8];
+        using var conv = Autoencoders.Convolutional().ForData(data).WithChannels(channels).WithSeed(1).Build();
+        using var vae = Autoencoders.ConvolutionalVariational().ForData(data).WithChannels(channels).WithSeed(1).Build();
+        conv.LatentSize.Should().Be(expected);
+        vae.LatentSize.Should().Be(expected);
+        conv.Train(data, Quick with { Epochs = 1 }, OneThread).Epochs.Should().ContainSingle();
+        using (var codes = conv.EncodeDataset(data.Take(2))) { codes.shape.Should().Equal([2L, expected]); }
+
+        // A latent size given is kept, in any order of the calls; the dense default stays 49.
+        using var given = Autoencoders.Convolutional().WithLatentSize(2 * expected).ForData(data).WithChannels(channels).Build();
+        given.LatentSize.Should().Be(2 * expected);
+        using var dense = Autoencoders.Dense().ForData(data).WithHiddenLayers(8).Build();
+        dense.LatentSize.Should().Be(49);
+    }
+
+    [Fact]
+    public void Samples_of_another_rank_train_a_dense_model_as_their_number_of_values_and_a_convolutional_one_is_told_the_shape()
+    {
+        var random = new Random(3);
+        var values = Enumerable.Range(0, 16 * 120).Select(_ => (float)random.NextDouble()).ToArray();
+        var steps = Dataset.FromSamples(values, [20, 6], SampleRange.ZeroToOne, name: "steps");
+
+        using var dense = Autoencoders.Dense().ForData(steps).WithHiddenLayers(16).WithLatentSize(4).WithSeed(1).Build();
+        dense.InputShape.Should().Equal(120);
+        dense.Train(steps, Quick with { Epochs = 2 }, OneThread).Epochs.Should().HaveCount(2);
+        dense.Encode(values.AsSpan(0, 120)).Should().HaveCount(4).And.OnlyContain(v => float.IsFinite(v));
+        using var vae = Autoencoders.Variational().ForData(steps).WithHiddenLayers(16).WithLatentSize(4).Build();
+        vae.InputShape.Should().Equal(120);
+
+        var conv = () => Autoencoders.Convolutional().ForData(steps).Build();
+        conv.Should().Throw<LatentKitValidationException>().WithMessage("*got [20, 6]. For one-channel images of 20 x 6 give [1, 20, 6] (the dataset's sample shape too).*");
+        var byHand = () => Autoencoders.Dense().WithInputShape(20, 6).Build();
+        byHand.Should().Throw<LatentKitValidationException>().WithMessage("*got [20, 6]. A dense or variational autoencoder takes such samples as [120] (ForData(dataset) does this).*");
+    }
+
     [Fact]
     public void A_model_refuses_data_of_another_shape_naming_both()
     {
@@ -210,6 +256,20 @@ public sealed class AnyShapeTests(ITestOutputHelper output)
         using var classifier = LatentClassifier.For(autoencoder).WithClasses("a", "b").Build();
         var act = () => classifier.Evaluate(data);
         act.Should().Throw<ArgumentException>().WithMessage("*3 classes*2 outputs*WithClasses(3)*");
+    }
+
+    [Fact]
+    public void A_classifier_refuses_data_with_fewer_classes_than_its_head()
+    {
+        // The trap of copying the MNIST quick start onto three-class data: the default head of ten outputs would
+        // train, and predict classes '3'..'9' the data does not have.
+        var data = SyntheticShapes.Grey(12);
+        using var autoencoder = Autoencoders.Dense().ForData(data).WithHiddenLayers(8).WithLatentSize(4).Build();
+        using var classifier = LatentClassifier.For(autoencoder).Build();
+        var train = () => classifier.Train(data, Quick with { Epochs = 1 }, OneThread);
+        train.Should().Throw<ArgumentException>().Where(e => e.ParamName == "training").WithMessage("Dataset 'synthetic 1x16x16' has 3 classes, but the classifier's head has 10 outputs; build it with ForData(dataset) or WithClasses(3).*");
+        var evaluate = () => classifier.Evaluate(data);
+        evaluate.Should().Throw<ArgumentException>().WithMessage("*3 classes*10 outputs*");
     }
 
     [Fact]

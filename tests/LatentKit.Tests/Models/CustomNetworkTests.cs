@@ -254,7 +254,7 @@ public sealed class CustomNetworkTests : IDisposable
         var (data, pixels) = Images(60);
         using var model = Seeded(4, () => Autoencoders.Custom(Encoder(Latent), Decoder(), Shape, Latent));
         model.Train(data, Quick, OneThread);
-        using var classifier = LatentClassifier.For(model).WithHiddenLayers(16).WithSeed(1).Build();
+        using var classifier = LatentClassifier.For(model).ForData(data).WithHiddenLayers(16).WithSeed(1).Build();
         classifier.Train(data, new TrainingOptions { Epochs = 3, BatchSize = 16, LearningRate = 0.01 }, OneThread);
         var path = folder.Combine("classifier.lkm");
         classifier.Save(path);
@@ -295,7 +295,7 @@ public sealed class CustomNetworkTests : IDisposable
         using var denseLoaded = AutoencoderFile.Load(densePath, CPU);
         denseLoaded.Device.type.Should().Be(DeviceType.CPU);
 
-        using var classifier = LatentClassifier.For(model).WithHiddenLayers(8).Build();
+        using var classifier = LatentClassifier.For(model).ForData(data).WithHiddenLayers(8).Build();
         classifier.MoveTo(CPU);
         classifier.Train(data, new TrainingOptions { Epochs = 1, BatchSize = 10 }, OneThread);
         var classifierPath = folder.Combine("classifier.lkm");
