@@ -128,11 +128,11 @@ core_dependencies="$(grep -F "<dependency id=\"LatentKit\" version=\"$version\""
 csv_nupkg="$work/feed/LatentKit.Csv.$version.nupkg"
 [[ -f "$csv_nupkg" ]] || fail "no $csv_nupkg"
 csv_entries="$(unzip -Z1 "$csv_nupkg")"
-for entry in LatentKit.Csv.nuspec lib/net8.0/LatentKit.Csv.dll lib/net10.0/LatentKit.Csv.dll; do
+for entry in README.md LatentKit.Csv.nuspec lib/net8.0/LatentKit.Csv.dll lib/net10.0/LatentKit.Csv.dll; do
     grep -qxF "$entry" <<<"$csv_entries" || fail "the LatentKit.Csv package lacks $entry"
 done
 csv_nuspec="$(unzip -p "$csv_nupkg" LatentKit.Csv.nuspec)"
-for pattern in "<dependency id=\"LatentKit\" version=\"$version\"" '<dependency id="Sep" ' "<version>$version</version>"; do
+for pattern in "<dependency id=\"LatentKit\" version=\"$version\"" '<dependency id="Sep" ' "<version>$version</version>" '<readme>README.md</readme>'; do
     grep -Eq "$pattern" <<<"$csv_nuspec" || fail "the LatentKit.Csv nuspec lacks $pattern"
 done
 echo "package contents and metadata: ok"
@@ -143,14 +143,14 @@ dotnet pack "$repo/src/LatentKit.Onnx/LatentKit.Onnx.csproj" -c Release -nodeReu
 onnx_nupkg="$work/feed/LatentKit.Onnx.$version.nupkg"
 [[ -f "$onnx_nupkg" ]] || fail "no $onnx_nupkg"
 onnx_entries="$(unzip -Z1 "$onnx_nupkg")"
-for entry in LatentKit.Onnx.nuspec lib/net8.0/LatentKit.Onnx.dll lib/net8.0/LatentKit.Onnx.xml \
+for entry in README.md LatentKit.Onnx.nuspec lib/net8.0/LatentKit.Onnx.dll lib/net8.0/LatentKit.Onnx.xml \
              lib/net10.0/LatentKit.Onnx.dll lib/net10.0/LatentKit.Onnx.xml; do
     grep -qxF "$entry" <<<"$onnx_entries" || fail "the LatentKit.Onnx package lacks $entry"
 done
 onnx_nuspec="$(unzip -p "$onnx_nupkg" LatentKit.Onnx.nuspec)"
 # LatentKit.Onnx reads the core's internals, so it depends on exactly the core of its version ([x.y.z]).
 for pattern in "<dependency id=\"LatentKit\" version=\"\\[$version\\]\"" '<dependency id="OnnxSharp" version="0.3.2"' \
-               '<dependency id="Google.Protobuf" version="3.36.2"' '<license type="expression">MIT</license>'; do
+               '<dependency id="Google.Protobuf" version="3.36.2"' '<license type="expression">MIT</license>' '<readme>README.md</readme>'; do
     grep -Eq "$pattern" <<<"$onnx_nuspec" || fail "the LatentKit.Onnx nuspec lacks $pattern"
 done
 echo "LatentKit.Onnx package contents and metadata: ok"
