@@ -115,14 +115,18 @@ public static class CsvDataset
         var labelNames = new List<(string Text, int Line, int Column)>();
         int[]? shape = null;
         var sampleSize = 0;
+        var firstRow = true;
         foreach (var row in reader)
         {
+            // Sep reports the first row of a file without a header as starting where it ends (line 2 for a one-line
+            // row); that row starts at line 1.
+            var line = firstRow && !options.HasHeader ? 1 : row.LineNumberFrom;
+            firstRow = false;
             if (row.Span.Length == 0)
             {
                 continue;
             }
 
-            var line = row.LineNumberFrom;
             if (width < 0)
             {
                 width = row.ColCount;
@@ -166,7 +170,7 @@ public static class CsvDataset
 
                 if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
                 {
-                    throw new DatasetFormatException(path, $"the cell '{Shorten(cell)}' is not a number.", line, c + 1);
+                    throw new DatasetFormatException(path, $"the cell '{Shorten(cell)}' is not a number.{LabelColumnHint(reader, c, options)}", line, c + 1);
                 }
 
                 if (!float.IsFinite(v) || (options.ValueRange == SampleRange.ZeroToOne && (v < 0 || v > 1)))
@@ -196,6 +200,39 @@ public static class CsvDataset
         return Dataset.FromSamples(samples, shape!, labels, classCount, classNames, options.ValueRange, name);
     }
 
+    /// <summary>Without a label column set: which setting would read a text column as labels (the column's name when there is a header).</summary>
+    private static string LabelColumnHint(SepReader reader, int column, CsvLoadOptions options)
+    {
+        if (options.LabelColumn is not null || options.LabelColumnIndex is not null)
+        {
+            return string.Empty;
+        }
+
+        return options.HasHeader && column < reader.Header.ColNames.Count
+            ? $" If column '{Shorten(reader.Header.ColNames[column])}' holds labels, set CsvLoadOptions.LabelColumn = \"{Shorten(reader.Header.ColNames[column])}\"."
+            : $" If column {column + 1} holds labels, set CsvLoadOptions.LabelColumnIndex = {column}.";
+    }
+
+    /// <summary>A header read as one column that holds another common separator: the file is probably separated by it.</summary>
+    private static string SeparatorHint(IReadOnlyList<string> header, CsvLoadOptions options)
+    {
+        if (header.Count != 1)
+        {
+            return string.Empty;
+        }
+
+        foreach (var candidate in new[] { ';', '\t', '|', ',' })
+        {
+            if (candidate != options.Separator && header[0].Contains(candidate, StringComparison.Ordinal))
+            {
+                var shown = candidate == '\t' ? "'\\t'" : $"'{candidate}'";
+                return $" The header looks separated by {shown}: set CsvLoadOptions.Separator = {shown}.";
+            }
+        }
+
+        return string.Empty;
+    }
+
     private static int FindLabelColumn(IReadOnlyList<string>? header, int width, string path, CsvLoadOptions options)
     {
         if (options.LabelColumn is { } column)
@@ -203,7 +240,7 @@ public static class CsvDataset
             var index = header!.ToList().IndexOf(column);
             if (index < 0)
             {
-                throw new DatasetFormatException(path, $"has no column '{column}' (CsvLoadOptions.LabelColumn); its columns are {string.Join(", ", header!.Take(20).Select(h => $"'{h}'"))}{(header!.Count > 20 ? ", ..." : string.Empty)}.", line: 1);
+                throw new DatasetFormatException(path, $"has no column '{column}' (CsvLoadOptions.LabelColumn); its columns are {string.Join(", ", header!.Take(20).Select(h => $"'{h}'"))}{(header!.Count > 20 ? ", ..." : string.Empty)}.{SeparatorHint(header, options)}", line: 1);
             }
 
             return index;

@@ -194,7 +194,7 @@ public static class ImageFolder
         if (codec is null)
         {
             var length = new FileInfo(file).Length;
-            throw Error(file, sampleIndex, length == 0 ? "is empty (0 bytes); remove it or replace it with a PNG or JPEG image" : $"cannot be decoded ({result}); it is not a valid PNG or JPEG image; remove or replace it");
+            throw Error(file, sampleIndex, length == 0 ? "is empty (0 bytes); remove it or replace it with a PNG or JPEG image" : $"cannot be decoded: it is not a valid PNG or JPEG image (SkiaSharp: {result}); remove or replace it");
         }
 
         if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
@@ -282,7 +282,7 @@ public static class ImageFolder
                 sampleIndex,
                 result == SKCodecResult.IncompleteInput
                     ? "is truncated (the image data ends early); replace it with a complete file"
-                    : $"cannot be decoded ({result}); remove or replace it");
+                    : $"cannot be decoded: its image data is damaged (SkiaSharp: {result}); remove or replace it");
         }
 
         using var upright = Upright(encoded, codec.EncodedOrigin);

@@ -89,6 +89,13 @@ public sealed class CsvDatasetTests : IDisposable
         { "range", "a,b\n0.5,1.5\n", new() { ValueRange = SampleRange.ZeroToOne }, 2, 2, "the value '1.5' is outside [0, 1]" },
         { "shape", "a,b,c\n1,2,3\n", new() { SampleShape = [2, 2] }, 2, null, "rows hold 3 values, but CsvLoadOptions.SampleShape [2, 2] needs 4" },
         { "only labels", "l\n1\n", new() { LabelColumn = "l" }, 2, null, "the rows hold no value columns besides the label" },
+        { "a label column not set", "a,state\n1,idle\n", new(), 2, 2, "the cell 'idle' is not a number. If column 'state' holds labels, set CsvLoadOptions.LabelColumn = \"state\"." },
+        { "first row without header", "x,2\n3,4\n", new() { HasHeader = false }, 1, 1, "the cell 'x' is not a number" },
+        { "first row of two lines without header", "\"a\nb\",2\n", new() { HasHeader = false }, 1, 1, "is not a number" },
+        { "third row without header", "1,2\n3,4\nx,2\n", new() { HasHeader = false }, 3, 1, "the cell 'x' is not a number" },
+        { "after blank lines without header", "\n\nx,2\n", new() { HasHeader = false }, 3, 1, "the cell 'x' is not a number" },
+        { "a label column not set, no header", "1,idle\n", new() { HasHeader = false }, 1, 2, "the cell 'idle' is not a number. If column 2 holds labels, set CsvLoadOptions.LabelColumnIndex = 1." },
+        { "another separator", "a;b;label\n1;2;0\n", new() { LabelColumn = "label" }, 1, null, "its columns are 'a;b;label'. The header looks separated by ';': set CsvLoadOptions.Separator = ';'." },
     };
 
     [Theory]
