@@ -20,6 +20,12 @@ public enum CheckpointError
 
     /// <summary>The checkpoint was written with other <see cref="TrainingOptions"/> (the message names the setting), or has no epochs left to run.</summary>
     OptionsMismatch,
+
+    /// <summary>
+    /// The checkpoint was written by a run on another number of training (or validation) samples: the batch order and
+    /// the epochs that follow would not be those of the interrupted run.
+    /// </summary>
+    DataMismatch,
 }
 
 /// <summary>A checkpoint could not be used; <see cref="Error"/> says why and the message names the file.</summary>

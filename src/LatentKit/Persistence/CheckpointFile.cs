@@ -72,6 +72,12 @@ internal static class CheckpointFile
         /// <summary>The epoch of the best weights a callback kept; absent without them.</summary>
         public int? BestWeightsEpoch { get; init; }
 
+        /// <summary>Training samples of the run (absent in checkpoints written before it was recorded).</summary>
+        public int? TrainingSamples { get; init; }
+
+        /// <summary>Validation samples of the run, 0 without validation (absent in checkpoints written before it was recorded).</summary>
+        public int? ValidationSamples { get; init; }
+
         public EpochResult[]? History { get; init; }
 
         public CallbackEntry[]? Callbacks { get; init; }
@@ -93,7 +99,9 @@ internal static class CheckpointFile
         Generator noise,
         IReadOnlyList<ITrainingCallback> callbacks,
         Dictionary<string, Tensor>? best,
-        int? bestWeightsEpoch)
+        int? bestWeightsEpoch,
+        int trainingSamples,
+        int validationSamples)
     {
         var entries = new List<(string Name, byte[] Bytes)>
         {
@@ -141,6 +149,8 @@ internal static class CheckpointFile
             BestValidationLoss = double.IsFinite(bestValidationLoss) ? bestValidationLoss : null,
             BestValidationEpoch = bestValidationEpoch,
             BestWeightsEpoch = best is null ? null : bestWeightsEpoch,
+            TrainingSamples = trainingSamples,
+            ValidationSamples = validationSamples,
             History = history.ToArray(),
             Callbacks = callbacks
                 .Select((c, i) => (c, i))
@@ -170,7 +180,7 @@ internal static class CheckpointFile
     /// of the run being resumed; only when everything is valid are the weights, optimizer state, generator state and
     /// callbacks' state set. Every entry's size is checked against what the model implies before it is read.
     /// </summary>
-    public static Resumed Read(string path, ITrainable model, TrainingOptions options, IReadOnlyList<TrainingOptimizer> optimizers, Generator noise, IReadOnlyList<ITrainingCallback> callbacks)
+    public static Resumed Read(string path, ITrainable model, TrainingOptions options, int trainingSamples, int validationSamples, IReadOnlyList<TrainingOptimizer> optimizers, Generator noise, IReadOnlyList<ITrainingCallback> callbacks)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
@@ -187,6 +197,14 @@ internal static class CheckpointFile
         }
 
         CheckOptions(path, manifest, options);
+        if ((manifest.TrainingSamples is { } savedTraining && savedTraining != trainingSamples) || (manifest.ValidationSamples is { } savedValidation && savedValidation != validationSamples))
+        {
+            throw new CheckpointException(
+                path,
+                CheckpointError.DataMismatch,
+                $"'{path}' was written by a run on {manifest.TrainingSamples} training and {manifest.ValidationSamples} validation samples, but this run has {trainingSamples} and {validationSamples}: resume with the same training data and validation set (or ValidationFraction), or start a new run.");
+        }
+
         if (manifest.History.Length != manifest.Epoch || !double.IsFinite(manifest.LearningRateFactor) || !(manifest.LearningRateFactor > 0 && manifest.LearningRateFactor <= 1))
         {
             throw Damaged(path, "its manifest's epoch, history or learning-rate factor are inconsistent");

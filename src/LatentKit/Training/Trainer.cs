@@ -221,7 +221,7 @@ internal static class Trainer
             {
                 // The batch order replays one Next() per finished epoch; the noise generator's state, the weights, the
                 // optimizers' state and step counts, the callbacks' state and the learning-rate factor are restored.
-                var resumed = CheckpointFile.Read(resumePath, model, options, optimizers, noise, run.Callbacks);
+                var resumed = CheckpointFile.Read(resumePath, model, options, training.Count, validation?.Count ?? 0, optimizers, noise, run.Callbacks);
                 firstEpoch = resumed.Epoch + 1;
                 for (var i = 0; i < resumed.Epoch; i++)
                 {
@@ -389,7 +389,7 @@ internal static class Trainer
                     }
                     else
                     {
-                        CheckpointFile.Write(path, model, options, epoch, appliedFactor, epochs, bestLoss, bestEpoch, optimizers, noise, run.Callbacks, best, bestWeightsEpoch);
+                        CheckpointFile.Write(path, model, options, epoch, appliedFactor, epochs, bestLoss, bestEpoch, optimizers, noise, run.Callbacks, best, bestWeightsEpoch, training.Count, validation?.Count ?? 0);
                         if (replaces is not null && File.Exists(replaces))
                         {
                             File.Delete(replaces);

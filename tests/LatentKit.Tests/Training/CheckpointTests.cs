@@ -261,6 +261,22 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void A_checkpoint_of_a_run_on_other_data_is_refused_naming_both_counts()
+    {
+        // The resumed epochs would not be the interrupted run's (another batch order and count): refused, as another
+        // batch size is. The same count of other samples cannot be told apart, and is taken.
+        using var temp = new TempDirectory();
+        var checkpoint = FirstHalf("dense", temp);
+        var data = ResumeScenarios.Data();
+        var model = ResumeScenarios.Build("dense", data);
+        var fewer = () => ResumeScenarios.Train(model, data.Take(data.Count - 4), ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
+        fewer.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.DataMismatch)
+            .WithMessage($"*on {data.Count} training and 0 validation samples, but this run has {data.Count - 4} and 0: resume with the same training data*");
+        var validated = () => ResumeScenarios.Train(model, data, ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint, ValidationSet = data.Take(8) });
+        validated.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.DataMismatch).WithMessage("*this run has * and 8*");
+    }
+
+    [Fact]
     public void A_checkpoint_of_other_options_names_the_setting()
     {
         using var temp = new TempDirectory();
