@@ -186,6 +186,20 @@ public abstract partial class Dataset
         return Store.Labels?[index] ?? throw new InvalidOperationException($"Dataset '{Name}' has no labels.");
     }
 
+    /// <summary>
+    /// The values of one sample as the models see them: <see cref="SampleSize"/> float32 values in row-major order
+    /// (channel, row, column for images), byte pixels scaled to [0, 1]. For the array methods of models (such as
+    /// <c>autoencoder.Encode(data.GetSample(0))</c>); a streaming dataset reads only that sample.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not in [0, <see cref="Count"/>).</exception>
+    public float[] GetSample(int index)
+    {
+        Store.CheckIndex(index, Name, nameof(index));
+        using var reader = OpenReader(withLabels: false);
+        using var scope = torch.NewDisposeScope();
+        return TrainingData.ToFloat(reader.ReadRange(index, 1).Inputs).contiguous().data<float>().ToArray();
+    }
+
     /// <summary>How many samples of each class the dataset holds (<see cref="ClassCount"/> counts).</summary>
     /// <exception cref="InvalidOperationException">The dataset has no labels.</exception>
     public int[] CountPerClass()

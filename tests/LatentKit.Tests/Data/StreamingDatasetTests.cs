@@ -42,6 +42,33 @@ public sealed class StreamingDatasetTests
     }
 
     [Fact]
+    public void GetSample_returns_one_samples_values_as_the_models_see_them_for_every_kind_of_dataset()
+    {
+        // For array inference on a dataset's own samples: bytes come back scaled to [0, 1] as training scales them,
+        // a streaming source reads only that sample, and the values encode as EncodeDataset's row does.
+        var (source, values, labels) = Digits(12);
+        var streaming = Dataset.FromSource(source, "streamed digits");
+        var floats = Dataset.FromImages(values, 1, 28, 28, labels, 10);
+        var bytes = Synthetic.Digits(12);
+        var subset = floats.Subset([7, 3]);
+
+        streaming.GetSample(5).Should().Equal(values.AsSpan(5 * 784, 784).ToArray());
+        source.Reads.Should().Equal(5);
+        floats.GetSample(11).Should().Equal(values.AsSpan(11 * 784, 784).ToArray());
+        bytes.GetSample(2).Should().Equal(bytes.Pixels.Slice(2 * 784, 784).ToArray().Select(b => b / 255f));
+        subset.GetSample(1).Should().Equal(values.AsSpan(3 * 784, 784).ToArray());
+
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        using var codes = model.EncodeDataset(bytes);
+        model.Encode(bytes.GetSample(4)).Should().Equal(codes[4].data<float>().ToArray(), (a, b) => Math.Abs(a - b) <= 1e-6f);
+
+        var outside = () => floats.GetSample(12);
+        outside.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "index").WithMessage("*12*");
+        var negative = () => streaming.GetSample(-1);
+        negative.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "index");
+    }
+
+    [Fact]
     public void A_streaming_dataset_trains_like_the_same_data_in_memory_and_reads_only_batches()
     {
         var (source, values, labels) = Digits(48);
