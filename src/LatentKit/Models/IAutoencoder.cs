@@ -68,7 +68,7 @@ public partial interface IAutoencoder : IDisposable
     TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default);
 
     /// <summary>Mean per-value binary cross-entropy and squared error of the reconstructions of <paramref name="data"/>, labelled or not (and the KL term for a VAE).</summary>
-    /// <exception cref="ArgumentException">The dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
+    /// <exception cref="ArgumentException">The dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes), or the dataset is empty (its means would be NaN).</exception>
     ReconstructionMetrics Evaluate(Dataset data, int batchSize = Trainer.EvaluationBatchSize);
 
     /// <summary>
