@@ -19,11 +19,11 @@ public static class CsvDataset
     /// <param name="options">Header, separator, label column, class names, sample shape, value range (default: header, comma, no labels).</param>
     /// <exception cref="DatasetFormatException">
     /// A cell is not a number or not finite (or outside [0, 1] when asked), a row has a different number of cells, the
-    /// label column is missing, a label is empty, negative or outside the class names, the file has no data rows, or a
-    /// limit is exceeded.
+    /// label column is missing, a label is empty, negative or outside the class names, the header repeats a column name
+    /// (the message names at most 10 of its positions), the file has no data rows, or a limit is exceeded.
     /// </exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="ArgumentException">The options contradict each other (for example a label column by name without a header).</exception>
+    /// <exception cref="ArgumentException">The options contradict each other (for example a label column by name without a header) or are invalid (an unknown <see cref="CsvLoadOptions.ValueRange"/>, a <see cref="CsvLoadOptions.SampleShape"/> dimension below 1, empty or repeated <see cref="CsvLoadOptions.ClassNames"/>); checked before the file is read.</exception>
     public static Dataset Load(string path, CsvLoadOptions? options = null)
     {
         options ??= new CsvLoadOptions();
@@ -35,7 +35,9 @@ public static class CsvDataset
             using var reader = Sep.Reader(o => o with
             {
                 Sep = new Sep(options.Separator),
-                HasHeader = options.HasHeader,
+                // The header is read as the first row here, not by Sep: Sep's message for a repeated column name lists
+                // every position (257 MB for a million), LatentKit's names the first few.
+                HasHeader = false,
                 DisableColCountCheck = true,
                 Unescape = true,
                 CultureInfo = CultureInfo.InvariantCulture,
@@ -90,22 +92,41 @@ public static class CsvDataset
         {
             throw new ArgumentException($"CsvLoadOptions.Separator cannot be a quote or a line break.", nameof(options));
         }
+
+        // The value range, the sample shape and the class names follow the core's rules for datasets (those of
+        // Dataset.FromSamples and Dataset.FromSource): each is checked by describing an empty dataset with it, so an
+        // invalid one is refused here, before the file is read, as an ArgumentException naming the option.
+        CheckWithCoreRule(nameof(CsvLoadOptions.ValueRange), options.ValueRange.ToString(), () => Dataset.FromSamples([], [1], options.ValueRange, nameof(CsvLoadOptions)));
+        if (options.SampleShape is { } shape)
+        {
+            CheckWithCoreRule(nameof(CsvLoadOptions.SampleShape), $"[{string.Join(", ", shape)}]", () => Dataset.FromSamples([], shape, SampleRange.Unbounded, nameof(CsvLoadOptions)));
+        }
+
+        if (options.ClassNames is { } names)
+        {
+            CheckWithCoreRule(nameof(CsvLoadOptions.ClassNames), $"[{string.Join(", ", names.Take(10).Select(n => $"'{n}'"))}{(names.Count > 10 ? ", ..." : string.Empty)}]", () => Dataset.FromSamples([], [1], [], names.Count, names, SampleRange.Unbounded, nameof(CsvLoadOptions)));
+        }
+    }
+
+    private static void CheckWithCoreRule(string option, string value, Action describe)
+    {
+        try
+        {
+            describe();
+        }
+        catch (ArgumentException e)
+        {
+            var reason = e.Message.Split('\n')[0];
+            var suffix = e.ParamName is null ? -1 : reason.LastIndexOf($" (Parameter '{e.ParamName}')", StringComparison.Ordinal);
+            throw new ArgumentException($"CsvLoadOptions.{option} {value} is invalid: {(suffix >= 0 ? reason[..suffix] : reason)}", "options", e);
+        }
     }
 
     private static Dataset ReadCsv(SepReader reader, string path, string name, CsvLoadOptions options)
     {
         var width = -1;
         var labelColumn = -1;
-        if (options.HasHeader)
-        {
-            if (reader.Header.IsEmpty)
-            {
-                throw new DatasetFormatException(path, "is empty: no header and no data rows.", line: 1);
-            }
-
-            width = reader.Header.ColNames.Count;
-            labelColumn = FindLabelColumn(reader.Header.ColNames, width, path, options);
-        }
+        var headerPending = options.HasHeader;
 
         var values = new float[1024];
         long valueCount = 0;
@@ -116,14 +137,30 @@ public static class CsvDataset
         int[]? shape = null;
         var sampleSize = 0;
         var firstRow = true;
+        string[]? header = null;
         foreach (var row in reader)
         {
-            // Sep reports the first row of a file without a header as starting where it ends (line 2 for a one-line
-            // row); that row starts at line 1.
-            var line = firstRow && !options.HasHeader ? 1 : row.LineNumberFrom;
+            // Sep reads every row here (the header too, see Load) and reports the first row as starting where it ends
+            // (line 2 for a one-line row); that row starts at line 1.
+            var line = firstRow ? 1 : row.LineNumberFrom;
             firstRow = false;
             if (row.Span.Length == 0)
             {
+                continue;
+            }
+
+            if (headerPending)
+            {
+                headerPending = false;
+                header = new string[row.ColCount];
+                for (var c = 0; c < header.Length; c++)
+                {
+                    header[c] = row[c].ToString();
+                }
+
+                CheckHeader(header, path, line);
+                width = header.Length;
+                labelColumn = FindLabelColumn(header, width, path, options);
                 continue;
             }
 
@@ -170,7 +207,7 @@ public static class CsvDataset
 
                 if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
                 {
-                    throw new DatasetFormatException(path, $"the cell '{Shorten(cell)}' is not a number.{LabelColumnHint(reader, c, options)}", line, c + 1);
+                    throw new DatasetFormatException(path, $"the cell '{Shorten(cell)}' is not a number.{LabelColumnHint(header, c, options)}", line, c + 1);
                 }
 
                 if (!float.IsFinite(v) || (options.ValueRange == SampleRange.ZeroToOne && (v < 0 || v > 1)))
@@ -182,6 +219,11 @@ public static class CsvDataset
             }
 
             rows++;
+        }
+
+        if (headerPending)
+        {
+            throw new DatasetFormatException(path, "is empty: no header and no data rows.", line: 1);
         }
 
         if (rows == 0)
@@ -201,15 +243,15 @@ public static class CsvDataset
     }
 
     /// <summary>Without a label column set: which setting would read a text column as labels (the column's name when there is a header).</summary>
-    private static string LabelColumnHint(SepReader reader, int column, CsvLoadOptions options)
+    private static string LabelColumnHint(string[]? header, int column, CsvLoadOptions options)
     {
         if (options.LabelColumn is not null || options.LabelColumnIndex is not null)
         {
             return string.Empty;
         }
 
-        return options.HasHeader && column < reader.Header.ColNames.Count
-            ? $" If column '{Shorten(reader.Header.ColNames[column])}' holds labels, set CsvLoadOptions.LabelColumn = \"{Shorten(reader.Header.ColNames[column])}\"."
+        return header is not null && column < header.Length
+            ? $" If column '{Shorten(header[column])}' holds labels, set CsvLoadOptions.LabelColumn = \"{Shorten(header[column])}\"."
             : $" If column {column + 1} holds labels, set CsvLoadOptions.LabelColumnIndex = {column}.";
     }
 
@@ -232,6 +274,33 @@ public static class CsvDataset
 
         return string.Empty;
     }
+
+    /// <summary>Refuses a header that repeats a column name, naming the first repeated name and at most <see cref="MaxListedPositions"/> of its positions.</summary>
+    private static void CheckHeader(string[] header, string path, int line)
+    {
+        if (header.Length > Dataset.MaxSampleSize + 1)
+        {
+            throw new DatasetFormatException(path, $"the header's {header.Length:N0} columns are more than Dataset.MaxSampleSize ({Dataset.MaxSampleSize}) values and a label.", line);
+        }
+
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var c = 0; c < header.Length; c++)
+        {
+            if (first.TryAdd(header[c], c))
+            {
+                continue;
+            }
+
+            var name = header[c];
+            var positions = Enumerable.Range(0, header.Length).Where(i => string.Equals(header[i], name, StringComparison.Ordinal)).ToArray();
+            var listed = string.Join(", ", positions.Take(MaxListedPositions).Select(i => (i + 1).ToString(CultureInfo.InvariantCulture)));
+            var more = positions.Length > MaxListedPositions ? $" and {positions.Length - MaxListedPositions:N0} more" : string.Empty;
+            throw new DatasetFormatException(path, $"the header names column '{Shorten(name)}' {positions.Length:N0} times (columns {listed}{more}); every column needs its own name.", line, positions[1] + 1);
+        }
+    }
+
+    /// <summary>The most positions a message lists.</summary>
+    private const int MaxListedPositions = 10;
 
     private static int FindLabelColumn(IReadOnlyList<string>? header, int width, string path, CsvLoadOptions options)
     {

@@ -80,7 +80,7 @@ public sealed class AnomalyDetector : IDisposable
     /// <param name="normal">Normal samples (labels are not used).</param>
     /// <param name="options">Scoring and threshold settings; null uses the defaults.</param>
     /// <exception cref="AnomalyDataException">The normal set is empty or constant, or the model gives non-finite scores for it.</exception>
-    /// <exception cref="ArgumentException">An option is invalid, or the negative ELBO is asked of a model that is not variational.</exception>
+    /// <exception cref="ArgumentException">An option is invalid, the negative ELBO is asked of a model that is not variational, or the model's latent size is above <see cref="GaussianLatentModel.MaxDimensions"/> (checked before any scoring).</exception>
     public static AnomalyDetector Fit(IAutoencoder model, Dataset normal, AnomalyDetectorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -90,6 +90,11 @@ public sealed class AnomalyDetector : IDisposable
         if (options.Uses(AnomalyScoreKind.NegativeElbo) && model is not IVariationalAutoencoder)
         {
             throw new ArgumentException($"The negative ELBO needs a variational autoencoder; this model is a {model.GetType().Name}. Choose Reconstruction, Latent or Combined (without NegativeElbo).", nameof(options));
+        }
+
+        if (GaussianLatentModel.DimensionProblem(model.LatentSize) is { } tooWide)
+        {
+            throw new ArgumentException($"The model's latent size is {model.LatentSize:N0}. {tooWide}", nameof(model));
         }
 
         if (normal.Count == 0)

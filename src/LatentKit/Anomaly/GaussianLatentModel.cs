@@ -11,6 +11,19 @@ public sealed class GaussianLatentModel
     /// <summary>The default shrinkage.</summary>
     public const double DefaultShrinkage = 0.1;
 
+    /// <summary>
+    /// The most code dimensions a Gaussian is fitted on: 4,096. Its covariance and Cholesky factor take
+    /// dimensions^2 doubles each (128 MB each at the bound) and the factorisation dimensions^3 / 3 operations, so the
+    /// bound is checked before anything is allocated. A model with a larger latent size cannot back an
+    /// <see cref="AnomalyDetector"/>.
+    /// </summary>
+    public const int MaxDimensions = 4_096;
+
+    /// <summary>The one dimension rule, for <see cref="Fit"/>, <see cref="FromParameters"/> and <see cref="AnomalyDetector.Fit"/>.</summary>
+    internal static string? DimensionProblem(long dimensions) => dimensions > MaxDimensions
+        ? $"A latent Gaussian of {dimensions:N0} dimensions is more than the {MaxDimensions:N0} allowed (GaussianLatentModel.MaxDimensions): its covariance would take {dimensions:N0}^2 doubles ({(double)dimensions * dimensions * 8 / (1 << 20):N0} MB). Use a model with a latent size of at most {MaxDimensions:N0}."
+        : null;
+
     private readonly double[] mean;
     private readonly double[] covariance;
     private readonly double[] cholesky;
@@ -44,10 +57,15 @@ public sealed class GaussianLatentModel
     /// <param name="dimensions">The width of one code.</param>
     /// <param name="shrinkage">Regularisation in [0, 1]: 0 is the sample covariance, 1 a multiple of the identity.</param>
     /// <exception cref="AnomalyDataException">Fewer than two codes, a length that is not <c>count x dimensions</c>, a non-finite value, or codes that are all the same.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The dimensions are not positive or the shrinkage is not in [0, 1].</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The dimensions are not positive or above <see cref="MaxDimensions"/>, or the shrinkage is not in [0, 1].</exception>
     public static GaussianLatentModel Fit(ReadOnlySpan<float> codes, int count, int dimensions, double shrinkage = DefaultShrinkage)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimensions);
+        if (DimensionProblem(dimensions) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions, problem);
+        }
+
         CheckShrinkage(shrinkage);
         if (count < 2)
         {
@@ -132,10 +150,16 @@ public sealed class GaussianLatentModel
 
     /// <summary>A model from a stored mean and (already regularised) covariance (used when loading a detector).</summary>
     /// <exception cref="AnomalyDataException">The lengths do not fit, a value is not finite, or the covariance is not symmetric positive-definite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The mean has more than <see cref="MaxDimensions"/> dimensions.</exception>
     public static GaussianLatentModel FromParameters(IReadOnlyList<double> mean, IReadOnlyList<double> covariance, double shrinkage)
     {
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(covariance);
+        if (DimensionProblem(mean.Count) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(nameof(mean), mean.Count, problem);
+        }
+
         CheckShrinkage(shrinkage);
         var m = mean.ToArray();
         var c = covariance.ToArray();

@@ -88,7 +88,18 @@ public sealed class ScoreStandardizer
     }
 
     /// <summary>Score kind <paramref name="kind"/> standardised: (value - mean) / standard deviation.</summary>
-    public double Standardize(int kind, double value) => (value - means[kind]) / deviations[kind];
+    /// <param name="kind">The position of the score kind among those fitted, 0 to <see cref="Count"/> - 1.</param>
+    /// <param name="value">The score.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a fitted position.</exception>
+    public double Standardize(int kind, double value)
+    {
+        if ((uint)kind >= (uint)means.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Score kind {kind} is not one of this standardiser's {means.Length} fitted scores (positions 0..{means.Length - 1}, in the order given to Fit).");
+        }
+
+        return (value - means[kind]) / deviations[kind];
+    }
 
     /// <summary>The sum of the standardised scores of one sample (one value per score kind).</summary>
     /// <exception cref="AnomalyDataException">The sample has another number of scores than the standardiser was fitted on.</exception>

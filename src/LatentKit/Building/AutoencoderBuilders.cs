@@ -48,6 +48,65 @@ public static class ModelLimits
 
     /// <summary>The most features a model's <see cref="FeatureStandardizer"/> may have (it is stored in the model file's manifest): 16,384.</summary>
     public const int MaxStandardizedFeatures = 16_384;
+
+    /// <summary>
+    /// The most samples one generation call makes (<see cref="IVariationalAutoencoder.Sample"/>'s <c>count</c>,
+    /// <see cref="LatentSpace.Interpolate"/>'s <c>steps</c>): 65,536, checked before anything is allocated. For more,
+    /// call again (with another seed).
+    /// </summary>
+    public const int MaxGeneratedSamples = 65_536;
+
+    /// <summary>
+    /// The most values one generation call returns, and the most latent values it draws: samples x the larger of the
+    /// sample size and the latent size, at most 67,108,864 (2^26, 256 MB of float32), checked before anything is
+    /// allocated. The codes are decoded <see cref="AutoencoderArrays.MaxBatchSamples"/> at a time, so the network's own
+    /// activations stay bounded too.
+    /// </summary>
+    public const long MaxGeneratedValues = 1L << 26;
+
+    /// <summary>Refuses a generation of <paramref name="count"/> samples beyond <see cref="MaxGeneratedSamples"/> or <see cref="MaxGeneratedValues"/>.</summary>
+    internal static void CheckGeneratedCount(int count, IAutoencoder model, string parameter, int minimum)
+    {
+        if (count < minimum)
+        {
+            throw new ArgumentOutOfRangeException(parameter, count, $"{parameter} = {count:N0}: give at least {minimum}.");
+        }
+
+        if (count > MaxGeneratedSamples)
+        {
+            throw new ArgumentOutOfRangeException(parameter, count, $"{parameter} = {count:N0} is more than the {MaxGeneratedSamples:N0} samples one call makes (ModelLimits.MaxGeneratedSamples); make them in several calls.");
+        }
+
+        var perSample = Math.Max(AutoencoderArrays.SampleSizeOf(model), model.LatentSize);
+        var values = (long)count * perSample;
+        if (values > MaxGeneratedValues)
+        {
+            throw new ArgumentOutOfRangeException(parameter, count, $"{parameter} = {count:N0} samples of {perSample:N0} values each make {values:N0} values, more than the {MaxGeneratedValues:N0} one call returns (ModelLimits.MaxGeneratedValues); give at most {MaxGeneratedValues / perSample:N0} per call.");
+        }
+    }
+
+    /// <summary>Decodes <paramref name="codes"/> (already checked by <see cref="CheckGeneratedCount"/>) <see cref="AutoencoderArrays.MaxBatchSamples"/> at a time into one result tensor.</summary>
+    internal static torch.Tensor DecodeInBatches(IAutoencoder model, torch.Tensor codes)
+    {
+        using var scope = torch.NewDisposeScope();
+        var count = codes.shape[0];
+        torch.Tensor? result = null;
+        for (long start = 0; start < count; start += AutoencoderArrays.MaxBatchSamples)
+        {
+            using var batchScope = torch.NewDisposeScope();
+            var n = Math.Min(AutoencoderArrays.MaxBatchSamples, count - start);
+            var decoded = model.Decode(codes.narrow(0, start, n));
+            if (result is null)
+            {
+                result = torch.empty([count, .. decoded.shape.Skip(1)], decoded.dtype, decoded.device);
+                result.MoveToOuterDisposeScope();
+            }
+
+            result.narrow(0, start, n).copy_(decoded);
+        }
+
+        return result!.MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>Anything that builds an autoencoder.</summary>

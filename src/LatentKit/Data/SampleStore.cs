@@ -70,14 +70,26 @@ internal sealed class SampleStore
     /// <summary>As <see cref="FromFloats"/>, but keeps the arrays (made by a loader that has checked every value is finite and in <paramref name="range"/>) instead of copying them.</summary>
     public static SampleStore AdoptFloats(float[] values, int[] shape, int[]? labels, int classCount, IReadOnlyList<string>? classNames, string name, SampleRange range)
     {
+        CheckRange(range, $"Dataset '{name}'", nameof(range));
         var labelled = labels is not null;
         var count = CheckLayout(values.Length, shape, labels, labelled, classCount, classNames, name, "values");
         return new SampleStore(null, values, shape, count, labels, labelled ? classCount : 0, Names(classNames, labelled ? classCount : 0), range);
     }
 
+    /// <summary>The one rule for a <see cref="SampleRange"/> given by a caller: one of the named values.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="range"/> is not a named value.</exception>
+    public static void CheckRange(SampleRange range, string owner, string parameter)
+    {
+        if (range is not (SampleRange.ZeroToOne or SampleRange.Unbounded))
+        {
+            throw new ArgumentOutOfRangeException(parameter, range, $"{owner} has an unknown value range ({(int)range}); use SampleRange.ZeroToOne or SampleRange.Unbounded.");
+        }
+    }
+
     /// <summary>Validates (finite values, and in [0, 1] when <paramref name="range"/> says so) and copies float samples and optional labels.</summary>
     public static SampleStore FromFloats(ReadOnlySpan<float> values, int[] shape, ReadOnlySpan<int> labels, bool labelled, int classCount, IReadOnlyList<string>? classNames, string name, SampleRange range)
     {
+        CheckRange(range, $"Dataset '{name}'", nameof(range));
         var count = CheckLayout(values.Length, shape, labels, labelled, classCount, classNames, name, "values");
         var size = Product(shape);
         for (var i = 0; i < values.Length; i++)
@@ -112,10 +124,7 @@ internal sealed class SampleStore
             throw new ArgumentOutOfRangeException(nameof(source), count, $"Sample source '{name}' has {count} samples; the count must be 0..{Dataset.MaxSampleCount} (Dataset.MaxSampleCount).");
         }
 
-        if (source.ValueRange is not (SampleRange.ZeroToOne or SampleRange.Unbounded))
-        {
-            throw new ArgumentOutOfRangeException(nameof(source), source.ValueRange, $"Sample source '{name}' has an unknown value range.");
-        }
+        CheckRange(source.ValueRange, $"Sample source '{name}'", nameof(source));
 
         var labelled = source.ClassCount != 0;
         var classCount = source.ClassCount;

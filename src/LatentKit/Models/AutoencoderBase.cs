@@ -206,6 +206,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckShape(data, nameof(data));
+        Trainer.ThrowIfEmpty(data.Count, "evaluate", ((ITrainable)this).DisplayName, nameof(data));
         using var use = Guard.EnterUse();
         using var tensors = data.OpenReader(withLabels: false);
         using var noGrad = no_grad();

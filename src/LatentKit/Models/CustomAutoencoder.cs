@@ -89,11 +89,7 @@ public sealed class CustomVariationalAutoencoder : AutoencoderBase, IVariational
     public Tensor Sample(int count, int seed)
     {
         ThrowIfDisposed();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        using var scope = NewDisposeScope();
-        using var generator = new Generator((ulong)seed);
-        var codes = randn([count, LatentSize], generator: generator);
-        return Decode(codes).MoveToOuterDisposeScope();
+        return VariationalParts.Sample(this, count, seed);
     }
 
     internal override Tensor EncodeCore(Tensor input) => Split(parts.Encoder.forward(input)).Mean;

@@ -68,7 +68,7 @@ public partial interface IAutoencoder : IDisposable
     TrainingHistory Train(Dataset training, TrainingOptions? options = null, TrainingRun? run = null, CancellationToken cancellationToken = default);
 
     /// <summary>Mean per-value binary cross-entropy and squared error of the reconstructions of <paramref name="data"/>, labelled or not (and the KL term for a VAE).</summary>
-    /// <exception cref="ArgumentException">The dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes).</exception>
+    /// <exception cref="ArgumentException">The dataset's sample shape does not fit <see cref="InputShape"/> (the message names both shapes), or the dataset is empty (its means would be NaN).</exception>
     ReconstructionMetrics Evaluate(Dataset data, int batchSize = Trainer.EvaluationBatchSize);
 
     /// <summary>
@@ -91,5 +91,8 @@ public interface IVariationalAutoencoder : IAutoencoder
     (Tensor Mean, Tensor LogVariance) EncodeDistribution(Tensor images);
 
     /// <summary>New images decoded from <paramref name="count"/> codes drawn from the standard normal prior; the same seed gives the same images.</summary>
+    /// <param name="count">How many images: 1 to <see cref="ModelLimits.MaxGeneratedSamples"/>, and at most <see cref="ModelLimits.MaxGeneratedValues"/> values in all.</param>
+    /// <param name="seed">Seed of the generator the codes are drawn with.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or above the bounds (checked before anything is allocated); the message says how many one call makes.</exception>
     Tensor Sample(int count, int seed);
 }

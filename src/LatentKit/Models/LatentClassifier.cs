@@ -244,13 +244,14 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
     }
 
     /// <summary>Accuracy, confusion matrix and per-class recall on <paramref name="data"/>.</summary>
-    /// <exception cref="ArgumentException">The dataset has no labels, more classes than the head's, or samples of another shape than the autoencoder's input.</exception>
+    /// <exception cref="ArgumentException">The dataset has no labels, more classes than the head's, samples of another shape than the autoencoder's input, or no sample (its accuracy would be NaN).</exception>
     public ClassificationMetrics Evaluate(Dataset data, int batchSize = Trainer.EvaluationBatchSize)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckData(data, nameof(data));
+        Trainer.ThrowIfEmpty(data.Count, "evaluate", ((ITrainable)this).DisplayName, nameof(data));
         using var use = Guard.EnterUse();
         var confusion = new int[Spec.ClassCount, Spec.ClassCount];
         using var codes = Autoencoder.EncodeDataset(data, batchSize);

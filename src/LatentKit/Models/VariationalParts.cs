@@ -68,11 +68,11 @@ internal static class VariationalParts
     /// <summary>Decodes <paramref name="count"/> codes drawn from the prior with a generator seeded by <paramref name="seed"/>.</summary>
     public static Tensor Sample(AutoencoderBase model, int count, int seed)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ModelLimits.CheckGeneratedCount(count, model, nameof(count), minimum: 1);
         using var scope = NewDisposeScope();
         using var generator = new Generator((ulong)seed);
         var codes = randn([count, model.LatentSize], generator: generator);
-        return model.Decode(codes).MoveToOuterDisposeScope();
+        return ModelLimits.DecodeInBatches(model, codes).MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(N(mean, exp(logVariance)) || N(0, I)) per sample, summed over the latent dimensions.</summary>

@@ -213,7 +213,9 @@ internal sealed class AdamOptimizer : TrainingOptimizer
         var lr = LearningRate;
         if (decoupled)
         {
-            using var shrink = Scalars.Of(1 - (lr * WeightDecay));
+            // Float Scalars: a factor beyond the largest float becomes infinite (non-finite weights, which the trainer
+            // reports as a TrainingDivergedException) instead of TorchSharp's overflow ExternalException from a double.
+            using var shrink = Scalars.Of((float)(1 - (lr * WeightDecay)));
             parameter.mul_(shrink);
         }
         else
@@ -226,7 +228,7 @@ internal sealed class AdamOptimizer : TrainingOptimizer
         averages[index].mul_(Beta1Scalar).add_(grad, alpha: OneMinusBeta1);
         squareAverages[index].mul_(Beta2Scalar).addcmul_(grad, grad, value: OneMinusBeta2);
         using var root = Scalars.Of(Math.Sqrt(biasCorrection2));
-        using var stepSize = Scalars.Of(-(lr / biasCorrection1));
+        using var stepSize = Scalars.Of((float)-(lr / biasCorrection1));
         using var denominator = squareAverages[index].sqrt();
         denominator.div_(root).add_(EpsilonScalar, Scalars.One);
         parameter.addcdiv_(averages[index], denominator, value: stepSize);

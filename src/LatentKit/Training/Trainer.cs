@@ -132,10 +132,7 @@ internal static class Trainer
         ValidateSettings(options, run);
         var progress = run.Progress;
         var logger = run.Logger;
-        if (training.Count == 0)
-        {
-            throw new ArgumentException($"Cannot train {model.DisplayName} on an empty dataset.", nameof(training));
-        }
+        ThrowIfEmpty(training.Count, "train", model.DisplayName, nameof(training));
 
         if (model.MinimumBatchSize is var minimum && minimum > 1)
         {
@@ -441,6 +438,19 @@ internal static class Trainer
         var stopped = control.StopRequested && epochs.Count < options.Epochs ? control.StopReason : null;
         // The model ends with the kept weights when a callback kept some: their epoch is the best one it holds.
         return new TrainingHistory(epochs, bestWeightsEpoch ?? bestEpoch, stopped);
+    }
+
+    /// <summary>
+    /// The one rule for work that needs samples (training, and every figure over a dataset such as Evaluate's means):
+    /// an empty dataset is refused rather than giving NaN.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="count"/> is 0.</exception>
+    internal static void ThrowIfEmpty(int count, string action, string modelName, string parameterName)
+    {
+        if (count == 0)
+        {
+            throw new ArgumentException($"Cannot {action} {modelName} on an empty dataset; give at least one sample.", parameterName);
+        }
     }
 
     /// <summary>Checks the options and the run together: one <see cref="LatentKitValidationException"/> lists every invalid setting of both.</summary>

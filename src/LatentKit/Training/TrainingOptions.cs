@@ -43,8 +43,9 @@ public enum LearningRateSchedule
 public sealed record TrainingOptions
 {
     /// <summary>
-    /// The largest accepted <see cref="LearningRate"/>, <see cref="Momentum"/> and <see cref="WeightDecay"/>: the
-    /// largest float (about 3.4E+38), since the optimizers compute in single precision.
+    /// The largest accepted <see cref="LearningRate"/> and <see cref="WeightDecay"/>: the largest float (about 3.4E+38),
+    /// since the optimizers compute in single precision. A step that such values make overflow (Adam's step size, AdamW's
+    /// 1 - rate x decay) gives non-finite weights, reported as a <see cref="TrainingDivergedException"/>.
     /// </summary>
     public const double MaxCoefficient = float.MaxValue;
 
@@ -60,7 +61,13 @@ public sealed record TrainingOptions
     /// <summary>The optimizer. Default <see cref="OptimizerKind.Adam"/>.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
 
-    /// <summary>Momentum for <see cref="OptimizerKind.Sgd"/> and <see cref="OptimizerKind.RmsProp"/>, from 0 to <see cref="MaxCoefficient"/>. Default 0.</summary>
+    /// <summary>
+    /// Momentum for <see cref="OptimizerKind.Sgd"/> and <see cref="OptimizerKind.RmsProp"/>: the factor each step keeps of
+    /// the previous update direction (SGD: buffer = momentum x buffer + gradient; RMSProp: buffer = momentum x buffer +
+    /// gradient / root mean square). At least 0 and below 1: from 1 up the buffer grows without bound and the weights
+    /// blow up. Adam and AdamW have no such setting (their first-moment decay is fixed at 0.9), so a non-zero value with
+    /// them is refused rather than ignored. Default 0.
+    /// </summary>
     public double Momentum { get; init; }
 
     /// <summary>L2 weight decay (decoupled for <see cref="OptimizerKind.AdamW"/>), from 0 to <see cref="MaxCoefficient"/>. Default 0.</summary>
@@ -129,9 +136,13 @@ public sealed record TrainingOptions
             Bad(errors, nameof(Optimizer), Optimizer, "is not a known optimizer");
         }
 
-        if (!(Momentum >= 0 && Momentum <= MaxCoefficient))
+        if (!(Momentum >= 0 && Momentum < 1))
         {
-            Bad(errors, nameof(Momentum), Momentum, "must be a number of at least 0 and at most 3.4028235E+38 (the largest float)");
+            Bad(errors, nameof(Momentum), Momentum, "must be at least 0 and below 1 (the share of the previous step kept; from 1 up the weights blow up)");
+        }
+        else if (Momentum != 0 && Optimizer is OptimizerKind.Adam or OptimizerKind.AdamW)
+        {
+            Bad(errors, nameof(Momentum), Momentum, $"has no effect with {Optimizer}: only Sgd and RmsProp use a momentum; set it to 0 or choose one of them");
         }
 
         if (!(WeightDecay >= 0 && WeightDecay <= MaxCoefficient))

@@ -257,4 +257,16 @@ public class AnomalyDetectorTests
         FluentActions.Invoking(() => detector.Save(temp.Combine("d.lkd"))).Should().Throw<NotSupportedException>().Where(e => e.Message.Contains("PixelEncoder"));
         Directory.GetFiles(temp.Path).Should().BeEmpty();
     }
+
+    [Fact]
+    public void Fit_refuses_a_model_whose_latent_size_is_above_the_gaussian_bound_before_scoring()
+    {
+        // A latent size of 4,097: its covariance would take 4,097^2 doubles (the audit's 30,000 took 7.2 GB).
+        using var model = Autoencoders.Dense().WithInputShape(4).WithHiddenLayers(2).WithLatentSize(4_097).WithSeed(1).Build();
+        var normal = Dataset.FromFeatures([0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.2f, 0.1f, 0.4f, 0.3f], 4, SampleRange.ZeroToOne);
+
+        var act = () => AnomalyDetector.Fit(model, normal);
+
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "model").WithMessage("*4,097*4,096*GaussianLatentModel.MaxDimensions*");
+    }
 }

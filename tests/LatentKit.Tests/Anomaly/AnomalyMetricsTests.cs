@@ -197,4 +197,28 @@ public class AnomalyMetricsTests
         FluentActions.Invoking(() => g.Distance([1, 2, 3])).Should().Throw<AnomalyDataException>().Where(e => e.Error == AnomalyDataError.LengthMismatch);
         FluentActions.Invoking(() => GaussianLatentModel.FromParameters([0, 0], [1, 0, 0, -1], 0)).Should().Throw<AnomalyDataException>();
     }
+
+    // ---- The dimension bound (the audit: Fit(codes, 2, 30000) allocated 7.2 GB, then OutOfMemoryException) ----
+
+    [Fact]
+    public void Gaussian_refuses_more_dimensions_than_its_bound_before_allocating_the_covariance()
+    {
+        var codes = new float[2 * 4_097];
+        codes[0] = 1;
+
+        var act = () => GaussianLatentModel.Fit(codes, 2, 4_097);
+
+        act.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "dimensions").WithMessage("*4,097*4,096*GaussianLatentModel.MaxDimensions*");
+    }
+
+    [Fact]
+    public void ScoreStandardizer_refuses_an_unknown_score_position()
+    {
+        var standardizer = ScoreStandardizer.Fit([new double[] { 1, 2, 3 }, new double[] { 2, 4, 7 }]);
+
+        FluentActions.Invoking(() => standardizer.Standardize(5, 1.0)).Should().Throw<ArgumentOutOfRangeException>()
+            .Where(e => e.ParamName == "kind").WithMessage("*5*0..1*");
+        FluentActions.Invoking(() => standardizer.Standardize(-1, 1.0)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "kind");
+        standardizer.Standardize(1, 4.0).Should().BeApproximately((4.0 - 13.0 / 3) / standardizer.StandardDeviations[1], 1e-12);
+    }
 }

@@ -118,6 +118,10 @@ public sealed class CsvDatasetTests : IDisposable
         { "negative index", new() { LabelColumnIndex = -1 }, "must not be negative" },
         { "names without labels", new() { ClassNames = ["a"] }, "ClassNames were given without a label column" },
         { "quote separator", new() { Separator = '"' }, "cannot be a quote or a line break" },
+        { "negative sample shape", new() { SampleShape = [-1, -2] }, "CsvLoadOptions.SampleShape [-1, -2]" },
+        { "empty sample shape", new() { SampleShape = [] }, "CsvLoadOptions.SampleShape" },
+        { "unknown value range", new() { ValueRange = (SampleRange)7 }, "CsvLoadOptions.ValueRange" },
+        { "repeated class names", new() { LabelColumn = "b", ClassNames = ["x", "x"] }, "CsvLoadOptions.ClassNames" },
     };
 
     [Theory]
@@ -134,5 +138,19 @@ public sealed class CsvDatasetTests : IDisposable
     public void A_missing_file_is_named()
     {
         Assert.Throws<FileNotFoundException>(() => CsvDataset.Load(folder.Combine("none.csv"))).Message.Should().Contain("none.csv' does not exist");
+    }
+
+    [Fact]
+    public void A_header_with_many_repeated_column_names_gives_a_short_message()
+    {
+        // The audit: 1,000,000 repeated names gave a message listing every position (257 MB).
+        var header = string.Join(",", Enumerable.Repeat("x", 5_000));
+        var path = Write(header + "\n" + string.Join(",", Enumerable.Repeat("1", 5_000)) + "\n");
+
+        var error = Assert.Throws<DatasetFormatException>(() => CsvDataset.Load(path));
+
+        error.Message.Length.Should().BeLessThan(1_000);
+        error.Message.Should().Contain("'x'").And.Contain("5,000 times").And.Contain("and 4,990 more");
+        error.Line.Should().Be(1);
     }
 }

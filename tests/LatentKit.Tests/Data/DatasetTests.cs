@@ -393,4 +393,17 @@ public sealed class DatasetTests
         error.ParamName.Should().Be("labelled");
         error.Message.Should().Contain("Dataset 'pool without labels' has no labels");
     }
+
+    [Fact]
+    public void An_unknown_value_range_is_refused_by_every_in_memory_maker_as_by_FromSource()
+    {
+        // The audit: FromFeatures(..., (SampleRange)99) was accepted while FromSource refuses the same value.
+        float[] rows = [0.5f, 0.5f, 0.25f, 0.75f];
+        var unknown = (SampleRange)99;
+
+        FluentActions.Invoking(() => Dataset.FromFeatures(rows, 2, unknown)).Should().Throw<ArgumentOutOfRangeException>()
+            .Where(e => e.ParamName == "range").WithMessage("*unknown value range (99)*SampleRange.ZeroToOne or SampleRange.Unbounded*");
+        FluentActions.Invoking(() => Dataset.FromSamples(rows, [2], unknown)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "range");
+        FluentActions.Invoking(() => Dataset.FromSamples(rows, [2], [0, 1], 2, range: unknown)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "range");
+    }
 }

@@ -129,4 +129,65 @@ public class ShapeTests
 
         vae.Evaluate(data).KlDivergence.Should().NotBeNull().And.BeGreaterThanOrEqualTo(0);
     }
+
+    // ---- Bounds of generation (the audit: Interpolate(steps: int.MaxValue) was OOM-killed, Sample(int.MaxValue) an ExternalException) ----
+
+    [Fact]
+    public void Interpolate_refuses_more_steps_than_the_generation_bound_before_allocating()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        using var scope = NewDisposeScope();
+        var images = Synthetic.Digits(2).ImagesToTensor(ImageLayout.Flat);
+
+        var act = () => model.Interpolate(images[0], images[1], steps: 65_537);
+
+        act.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "steps").WithMessage("*65,537*65,536*ModelLimits.MaxGeneratedSamples*");
+        model.Interpolate(images[0], images[1], steps: 3).shape.Should().Equal(3, 784);
+    }
+
+    [Fact]
+    public void Sample_refuses_a_count_above_the_generation_bound_before_allocating()
+    {
+        using var model = (IVariationalAutoencoder)SmallModels.Build(AutoencoderKind.Variational);
+
+        var act = () => model.Sample(65_537, seed: 1);
+
+        act.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "count").WithMessage("*65,537*65,536*ModelLimits.MaxGeneratedSamples*");
+    }
+
+    [Fact]
+    public void Sample_refuses_more_values_in_all_than_the_generation_bound()
+    {
+        // 4,097 samples of 16,384 values: 67,125,248 values, one sample more than ModelLimits.MaxGeneratedValues (2^26).
+        using var model = Autoencoders.Variational().WithInputShape(16_384).WithHiddenLayers(2).WithLatentSize(2).WithSeed(1).Build();
+
+        var act = () => ((IVariationalAutoencoder)model).Sample(4_097, seed: 1);
+
+        act.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "count").WithMessage("*67,125,248 values*67,108,864*ModelLimits.MaxGeneratedValues*");
+    }
+
+    // ---- Figures over an empty dataset (the audit: Evaluate(data.Take(0)) returned NaN metrics) ----
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Evaluate_refuses_an_empty_dataset_as_train_does(AutoencoderKind kind)
+    {
+        using var model = SmallModels.Build(kind);
+        var empty = Synthetic.Digits(4).Take(0);
+
+        var act = () => model.Evaluate(empty);
+
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "data").WithMessage("Cannot evaluate * on an empty dataset*");
+    }
+
+    [Fact]
+    public void A_classifier_refuses_to_evaluate_an_empty_dataset()
+    {
+        using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
+        using var classifier = LatentClassifier.For(autoencoder).WithHiddenLayers(8).WithSeed(1).Build();
+
+        var act = () => classifier.Evaluate(Synthetic.Digits(4).Take(0));
+
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "data").WithMessage("Cannot evaluate * on an empty dataset*");
+    }
 }

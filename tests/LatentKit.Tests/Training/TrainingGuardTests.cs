@@ -223,7 +223,7 @@ public class TrainingGuardTests
     {
         { new TrainingOptions { LearningRate = 1e39 }, nameof(TrainingOptions.LearningRate), "*1E+39*at most*" },
         { new TrainingOptions { LearningRate = double.MaxValue }, nameof(TrainingOptions.LearningRate), "*at most*" },
-        { new TrainingOptions { Momentum = 1e39 }, nameof(TrainingOptions.Momentum), "*at most*" },
+        { new TrainingOptions { Optimizer = OptimizerKind.Sgd, Momentum = 1e39 }, nameof(TrainingOptions.Momentum), "*below 1*" },
         { new TrainingOptions { WeightDecay = 1e39 }, nameof(TrainingOptions.WeightDecay), "*at most*" },
     };
 
@@ -243,11 +243,52 @@ public class TrainingGuardTests
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == nameof(TrainingOptions.LearningRate));
     }
 
-    [Fact]
-    public void The_largest_float_learning_rate_is_accepted()
+    [Theory]
+    [InlineData(OptimizerKind.Adam)]
+    [InlineData(OptimizerKind.AdamW)]
+    [InlineData(OptimizerKind.Sgd)]
+    [InlineData(OptimizerKind.RmsProp)]
+    public void A_learning_rate_of_3e38_diverges_clearly_for_every_optimizer(OptimizerKind optimizer)
     {
-        var act = (Quick with { LearningRate = float.MaxValue, Momentum = float.MaxValue, WeightDecay = float.MaxValue }).Validate;
+        // The audit: Adam with 3e38 (accepted: below the largest float) threw an ExternalException from TorchSharp
+        // ("value cannot be converted to type float without overflow"): its step size lr / (1 - 0.9^t) is above the largest float.
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var act = () => model.Train(Synthetic.Digits(20), Quick with { Epochs = 1, Optimizer = optimizer, LearningRate = 3e38 }, OneThread);
+        act.Should().Throw<TrainingDivergedException>();
+    }
+
+    [Fact]
+    public void AdamW_at_the_largest_learning_rate_and_weight_decay_diverges_clearly()
+    {
+        // 1 - lr * weightDecay is about -1E+77: no float; it must be reported as divergence, not an ExternalException.
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var act = () => model.Train(Synthetic.Digits(20), Quick with { Epochs = 1, Optimizer = OptimizerKind.AdamW, LearningRate = float.MaxValue, WeightDecay = float.MaxValue }, OneThread);
+        act.Should().Throw<TrainingDivergedException>();
+    }
+
+    [Fact]
+    public void The_largest_accepted_coefficients_validate()
+    {
+        var act = (Quick with { Optimizer = OptimizerKind.Sgd, LearningRate = float.MaxValue, Momentum = Math.BitDecrement(1.0), WeightDecay = float.MaxValue }).Validate;
         act.Should().NotThrow();
+    }
+
+    public static TheoryData<TrainingOptions, string> BadMomentum => new()
+    {
+        { new TrainingOptions { Optimizer = OptimizerKind.Sgd, Momentum = 5 }, "*Momentum = 5 must be at least 0 and below 1*" },
+        { new TrainingOptions { Optimizer = OptimizerKind.Sgd, Momentum = 1 }, "*Momentum = 1 must be at least 0 and below 1*" },
+        { new TrainingOptions { Optimizer = OptimizerKind.RmsProp, Momentum = 1.5 }, "*Momentum = 1.5 must be at least 0 and below 1*" },
+        { new TrainingOptions { Optimizer = OptimizerKind.Adam, Momentum = 0.9 }, "*Momentum = 0.9 has no effect with Adam*Sgd and RmsProp*" },
+        { new TrainingOptions { Optimizer = OptimizerKind.AdamW, Momentum = 0.5 }, "*Momentum = 0.5 has no effect with AdamW*Sgd and RmsProp*" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadMomentum))]
+    public void Momentum_outside_0_to_1_or_set_for_an_optimizer_without_momentum_is_refused(TrainingOptions options, string message)
+    {
+        // The audit: SGD with Momentum = 5 was accepted and silently blew up the weights.
+        var act = options.Validate;
+        act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == nameof(TrainingOptions.Momentum)).WithMessage(message);
     }
 
     /// <summary>
