@@ -384,11 +384,9 @@ public static class OnnxExport
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         options ??= OnnxExportOptions.Default;
         options.Validate(classCount);
-        var fullPath = Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
-        {
-            throw new ArgumentException($"'{fullPath}' is a folder; give the path of the .onnx file to write.", nameof(path));
-        }
+        // The core's rule for write targets: an existing folder or a path ending in a separator is refused here,
+        // before the export runs.
+        var fullPath = FilePaths.CheckWriteTarget(path, nameof(path));
 
         // Locks in the order the models take them themselves (classifier, then its autoencoder), so no deadlock.
         var held = new List<ModelGuard.Scope>();
@@ -458,7 +456,7 @@ public static class OnnxExport
             model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         }
 
-        WriteAtomically(model, fullPath);
+        ModelFile.WriteAtomically(fullPath, stream => model.WriteTo(stream));
         return new OnnxModelInfo(fullPath, Opset, graphProto.Input.Select(Info).ToList(), graphProto.Output.Select(Info).ToList(), metadata);
     }
 
@@ -473,28 +471,6 @@ public static class OnnxExport
             _ => "float32",
         };
         return new OnnxTensorInfo(value.Name, elementType, type.Shape.Dim.Select((d, i) => i == 0 ? -1 : d.DimValue).ToList());
-    }
-
-    private static void WriteAtomically(ModelProto model, string fullPath)
-    {
-        var folder = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                model.WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
     }
 
     private static Tensor Probe(long[] shape, Device device, bool uniform)

@@ -136,6 +136,8 @@ public sealed class AnomalyDetector : IDisposable
     /// LatentKit model format; load it with <see cref="Load"/>.
     /// </summary>
     /// <exception cref="NotSupportedException">The model is not one of LatentKit's autoencoders, which are the ones a file can rebuild.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is an existing folder or ends in a separator (nothing is written or created).</exception>
+    /// <exception cref="IOException">The file cannot be written (the message names <paramref name="path"/> and why); an existing file there is left as it was.</exception>
     public void Save(string path)
     {
         ThrowIfDisposed();

@@ -296,6 +296,8 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
     }
 
     /// <summary>Writes the classifier and its autoencoder to one file, atomically. Load it with <see cref="Load(string)"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is an existing folder or ends in a separator (nothing is written or created).</exception>
+    /// <exception cref="IOException">The file cannot be written (the message names <paramref name="path"/> and why); an existing file there is left as it was.</exception>
     public void Save(string path)
     {
         ThrowIfDisposed();

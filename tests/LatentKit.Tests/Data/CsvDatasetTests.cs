@@ -128,4 +128,11 @@ public sealed class CsvDatasetTests : IDisposable
     {
         Assert.Throws<FileNotFoundException>(() => CsvDataset.Load(folder.Combine("none.csv"))).Message.Should().Contain("none.csv' does not exist");
     }
+
+    [Fact]
+    public void A_folder_given_as_the_file_is_named_as_a_folder()
+    {
+        var act = () => CsvDataset.Load(folder.Path);
+        act.Should().Throw<FileNotFoundException>().WithMessage($"*'{folder.Path}' is a folder, not a file*");
+    }
 }
