@@ -1,9 +1,9 @@
 namespace LatentKit;
 
-/// <summary>Why a checkpoint could not be used to resume training.</summary>
+/// <summary>Why a checkpoint could not be used to resume training, or could not be written.</summary>
 public enum CheckpointError
 {
-    /// <summary>There is no file at the path.</summary>
+    /// <summary>There is no file at the path (nothing, or a folder).</summary>
     Missing,
 
     /// <summary>The file is not a LatentKit checkpoint.</summary>
@@ -20,9 +20,15 @@ public enum CheckpointError
 
     /// <summary>The checkpoint was written with other <see cref="TrainingOptions"/> (the message names the setting), or has no epochs left to run.</summary>
     OptionsMismatch,
+
+    /// <summary>
+    /// A checkpoint or best-model file could not be written during training (<see cref="ModelCheckpoint"/>): the path
+    /// is a folder, its folder cannot be created, or writing there failed. Training stopped; the message names the path.
+    /// </summary>
+    CannotWrite,
 }
 
-/// <summary>A checkpoint could not be used; <see cref="Error"/> says why and the message names the file.</summary>
+/// <summary>A checkpoint could not be used or written; <see cref="Error"/> says why and the message names the file.</summary>
 public sealed class CheckpointException : Exception
 {
     /// <summary>Creates the exception.</summary>
@@ -33,7 +39,7 @@ public sealed class CheckpointException : Exception
         Error = error;
     }
 
-    /// <summary>The checkpoint file.</summary>
+    /// <summary>The checkpoint file (or, for <see cref="CheckpointError.CannotWrite"/>, the file that could not be written).</summary>
     public string Path { get; }
 
     /// <summary>Why it could not be used.</summary>
