@@ -127,7 +127,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     public Tensor Decode(Tensor codes)
     {
         ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(codes);
+        InputShapeRules.CheckUsable(codes, nameof(codes));
         if (codes.dim() != 2 || codes.shape[1] != LatentSize)
         {
             throw new ArgumentException($"Codes must be shaped N x {LatentSize}; got [{string.Join(", ", codes.shape)}].", nameof(codes));
