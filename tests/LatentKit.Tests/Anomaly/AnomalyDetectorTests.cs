@@ -257,4 +257,18 @@ public class AnomalyDetectorTests
         FluentActions.Invoking(() => detector.Save(temp.Combine("d.lkd"))).Should().Throw<NotSupportedException>().Where(e => e.Message.Contains("PixelEncoder"));
         Directory.GetFiles(temp.Path).Should().BeEmpty();
     }
+
+    [Fact]
+    public void Data_of_another_width_is_refused_naming_the_methods_own_parameter()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var wrong = Dataset.FromFeatures(new float[30], 10, SampleRange.ZeroToOne);
+        FluentActions.Invoking(() => AnomalyDetector.Fit(model, wrong)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("normal");
+        using var detector = AnomalyDetector.Fit(model, Synthetic.Digits(30, seed: 3));
+        FluentActions.Invoking(() => detector.Score(wrong)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("data");
+        FluentActions.Invoking(() => detector.Calibrate(wrong, 0.1)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("normal");
+        using var narrow = zeros(3, 10);
+        FluentActions.Invoking(() => detector.Score(narrow)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("samples");
+        FluentActions.Invoking(() => detector.ErrorMaps(narrow)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("samples");
+    }
 }
