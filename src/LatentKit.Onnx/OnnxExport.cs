@@ -57,6 +57,7 @@ public static class OnnxExport
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
     /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
     public static OnnxModelInfo Encoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
@@ -84,6 +85,7 @@ public static class OnnxExport
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own variational autoencoders.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
     /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
     public static OnnxModelInfo EncoderDistribution(IVariationalAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
@@ -114,6 +116,7 @@ public static class OnnxExport
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
     /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
     public static OnnxModelInfo Decoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
@@ -135,6 +138,7 @@ public static class OnnxExport
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
     /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
     public static OnnxModelInfo Autoencoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
@@ -252,6 +256,7 @@ public static class OnnxExport
         }
 
         var model = (AutoencoderBase)detector.Model;
+        model.ThrowIfDisposed();
         var threshold = detector.Threshold.Value;
         var kind = detector.ScoreKind;
         return Export(path, options, "detector", [model.Guard], model.Modules, null, metadata =>
@@ -294,6 +299,7 @@ public static class OnnxExport
     {
         ArgumentNullException.ThrowIfNull(classifier);
         var encoder = classifier.Autoencoder as AutoencoderBase;
+        encoder?.ThrowIfDisposed();
         if (fromImages && encoder is null && classifier.Autoencoder is not PixelEncoder)
         {
             throw new NotSupportedException($"A classifier on a {classifier.Autoencoder.GetType().Name} cannot be exported with its encoder: only LatentKit's own autoencoders (and the raw-pixel baseline) are exported. Export the head alone with ClassifierHead.");
@@ -352,8 +358,10 @@ public static class OnnxExport
     private static AutoencoderBase LatentKitModel(IAutoencoder autoencoder)
     {
         ArgumentNullException.ThrowIfNull(autoencoder);
-        return autoencoder as AutoencoderBase
+        var model = autoencoder as AutoencoderBase
             ?? throw new NotSupportedException($"Only LatentKit's own autoencoders are exported; got a {autoencoder.GetType().Name}. Export its TorchSharp modules with OnnxExport.Module.");
+        model.ThrowIfDisposed();
+        return model;
     }
 
     private static void Describe(Dictionary<string, string> metadata, AutoencoderBase model, bool inputIsCodes = false)

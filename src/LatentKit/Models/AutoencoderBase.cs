@@ -460,10 +460,11 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     /// array methods of <see cref="AutoencoderArrays"/> always return managed arrays). LatentKit is tested on the CPU only.
     /// </summary>
     /// <exception cref="InvalidOperationException">The model is being trained.</exception>
+    /// <exception cref="ArgumentException">The device is not available (for example CUDA on a CPU-only build); the message names it and the devices that are.</exception>
     public void MoveTo(Device device)
     {
         ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(device);
+        DeviceRules.Check(device, nameof(device));
         using var use = Guard.EnterUse();
         MoveToCore(device);
     }
@@ -475,7 +476,8 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
         Device = device;
     }
 
-    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+    /// <summary>Throws <see cref="ObjectDisposedException"/> naming this model when it was disposed.</summary>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
     Tensor ITrainable.PrepareInputs(Tensor raw) => PrepareInputs(raw);
 

@@ -62,6 +62,8 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
 
     internal LatentClassifier(IAutoencoder autoencoder, ClassifierSpec spec, TrainingOptions defaultTraining, bool ownsAutoencoder, bool applySeed)
     {
+        // A classifier on a disposed autoencoder could be built but never used: refused, naming the autoencoder.
+        (autoencoder as AutoencoderBase)?.ThrowIfDisposed();
         Autoencoder = autoencoder;
         Spec = spec;
         Guard = new ModelGuard(() => $"This latent classifier ({spec.Head})");
