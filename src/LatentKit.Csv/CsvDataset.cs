@@ -22,7 +22,7 @@ public static class CsvDataset
     /// label column is missing, a label is empty, negative or outside the class names, the header repeats a column name
     /// (the message names at most 10 of its positions), the file has no data rows, or a limit is exceeded.
     /// </exception>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist, or the path is a folder.</exception>
     /// <exception cref="ArgumentException">The options contradict each other (for example a label column by name without a header) or are invalid (an unknown <see cref="CsvLoadOptions.ValueRange"/>, a <see cref="CsvLoadOptions.SampleShape"/> dimension below 1, empty or repeated <see cref="CsvLoadOptions.ClassNames"/>); checked before the file is read.</exception>
     public static Dataset Load(string path, CsvLoadOptions? options = null)
     {
@@ -60,7 +60,9 @@ public static class CsvDataset
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"Data file '{path}' does not exist.", path);
+            // The core's rule (its FilePaths.FileProblem is internal to it): a folder is named as one.
+            var problem = Directory.Exists(path) ? "is a folder, not a file: give the path of the file itself." : "does not exist.";
+            throw new FileNotFoundException($"Data file '{path}' {problem}", path);
         }
 
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);

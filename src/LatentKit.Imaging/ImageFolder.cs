@@ -32,7 +32,7 @@ public static class ImageFolder
     /// <returns>A dataset named after the folder, with shape <c>[C, H, W]</c> and, for class subfolders, labels and class names.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="LatentKitValidationException">An option is invalid (every invalid option is listed).</exception>
-    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist, or the path is a file.</exception>
     /// <exception cref="DatasetFormatException">An image or the folder's layout is wrong (<see cref="DatasetFormatException.File"/> names the image or folder, the message says why). For a streaming dataset, an image whose pixel data turns out to be broken when a batch reads it throws this too, naming the image and the sample.</exception>
     public static Dataset Load(string path, ImageFolderOptions? options = null)
     {
@@ -42,7 +42,8 @@ public static class ImageFolder
         var root = System.IO.Path.GetFullPath(path);
         if (!Directory.Exists(root))
         {
-            throw new DirectoryNotFoundException($"Image folder '{root}' does not exist.");
+            var problem = File.Exists(root) ? "is a file, not a folder: give the folder that holds the images (or their class subfolders)." : "does not exist.";
+            throw new DirectoryNotFoundException($"Image folder '{root}' {problem}");
         }
 
         var (files, labels, classNames) = Scan(root, options);

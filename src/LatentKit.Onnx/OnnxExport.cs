@@ -57,6 +57,7 @@ public static class OnnxExport
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
     /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
     public static OnnxModelInfo Encoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
@@ -84,6 +85,7 @@ public static class OnnxExport
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own variational autoencoders.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
     /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
     public static OnnxModelInfo EncoderDistribution(IVariationalAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
@@ -114,6 +116,7 @@ public static class OnnxExport
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
     /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
     public static OnnxModelInfo Decoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
@@ -135,6 +138,7 @@ public static class OnnxExport
     /// <param name="options">Optional metadata settings.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's own.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     /// <exception cref="UnsupportedLayerException">A layer cannot be exported (named with its path).</exception>
     /// <exception cref="InvalidOperationException">The model is being trained, or holds non-finite weights.</exception>
     public static OnnxModelInfo Autoencoder(IAutoencoder autoencoder, string path, OnnxExportOptions? options = null)
@@ -252,6 +256,7 @@ public static class OnnxExport
         }
 
         var model = (AutoencoderBase)detector.Model;
+        model.ThrowIfDisposed();
         var threshold = detector.Threshold.Value;
         var kind = detector.ScoreKind;
         return Export(path, options, "detector", [model.Guard], model.Modules, null, metadata =>
@@ -294,6 +299,7 @@ public static class OnnxExport
     {
         ArgumentNullException.ThrowIfNull(classifier);
         var encoder = classifier.Autoencoder as AutoencoderBase;
+        encoder?.ThrowIfDisposed();
         if (fromImages && encoder is null && classifier.Autoencoder is not PixelEncoder)
         {
             throw new NotSupportedException($"A classifier on a {classifier.Autoencoder.GetType().Name} cannot be exported with its encoder: only LatentKit's own autoencoders (and the raw-pixel baseline) are exported. Export the head alone with ClassifierHead.");
@@ -352,8 +358,10 @@ public static class OnnxExport
     private static AutoencoderBase LatentKitModel(IAutoencoder autoencoder)
     {
         ArgumentNullException.ThrowIfNull(autoencoder);
-        return autoencoder as AutoencoderBase
+        var model = autoencoder as AutoencoderBase
             ?? throw new NotSupportedException($"Only LatentKit's own autoencoders are exported; got a {autoencoder.GetType().Name}. Export its TorchSharp modules with OnnxExport.Module.");
+        model.ThrowIfDisposed();
+        return model;
     }
 
     private static void Describe(Dictionary<string, string> metadata, AutoencoderBase model, bool inputIsCodes = false)
@@ -384,11 +392,9 @@ public static class OnnxExport
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         options ??= OnnxExportOptions.Default;
         options.Validate(classCount);
-        var fullPath = Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
-        {
-            throw new ArgumentException($"'{fullPath}' is a folder; give the path of the .onnx file to write.", nameof(path));
-        }
+        // The core's rule for write targets: an existing folder or a path ending in a separator is refused here,
+        // before the export runs.
+        var fullPath = FilePaths.CheckWriteTarget(path, nameof(path));
 
         // Locks in the order the models take them themselves (classifier, then its autoencoder), so no deadlock.
         var held = new List<ModelGuard.Scope>();
@@ -458,7 +464,7 @@ public static class OnnxExport
             model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         }
 
-        WriteAtomically(model, fullPath);
+        ModelFile.WriteAtomically(fullPath, stream => model.WriteTo(stream));
         return new OnnxModelInfo(fullPath, Opset, graphProto.Input.Select(Info).ToList(), graphProto.Output.Select(Info).ToList(), metadata);
     }
 
@@ -473,28 +479,6 @@ public static class OnnxExport
             _ => "float32",
         };
         return new OnnxTensorInfo(value.Name, elementType, type.Shape.Dim.Select((d, i) => i == 0 ? -1 : d.DimValue).ToList());
-    }
-
-    private static void WriteAtomically(ModelProto model, string fullPath)
-    {
-        var folder = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                model.WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
     }
 
     private static Tensor Probe(long[] shape, Device device, bool uniform)

@@ -421,4 +421,13 @@ public sealed class ImageFolderTests : IDisposable
         error.Message.Should().Contain("Channels = 2").And.Contain("Width = 0, Height = null: give both or neither")
             .And.Contain("Width = 0: must be 1..4096").And.Contain("ClassNames[1] = 'x': appears twice").And.Contain("ClassNames[2] = ' ': must not be empty");
     }
+
+    [Fact]
+    public void A_file_given_as_the_folder_is_named_as_a_file()
+    {
+        var file = temp.Combine("image.png");
+        File.WriteAllBytes(file, [1, 2, 3]);
+        var act = () => ImageFolder.Load(file);
+        act.Should().Throw<DirectoryNotFoundException>().WithMessage($"*'{file}' is a file, not a folder*");
+    }
 }

@@ -219,4 +219,24 @@ public sealed class ModuleExportTests : IDisposable
 
         public override Tensor forward(Tensor input) => input + linear.forward(input);
     }
+
+    [Fact]
+    public void A_disposed_model_is_refused_naming_the_model()
+    {
+        var model = Autoencoders.Dense().WithHiddenLayers(16).WithLatentSize(4).WithSeed(1).Build();
+        model.Dispose();
+        var act = () => OnnxExport.Encoder(model, folder.Combine("encoder.onnx"));
+        act.Should().Throw<ObjectDisposedException>().Which.ObjectName.Should().Contain(nameof(DenseAutoencoder));
+        File.Exists(folder.Combine("encoder.onnx")).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_wrong_input_shape_keeps_only_the_first_line_of_the_native_message()
+    {
+        using var network = nn.Sequential(("linear", nn.Linear(10, 2)));
+        var act = () => OnnxExport.Module(network, [7], folder.Combine("x.onnx"));
+        var error = act.Should().Throw<ArgumentException>().Which;
+        error.ParamName.Should().Be("inputShape");
+        error.Message.Should().Contain("mat1 and mat2").And.NotContain("Exception raised from").And.NotContain("\n");
+    }
 }

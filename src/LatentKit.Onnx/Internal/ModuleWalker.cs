@@ -93,7 +93,7 @@ internal sealed class ModuleWalker(G graph)
         catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException)
         {
             throw new ArgumentException(
-                $"The layer '{path}' ({module.GetType().Name}) fails on an input shaped [{Dims(input.Shape)}] (batch first): {e.Message} Check the input shape given to the export.",
+                $"The layer '{path}' ({module.GetType().Name}) fails on an input shaped [{Dims(input.Shape)}] (batch first): {NativeErrors.FirstLine(e)} Check the input shape given to the export.",
                 "inputShape",
                 e);
         }

@@ -80,7 +80,7 @@ public sealed class AnomalyDetector : IDisposable
     /// <param name="normal">Normal samples (labels are not used).</param>
     /// <param name="options">Scoring and threshold settings; null uses the defaults.</param>
     /// <exception cref="AnomalyDataException">The normal set is empty or constant, or the model gives non-finite scores for it.</exception>
-    /// <exception cref="ArgumentException">An option is invalid, the negative ELBO is asked of a model that is not variational, or the model's latent size is above <see cref="GaussianLatentModel.MaxDimensions"/> (checked before any scoring).</exception>
+    /// <exception cref="ArgumentException">An option is invalid, the negative ELBO is asked of a model that is not variational, the normal samples do not fit the model's input shape, or the model's latent size is above <see cref="GaussianLatentModel.MaxDimensions"/> (checked before any scoring).</exception>
     public static AnomalyDetector Fit(IAutoencoder model, Dataset normal, AnomalyDetectorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -107,6 +107,7 @@ public sealed class AnomalyDetector : IDisposable
             throw new ArgumentException($"The normal set '{normal.Name}' holds unbounded values, for which binary cross-entropy is undefined: set ReconstructionError to MeanSquaredError.", nameof(options));
         }
 
+        InputShapeRules.CheckDataset(normal, model.InputShape, model.GetType().Name, nameof(normal));
         var raw = RawScores(model, options, Batches(normal, options.BatchSize), normal.Count, nameof(normal));
         var latent = GaussianLatentModel.Fit(raw.Codes, normal.Count, model.LatentSize, options.LatentShrinkage);
         var latentScores = latent.Distances(raw.Codes, normal.Count);
@@ -141,6 +142,8 @@ public sealed class AnomalyDetector : IDisposable
     /// LatentKit model format; load it with <see cref="Load"/>.
     /// </summary>
     /// <exception cref="NotSupportedException">The model is not one of LatentKit's autoencoders, which are the ones a file can rebuild.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is an existing folder or ends in a separator (nothing is written or created).</exception>
+    /// <exception cref="IOException">The file cannot be written (the message names <paramref name="path"/> and why); an existing file there is left as it was.</exception>
     public void Save(string path)
     {
         ThrowIfDisposed();
@@ -157,11 +160,13 @@ public sealed class AnomalyDetector : IDisposable
     public double[] Score(Tensor samples) => ScoreAll(samples).Get(ScoreKind);
 
     /// <summary>Every score kind for every sample of <paramref name="data"/> (the negative ELBO only for variational models).</summary>
+    /// <exception cref="ArgumentException">The samples of <paramref name="data"/> do not fit the model's input shape.</exception>
     /// <exception cref="AnomalyDataException">The model gives a non-finite score for a sample (named by index).</exception>
     public AnomalyScoreSet ScoreAll(Dataset data)
     {
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(data);
+        InputShapeRules.CheckDataset(data, Model.InputShape, Model.GetType().Name, nameof(data));
         return Complete(RawScores(Model, Options, Batches(data, Options.BatchSize), data.Count, nameof(data)), data.Count, nameof(data));
     }
 
@@ -171,7 +176,7 @@ public sealed class AnomalyDetector : IDisposable
     public AnomalyScoreSet ScoreAll(Tensor samples)
     {
         ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(samples);
+        InputShapeRules.Check(samples, Model.InputShape, nameof(samples));
         var count = samples.dim() == 0 ? 0 : (int)samples.shape[0];
         return Complete(RawScores(Model, Options, [() => samples.alias()], count, nameof(samples)), count, nameof(samples));
     }
@@ -200,6 +205,8 @@ public sealed class AnomalyDetector : IDisposable
             throw new AnomalyDataException(AnomalyDataError.Empty, $"The normal set '{normal.Name}' is empty: give at least one normal sample.", nameof(normal));
         }
 
+        InputShapeRules.CheckDataset(normal, Model.InputShape, Model.GetType().Name, nameof(normal));
+
         Threshold = AnomalyThreshold.FromFalsePositiveRate(Score(normal), falsePositiveRate);
         return Threshold;
     }
@@ -213,7 +220,7 @@ public sealed class AnomalyDetector : IDisposable
     public Tensor ErrorMaps(Tensor samples)
     {
         ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(samples);
+        InputShapeRules.Check(samples, Model.InputShape, nameof(samples));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var codes = Model is IVariationalAutoencoder vae ? vae.EncodeDistribution(samples).Mean : Model.Encode(samples);

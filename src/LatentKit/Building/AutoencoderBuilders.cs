@@ -214,9 +214,10 @@ public abstract class AutoencoderBuilder<TBuilder, TModel> : IAutoencoderBuilder
     public TBuilder WithDenoising(double noiseStd, double maskFraction = 0) => Set(spec with { DenoisingNoiseStd = noiseStd, DenoisingMaskFraction = maskFraction });
 
     /// <summary>The device the weights are created on (default the CPU).</summary>
+    /// <exception cref="ArgumentException">The device is not available (for example CUDA on a CPU-only build); the message names it and the devices that are.</exception>
     public TBuilder OnDevice(torch.Device device)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        DeviceRules.Check(device, nameof(device));
         this.device = device;
         return (TBuilder)this;
     }
@@ -471,6 +472,7 @@ public sealed class LatentClassifierBuilder
 
     /// <summary>Validates the settings and creates the classifier (the autoencoder stays the caller's to dispose).</summary>
     /// <exception cref="LatentKitValidationException">Settings are invalid: <see cref="LatentKitValidationException.Errors"/> lists every one; <see cref="ArgumentException.ParamName"/> names the first.</exception>
+    /// <exception cref="ObjectDisposedException">The autoencoder was disposed (the exception names it).</exception>
     public LatentClassifier Build()
     {
         AutoencoderFactory.ValidateClassifierWithTraining(spec, autoencoder.LatentSize, training);

@@ -20,7 +20,7 @@ public abstract partial class Dataset
     /// <param name="labelsPath">The labels file, or <see langword="null"/> for an unlabelled dataset.</param>
     /// <param name="options">Streaming, class count and names, float range (default: in memory).</param>
     /// <exception cref="DatasetFormatException">A file is not a valid IDX file of that kind, the counts differ, a label is outside the class count, a float is not finite, or a gzip file was asked to stream.</exception>
-    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A file does not exist, or a path is a folder.</exception>
     /// <exception cref="ArgumentException">The options are invalid (class count, class names).</exception>
     public static Dataset FromIdx(string imagesPath, string? labelsPath = null, IdxLoadOptions? options = null)
     {

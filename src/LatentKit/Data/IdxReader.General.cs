@@ -127,13 +127,13 @@ internal static partial class IdxReader
         }
     }
 
-    /// <summary>Opens a file for reading, naming it when it is missing.</summary>
+    /// <summary>Opens a file for reading, naming it when it is missing or a folder (<see cref="FilePaths.FileProblem"/>).</summary>
     internal static FileStream OpenForReading(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!File.Exists(path))
+        if (FilePaths.FileProblem(path) is { } problem)
         {
-            throw new FileNotFoundException($"Data file '{path}' does not exist.", path);
+            throw new FileNotFoundException($"Data file '{path}' {problem}", path);
         }
 
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);

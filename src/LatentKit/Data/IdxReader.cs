@@ -32,7 +32,7 @@ internal static partial class IdxReader
 
     /// <summary>Reads an images file (raw or gzip): all pixels, 784 bytes per image, row-major.</summary>
     /// <exception cref="MnistFormatException">The file is not a valid IDX images file of 28 x 28 images.</exception>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist, or the path is a folder.</exception>
     public static byte[] ReadImages(string path) => ReadFile(path, IdxKind.Images, expected: null);
 
     /// <summary>Reads an images stream (raw or gzip) to its end: all pixels, 784 bytes per image, row-major.</summary>
@@ -43,7 +43,7 @@ internal static partial class IdxReader
 
     /// <summary>Reads a labels file (raw or gzip): one digit 0..9 per image.</summary>
     /// <exception cref="MnistFormatException">The file is not a valid IDX labels file or holds a label above 9.</exception>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist, or the path is a folder.</exception>
     public static byte[] ReadLabels(string path) => ReadFile(path, IdxKind.Labels, expected: null);
 
     /// <summary>Reads a labels stream (raw or gzip) to its end: one digit 0..9 per image.</summary>

@@ -127,7 +127,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     public Tensor Decode(Tensor codes)
     {
         ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(codes);
+        InputShapeRules.CheckUsable(codes, nameof(codes));
         if (codes.dim() != 2 || codes.shape[1] != LatentSize)
         {
             throw new ArgumentException($"Codes must be shaped N x {LatentSize}; got [{string.Join(", ", codes.shape)}].", nameof(codes));
@@ -461,10 +461,11 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     /// array methods of <see cref="AutoencoderArrays"/> always return managed arrays). LatentKit is tested on the CPU only.
     /// </summary>
     /// <exception cref="InvalidOperationException">The model is being trained.</exception>
+    /// <exception cref="ArgumentException">The device is not available (for example CUDA on a CPU-only build); the message names it and the devices that are.</exception>
     public void MoveTo(Device device)
     {
         ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(device);
+        DeviceRules.Check(device, nameof(device));
         using var use = Guard.EnterUse();
         MoveToCore(device);
     }
@@ -476,7 +477,8 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
         Device = device;
     }
 
-    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+    /// <summary>Throws <see cref="ObjectDisposedException"/> naming this model when it was disposed.</summary>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
     Tensor ITrainable.PrepareInputs(Tensor raw) => PrepareInputs(raw);
 

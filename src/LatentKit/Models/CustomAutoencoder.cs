@@ -174,11 +174,12 @@ internal sealed class CustomNetwork
 
     /// <summary>
     /// Checks the modules and wraps them: the input shape has 1 to 3 positive dimensions; the modules are two different
-    /// modules on the CPU with at most <see cref="ModelLimits.MaxParameters"/> values; and, run on one zero sample in
-    /// evaluation mode, the encoder returns <c>1 x latent</c> (<c>1 x 2·latent</c> for a VAE) and the decoder returns
-    /// <c>1 x inputShape</c>.
+    /// modules on the CPU with at most <see cref="ModelLimits.MaxParameters"/> values, at least one of them trainable;
+    /// and, run in evaluation mode on a batch of two samples (zeros and ones, so no random numbers are drawn), the
+    /// encoder returns float32 <c>2 x latent</c> (<c>2 x 2·latent</c> for a VAE) and the decoder, on two codes (zeros
+    /// and ones), float32 <c>2 x inputShape</c>, all finite. The modules are left in the mode they were in.
     /// </summary>
-    /// <exception cref="ArgumentException">A rule is broken; the message names the module and both shapes.</exception>
+    /// <exception cref="ArgumentException">A rule is broken; <see cref="ArgumentException.ParamName"/> is <c>encoder</c> or <c>decoder</c> and the message says what is wrong (shapes, type, batch dimension, non-finite values; for a module that throws, the first line of its error).</exception>
     public static CustomNetwork Check(nn.Module<Tensor, Tensor> encoder, nn.Module<Tensor, Tensor> decoder, IReadOnlyList<int> inputShape, int latentSize, bool variational)
     {
         ArgumentNullException.ThrowIfNull(encoder);
@@ -211,33 +212,49 @@ internal sealed class CustomNetwork
             throw new ArgumentException($"The encoder and decoder hold {parameters:N0} values, more than the {ModelLimits.MaxParameters:N0} allowed (ModelLimits.MaxParameters).", nameof(encoder));
         }
 
+        if (!encoder.parameters().Concat(decoder.parameters()).Any(p => p.requires_grad))
+        {
+            throw new ArgumentException(
+                "The encoder and the decoder have no trainable parameters (no parameter with requires_grad): training could not change anything. Give at least one of them a layer with weights, such as nn.Linear.",
+                nameof(encoder));
+        }
+
         var codeWidth = variational ? 2L * latentSize : latentSize;
         var codeText = variational
-            ? $"[1, {codeWidth}] (the mean then the log-variance, {latentSize} each)"
-            : $"[1, {codeWidth}]";
+            ? $"[{CheckBatch}, {codeWidth}] (the mean then the log-variance, {latentSize} each)"
+            : $"[{CheckBatch}, {codeWidth}]";
         var encoderWasTraining = encoder.training;
         var decoderWasTraining = decoder.training;
         try
         {
+            // Two different samples, zeros and ones: a module that mixes the samples of a batch (sums or averages over
+            // dimension 0) shows. Constant inputs in evaluation mode draw nothing from TorchSharp's global generator.
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             encoder.eval();
             decoder.eval();
-            var code = Run(encoder, zeros(shape.Prepend(1L).ToArray()), nameof(encoder), $"one zero sample shaped {shapeText}");
-            if (!code.shape.SequenceEqual([1L, codeWidth]))
+            var samplesText = $"two samples shaped [{CheckBatch}, {string.Join(", ", shape)}] (zeros and ones)";
+            var code = Run(encoder, ZerosAndOnes(shape), nameof(encoder), samplesText);
+            CheckOutput(code, nameof(encoder), samplesText);
+            if (!code.shape.SequenceEqual([CheckBatch, codeWidth]))
             {
                 throw new ArgumentException(
-                    $"The encoder must return codes shaped N x {codeWidth}: for one sample shaped {shapeText} it should return {codeText}, but it returned [{string.Join(", ", code.shape)}]{(code.dim() > 2 ? "; end it with nn.Flatten() and a linear layer" : string.Empty)}.",
+                    $"The encoder must return codes shaped N x {codeWidth}: for {samplesText} it should return {codeText}, but it returned [{string.Join(", ", code.shape)}]{(code.dim() > 2 ? "; end it with nn.Flatten() and a linear layer" : string.Empty)}.",
                     nameof(encoder));
             }
 
-            var output = Run(decoder, zeros(1, latentSize), nameof(decoder), $"one zero code shaped [1, {latentSize}]");
-            if (!output.shape.SequenceEqual(shape.Prepend(1L)))
+            CheckFinite(code, nameof(encoder), samplesText);
+            var codesText = $"two codes shaped [{CheckBatch}, {latentSize}] (zeros and ones)";
+            var output = Run(decoder, ZerosAndOnes([latentSize]), nameof(decoder), codesText);
+            CheckOutput(output, nameof(decoder), codesText);
+            if (!output.shape.SequenceEqual(shape.Prepend(CheckBatch)))
             {
                 throw new ArgumentException(
-                    $"The decoder must return samples shaped N x {string.Join(" x ", shape)} (the input shape): for one code shaped [1, {latentSize}] it should return {shapeText}, but it returned [{string.Join(", ", output.shape)}]{(output.dim() == 2 && shape.Length > 1 ? "; end it with nn.Unflatten(1, [the input shape])" : string.Empty)}.",
+                    $"The decoder must return samples shaped N x {string.Join(" x ", shape)} (the input shape): for {codesText} it should return [{CheckBatch}, {string.Join(", ", shape)}], but it returned [{string.Join(", ", output.shape)}]{(output.dim() == 2 && shape.Length > 1 ? "; end it with nn.Unflatten(1, [the input shape])" : string.Empty)}.",
                     nameof(decoder));
             }
+
+            CheckFinite(output, nameof(decoder), codesText);
         }
         finally
         {
@@ -246,6 +263,42 @@ internal sealed class CustomNetwork
         }
 
         return new CustomNetwork(encoder, decoder, shape);
+    }
+
+    /// <summary>The batch the modules are checked on: two samples.</summary>
+    private const long CheckBatch = 2;
+
+    /// <summary>A batch of two samples of <paramref name="shape"/>: zeros, then ones.</summary>
+    private static Tensor ZerosAndOnes(long[] shape) => cat([zeros([1L, .. shape]), ones([1L, .. shape])], 0);
+
+    /// <summary>Checks what a module returned for the two check samples: float32, and one row per sample.</summary>
+    private static void CheckOutput(Tensor output, string name, string what)
+    {
+        if (output.dtype != ScalarType.Float32)
+        {
+            throw new ArgumentException(
+                $"The {name} returned {output.dtype} values for {what}; it must return float32 (the type of the inputs, the weights LatentKit trains and its losses): build its layers in float32 and do not convert the output.",
+                name);
+        }
+
+        if (output.dim() == 0 || output.shape[0] != CheckBatch)
+        {
+            var rows = output.dim() == 0 ? 0 : output.shape[0];
+            throw new ArgumentException(
+                $"The {name} returned {rows} row{(rows == 1 ? string.Empty : "s")} for a batch of {CheckBatch} ({what}), shaped [{string.Join(", ", output.shape)}]: it must keep the batch dimension first, one output per sample (do not sum, average or reshape across dimension 0).",
+                name);
+        }
+    }
+
+    /// <summary>Checks that a module's output for the check samples holds only finite values.</summary>
+    private static void CheckFinite(Tensor output, string name, string what)
+    {
+        if (!output.isfinite().all().item<bool>())
+        {
+            throw new ArgumentException(
+                $"The {name} returned non-finite values (NaN or infinity) for {what}: training and encoding would give NaN. Check its layers (for example a log or a division of a value that can be 0).",
+                name);
+        }
     }
 
     private static void CheckModule(nn.Module module, string name)
@@ -267,7 +320,7 @@ internal sealed class CustomNetwork
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new ArgumentException($"The {name} failed on {what}: {e.Message}", name, e);
+            throw new ArgumentException($"The {name} failed on {what}: {NativeErrors.FirstLine(e)}", name, e);
         }
     }
 }

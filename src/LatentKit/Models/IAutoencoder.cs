@@ -75,6 +75,8 @@ public partial interface IAutoencoder : IDisposable
     /// Writes the model to one file (weights, architecture, options and LatentKit version), atomically: a temporary
     /// file in the same folder, then a rename. Load it with <see cref="LatentKit.AutoencoderFile.Load(string)"/>.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is an existing folder or ends in a separator (nothing is written or created).</exception>
+    /// <exception cref="IOException">The file cannot be written (the message names <paramref name="path"/> and why); an existing file there is left as it was.</exception>
     void Save(string path);
 }
 

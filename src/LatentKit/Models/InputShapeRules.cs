@@ -13,7 +13,15 @@ internal static class InputShapeRules
     /// <exception cref="ArgumentException">The shape or the element type does not fit; the message says which shapes do.</exception>
     public static Tensor Shape(Tensor images, IReadOnlyList<long> inputShape, string parameterName)
     {
-        ArgumentNullException.ThrowIfNull(images, parameterName);
+        Check(images, inputShape, parameterName);
+        return images.reshape([images.shape[0], .. inputShape]).to(ScalarType.Float32);
+    }
+
+    /// <summary>Checks <paramref name="images"/> as <see cref="Shape"/> does, without reshaping or copying it.</summary>
+    /// <exception cref="ArgumentException">The tensor was disposed, or its shape or element type does not fit; the message says which shapes do.</exception>
+    public static void Check(Tensor images, IReadOnlyList<long> inputShape, string parameterName)
+    {
+        CheckUsable(images, parameterName);
         var shape = images.shape;
         var size = inputShape.Aggregate(1L, (a, b) => a * b);
         var ok = (shape.Length == 2 && shape[1] == size)
@@ -32,8 +40,23 @@ internal static class InputShapeRules
         {
             throw new ArgumentException($"Images must be floating-point pixels in [0, 1]; got {images.dtype}.", parameterName);
         }
+    }
 
-        return images.reshape([shape[0], .. inputShape]).to(ScalarType.Float32);
+    /// <summary>
+    /// The rule every tensor entry point applies before reading a tensor: it is not null and not disposed (TorchSharp
+    /// would throw "Tensor invalid -- empty handle" naming nothing).
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The tensor is null.</exception>
+    /// <exception cref="ArgumentException">The tensor was disposed; the message says to pass a live tensor.</exception>
+    public static void CheckUsable(Tensor tensor, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(tensor, parameterName);
+        if (tensor.IsInvalid)
+        {
+            throw new ArgumentException(
+                $"The tensor given as {parameterName} has been disposed (by a using block, Dispose or a dispose scope): pass a tensor that is still alive, for example one created or moved out of the scope before the call.",
+                parameterName);
+        }
     }
 
     /// <summary>Checks that <paramref name="dataset"/>'s samples fit <paramref name="inputShape"/>.</summary>

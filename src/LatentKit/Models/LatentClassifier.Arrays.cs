@@ -23,6 +23,11 @@ public sealed partial class LatentClassifier
     /// <exception cref="ModelFileException">As for <see cref="Load(string)"/>; <see cref="ModelFileError.WeightsMismatch"/> when the modules differ from the saved ones (naming the parameter); <see cref="ModelFileError.WrongKind"/> when the file holds a built-in autoencoder.</exception>
     public static LatentClassifier LoadCustom(string path, nn.Module<Tensor, Tensor> encoder, nn.Module<Tensor, Tensor> decoder, Device? device = null)
     {
+        if (device is not null)
+        {
+            DeviceRules.Check(device, nameof(device));
+        }
+
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(decoder);
         return MoveLoaded(ModelFile.LoadClassifier(path, new CustomModules(encoder, decoder)), device);
@@ -30,9 +35,10 @@ public sealed partial class LatentClassifier
 
     /// <summary>Loads a classifier as <see cref="Load(string)"/> does and moves it to <paramref name="device"/> (LatentKit is tested on the CPU only).</summary>
     /// <exception cref="ModelFileException">As for <see cref="Load(string)"/>.</exception>
+    /// <exception cref="ArgumentException">The device is not available; the message names it and the devices that are (checked before the file is read).</exception>
     public static LatentClassifier Load(string path, Device device)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        DeviceRules.Check(device, nameof(device));
         return MoveLoaded(ModelFile.LoadClassifier(path), device);
     }
 
@@ -42,10 +48,11 @@ public sealed partial class LatentClassifier
     /// </summary>
     /// <exception cref="InvalidOperationException">The classifier or its autoencoder is being trained.</exception>
     /// <exception cref="NotSupportedException">The autoencoder is not one of LatentKit's (the raw-pixel baseline stays on the CPU).</exception>
+    /// <exception cref="ArgumentException">The device is not available (for example CUDA on a CPU-only build); the message names it and the devices that are.</exception>
     public void MoveTo(Device device)
     {
         ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(device);
+        DeviceRules.Check(device, nameof(device));
         if (Autoencoder is not AutoencoderBase encoder)
         {
             throw new NotSupportedException("Only a classifier on a LatentKit autoencoder can move to another device.");

@@ -62,6 +62,8 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
 
     internal LatentClassifier(IAutoencoder autoencoder, ClassifierSpec spec, TrainingOptions defaultTraining, bool ownsAutoencoder, bool applySeed)
     {
+        // A classifier on a disposed autoencoder could be built but never used: refused, naming the autoencoder.
+        (autoencoder as AutoencoderBase)?.ThrowIfDisposed();
         Autoencoder = autoencoder;
         Spec = spec;
         Guard = new ModelGuard(() => $"This latent classifier ({spec.Head})");
@@ -297,6 +299,8 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
     }
 
     /// <summary>Writes the classifier and its autoencoder to one file, atomically. Load it with <see cref="Load(string)"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is an existing folder or ends in a separator (nothing is written or created).</exception>
+    /// <exception cref="IOException">The file cannot be written (the message names <paramref name="path"/> and why); an existing file there is left as it was.</exception>
     public void Save(string path)
     {
         ThrowIfDisposed();

@@ -55,7 +55,7 @@ internal sealed class PixelEncoder : IAutoencoder
 
     public Tensor Decode(Tensor codes)
     {
-        ArgumentNullException.ThrowIfNull(codes);
+        InputShapeRules.CheckUsable(codes, nameof(codes));
         return codes.clone();
     }
 

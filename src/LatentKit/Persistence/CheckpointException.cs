@@ -1,9 +1,9 @@
 namespace LatentKit;
 
-/// <summary>Why a checkpoint could not be used to resume training.</summary>
+/// <summary>Why a checkpoint could not be used to resume training, or could not be written.</summary>
 public enum CheckpointError
 {
-    /// <summary>There is no file at the path.</summary>
+    /// <summary>There is no file at the path (nothing, or a folder).</summary>
     Missing,
 
     /// <summary>The file is not a LatentKit checkpoint.</summary>
@@ -26,9 +26,15 @@ public enum CheckpointError
     /// the epochs that follow would not be those of the interrupted run.
     /// </summary>
     DataMismatch,
+
+    /// <summary>
+    /// A checkpoint or best-model file could not be written during training (<see cref="ModelCheckpoint"/>): the path
+    /// is a folder, its folder cannot be created, or writing there failed. Training stopped; the message names the path.
+    /// </summary>
+    CannotWrite,
 }
 
-/// <summary>A checkpoint could not be used; <see cref="Error"/> says why and the message names the file.</summary>
+/// <summary>A checkpoint could not be used or written; <see cref="Error"/> says why and the message names the file.</summary>
 public sealed class CheckpointException : Exception
 {
     /// <summary>Creates the exception.</summary>
@@ -39,7 +45,7 @@ public sealed class CheckpointException : Exception
         Error = error;
     }
 
-    /// <summary>The checkpoint file.</summary>
+    /// <summary>The checkpoint file (or, for <see cref="CheckpointError.CannotWrite"/>, the file that could not be written).</summary>
     public string Path { get; }
 
     /// <summary>Why it could not be used.</summary>

@@ -183,9 +183,9 @@ internal static class CheckpointFile
     public static Resumed Read(string path, ITrainable model, TrainingOptions options, int trainingSamples, int validationSamples, IReadOnlyList<TrainingOptimizer> optimizers, Generator noise, IReadOnlyList<ITrainingCallback> callbacks)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (FilePaths.FileProblem(path) is { } problem)
         {
-            throw new CheckpointException(path, CheckpointError.Missing, $"Checkpoint '{path}' does not exist.");
+            throw new CheckpointException(path, CheckpointError.Missing, $"Checkpoint '{path}' {problem}");
         }
 
         using var archive = Open(path);

@@ -10,9 +10,10 @@ public static partial class AutoencoderFile
     /// <paramref name="device"/> (see <see cref="AutoencoderBase.MoveTo"/>; LatentKit is tested on the CPU only).
     /// </summary>
     /// <exception cref="ModelFileException">As for <see cref="Load(string)"/>.</exception>
+    /// <exception cref="ArgumentException">The device is not available; the message names it and the devices that are (checked before the file is read).</exception>
     public static IAutoencoder Load(string path, Device device)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        DeviceRules.Check(device, nameof(device));
         return MoveLoaded(ModelFile.LoadAutoencoder(path), device);
     }
 
@@ -21,7 +22,7 @@ public static partial class AutoencoderFile
     /// <see cref="Autoencoders.CustomVariational"/>) into freshly built modules of the same architecture. A model file
     /// stores weights, not code: the file holds the input shape, the latent size and the name, shape and type of every
     /// weight and buffer, and your code builds the modules again. The modules are checked against the file (every
-    /// name, shape and type) and by a forward pass on one zero sample before any weight is read, then the weights are
+    /// name, shape and type) and by a forward pass on two samples (zeros and ones) before any weight is read, then the weights are
     /// loaded into them; the returned model owns them. If loading fails the modules stay yours.
     /// </summary>
     /// <param name="path">A file saved from a custom autoencoder.</param>
@@ -31,6 +32,11 @@ public static partial class AutoencoderFile
     /// <exception cref="ModelFileException">As for <see cref="Load(string)"/>; <see cref="ModelFileError.WeightsMismatch"/> when the modules differ from the saved ones (the message names the first parameter that differs); <see cref="ModelFileError.WrongKind"/> when the file holds a built-in model or a classifier.</exception>
     public static IAutoencoder LoadCustom(string path, nn.Module<Tensor, Tensor> encoder, nn.Module<Tensor, Tensor> decoder, Device? device = null)
     {
+        if (device is not null)
+        {
+            DeviceRules.Check(device, nameof(device));
+        }
+
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(decoder);
         return MoveLoaded(ModelFile.LoadAutoencoder(path, new CustomModules(encoder, decoder)), device);

@@ -332,9 +332,9 @@ internal static partial class ModelFile
     private static ZipArchive Open(string path, out Manifest manifest)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (FilePaths.FileProblem(path) is { } problem)
         {
-            throw new ModelFileException(path, ModelFileError.Missing, $"Model file '{path}' does not exist.");
+            throw new ModelFileException(path, ModelFileError.Missing, $"Model file '{path}' {problem}");
         }
 
         var info = new FileInfo(path);
@@ -547,17 +547,23 @@ internal static partial class ModelFile
     /// <summary>
     /// Writes a file through <paramref name="write"/> to a temporary file in the target folder (only that file is
     /// deleted on failure), flushes it to disk and renames it over <paramref name="path"/>: a reader never sees a
-    /// half-written file. Model files and checkpoints are written this way.
+    /// half-written file. Model files and checkpoints are written this way. The target is checked first
+    /// (<see cref="FilePaths.CheckWriteTarget"/>): an existing folder or a path ending in a separator is refused before
+    /// any folder is created or anything is written. Folders this write created are removed again when it fails.
     /// </summary>
+    /// <exception cref="ArgumentException">The path is an existing folder or ends in a separator; the message names it.</exception>
+    /// <exception cref="IOException">The file cannot be written; the message names <paramref name="path"/> (not the temporary file) and the reason.</exception>
+    /// <exception cref="UnauthorizedAccessException">Writing there is not allowed; the message names <paramref name="path"/>.</exception>
     internal static void WriteAtomically(string path, Action<Stream> write)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
+        var full = FilePaths.CheckWriteTarget(path, nameof(path));
         var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var created = FirstMissingFolder(folder);
+        string? temporary = null;
         try
         {
+            Directory.CreateDirectory(folder);
+            temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
             using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
             {
                 write(file);
@@ -566,18 +572,68 @@ internal static partial class ModelFile
 
             File.Move(temporary, full, overwrite: true);
         }
+        catch (IOException e)
+        {
+            Clean(temporary, created, folder);
+            throw new IOException(WriteFailure(path, temporary, e), e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            Clean(temporary, created, folder);
+            throw new UnauthorizedAccessException(WriteFailure(path, temporary, e), e);
+        }
         catch
         {
-            try
+            Clean(temporary, created, folder);
+            throw;
+        }
+    }
+
+    /// <summary>The message of a failed write: names the target, not the temporary file the failure may be about.</summary>
+    private static string WriteFailure(string path, string? temporary, Exception e)
+    {
+        var reason = e.Message.ReplaceLineEndings(" ").TrimEnd();
+        if (temporary is not null)
+        {
+            reason = reason.Replace(temporary, "(a temporary file beside the target)", StringComparison.Ordinal);
+        }
+
+        return $"Cannot write '{path}': {reason} Check that its folder exists or can be created and is writable, and that '{path}' is a file path that is not in use; nothing was written to it.";
+    }
+
+    /// <summary>The outermost folder of <paramref name="folder"/> that does not exist yet (created by the write), or <see langword="null"/>.</summary>
+    private static string? FirstMissingFolder(string folder)
+    {
+        string? missing = null;
+        for (var current = folder; !string.IsNullOrEmpty(current) && !Directory.Exists(current) && !File.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            missing = current;
+        }
+
+        return missing;
+    }
+
+    /// <summary>After a failed write: deletes the temporary file and the folders the write created (only if still empty).</summary>
+    private static void Clean(string? temporary, string? created, string folder)
+    {
+        try
+        {
+            if (temporary is not null)
             {
                 File.Delete(temporary);
             }
-            catch (IOException)
-            {
-                // The temporary file is left behind; the target file is untouched.
-            }
 
-            throw;
+            for (var current = folder; created is not null && current is not null && current.Length >= created.Length; current = Path.GetDirectoryName(current))
+            {
+                if (Directory.Exists(current) && !Directory.EnumerateFileSystemEntries(current).Any())
+                {
+                    Directory.Delete(current);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left behind: the target file is untouched.
         }
     }
 

@@ -3,7 +3,7 @@ namespace LatentKit;
 /// <summary>Why a model file could not be loaded.</summary>
 public enum ModelFileError
 {
-    /// <summary>There is no file at the path.</summary>
+    /// <summary>There is no file at the path (nothing, or a folder).</summary>
     Missing,
 
     /// <summary>The file is not a LatentKit model file (another format, or a zip without a LatentKit manifest).</summary>

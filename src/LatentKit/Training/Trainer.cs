@@ -380,17 +380,28 @@ internal static class Trainer
                 appliedFactor = control.LearningRateFactor;
                 foreach (var (path, modelFileOnly, replaces) in control.Writes)
                 {
-                    if (modelFileOnly)
+                    try
                     {
-                        ModelFile.WriteAtomically(path, stream => stream.Write(ModelFile.ToBytes(model)));
-                    }
-                    else
-                    {
-                        CheckpointFile.Write(path, model, options, epoch, appliedFactor, epochs, bestLoss, bestEpoch, optimizers, noise, run.Callbacks, best, bestWeightsEpoch, training.Count, validation?.Count ?? 0);
-                        if (replaces is not null && File.Exists(replaces))
+                        if (modelFileOnly)
                         {
-                            File.Delete(replaces);
+                            ModelFile.WriteAtomically(path, stream => stream.Write(ModelFile.ToBytes(model)));
                         }
+                        else
+                        {
+                            CheckpointFile.Write(path, model, options, epoch, appliedFactor, epochs, bestLoss, bestEpoch, optimizers, noise, run.Callbacks, best, bestWeightsEpoch, training.Count, validation?.Count ?? 0);
+                            if (replaces is not null && File.Exists(replaces))
+                            {
+                                File.Delete(replaces);
+                            }
+                        }
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+                    {
+                        throw new CheckpointException(
+                            path,
+                            CheckpointError.CannotWrite,
+                            $"Cannot write the {(modelFileOnly ? "best model file" : "checkpoint")} '{path}' after epoch {epoch}: {e.Message} Training stopped; give ModelCheckpoint a file path in a folder that can be written.",
+                            e);
                     }
                 }
 

@@ -67,6 +67,11 @@ public sealed record TrainingRun
             Bad(errors, nameof(Threads), threads, $"must be at least 1 and at most {MaxThreads} (or null for TorchSharp's default)");
         }
 
+        if (Device is { } device && DeviceRules.Problem(device) is { } deviceProblem)
+        {
+            errors.Add(nameof(Device), device.ToString(), $"TrainingRun.{nameof(Device)}: {deviceProblem}");
+        }
+
         if (ValidationSet is { Count: 0 })
         {
             Bad(errors, nameof(ValidationSet), ValidationSet.Name, "is empty");

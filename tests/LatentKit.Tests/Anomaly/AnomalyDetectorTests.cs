@@ -269,4 +269,18 @@ public class AnomalyDetectorTests
 
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "model").WithMessage("*4,097*4,096*GaussianLatentModel.MaxDimensions*");
     }
+
+    [Fact]
+    public void Data_of_another_width_is_refused_naming_the_methods_own_parameter()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var wrong = Dataset.FromFeatures(new float[30], 10, SampleRange.ZeroToOne);
+        FluentActions.Invoking(() => AnomalyDetector.Fit(model, wrong)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("normal");
+        using var detector = AnomalyDetector.Fit(model, Synthetic.Digits(30, seed: 3));
+        FluentActions.Invoking(() => detector.Score(wrong)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("data");
+        FluentActions.Invoking(() => detector.Calibrate(wrong, 0.1)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("normal");
+        using var narrow = zeros(3, 10);
+        FluentActions.Invoking(() => detector.Score(narrow)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("samples");
+        FluentActions.Invoking(() => detector.ErrorMaps(narrow)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("samples");
+    }
 }

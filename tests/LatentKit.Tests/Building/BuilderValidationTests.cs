@@ -229,4 +229,54 @@ public class BuilderValidationTests
         var act = () => model.Train(Synthetic.Digits(20), new TrainingOptions { BatchSize = 0 });
         act.Should().Throw<LatentKitValidationException>().Where(e => e.ParamName == "BatchSize");
     }
+
+    [Fact]
+    public void An_unavailable_device_is_refused_wherever_a_device_enters()
+    {
+        if (TorchSharp.torch.cuda.is_available())
+        {
+            return;
+        }
+
+        // TorchSharp's torch.CUDA getter itself initialises CUDA and throws on a CPU-only build, before LatentKit sees
+        // it; a device made without initialising (as torch.device("cuda") or one read from settings) reaches LatentKit.
+        FluentActions.Invoking(() => TorchSharp.torch.CUDA).Should().Throw<InvalidOperationException>();
+        var cuda = new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA);
+        using var temp = new TempDirectory();
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        using var classifier = LatentClassifier.For(model).WithClasses(2).Build();
+        var modelPath = temp.Combine("model.lkm");
+        var classifierPath = temp.Combine("classifier.lkm");
+        model.Save(modelPath);
+        classifier.Save(classifierPath);
+        foreach (var enter in new Action[]
+        {
+            () => Autoencoders.Dense().OnDevice(cuda),
+            () => Autoencoders.Convolutional().OnDevice(cuda),
+            () => ((AutoencoderBase)model).MoveTo(cuda),
+            () => classifier.MoveTo(cuda),
+            () => AutoencoderFile.Load(modelPath, cuda),
+            () => LatentClassifier.Load(classifierPath, cuda),
+        })
+        {
+            var error = enter.Should().Throw<ArgumentException>().Which;
+            error.ParamName.Should().Be("device");
+            error.Message.Should().Contain("cuda").And.Contain("CPU");
+        }
+
+        var train = () => model.Train(Synthetic.Digits(20), new TrainingOptions { Epochs = 1 }, new TrainingRun { Threads = 1, Device = cuda });
+        var invalid = train.Should().Throw<LatentKitValidationException>().Which;
+        invalid.ParamName.Should().Be("Device");
+        invalid.Message.Should().Contain("cuda").And.Contain("CPU");
+        model.Device.type.Should().Be(TorchSharp.DeviceType.CPU);
+    }
+
+    [Fact]
+    public void A_classifier_on_a_disposed_autoencoder_is_refused_naming_the_autoencoder()
+    {
+        var model = SmallModels.Build(AutoencoderKind.Dense);
+        model.Dispose();
+        var build = () => LatentClassifier.For(model).WithClasses(2).Build();
+        build.Should().Throw<ObjectDisposedException>().Which.ObjectName.Should().Contain(nameof(DenseAutoencoder));
+    }
 }

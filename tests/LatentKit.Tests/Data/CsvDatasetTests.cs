@@ -153,4 +153,11 @@ public sealed class CsvDatasetTests : IDisposable
         error.Message.Should().Contain("'x'").And.Contain("5,000 times").And.Contain("and 4,990 more");
         error.Line.Should().Be(1);
     }
+
+    [Fact]
+    public void A_folder_given_as_the_file_is_named_as_a_folder()
+    {
+        var act = () => CsvDataset.Load(folder.Path);
+        act.Should().Throw<FileNotFoundException>().WithMessage($"*'{folder.Path}' is a folder, not a file*");
+    }
 }

@@ -197,4 +197,11 @@ public sealed class IdxDatasetTests : IDisposable
         a.Epochs[0].TrainingLoss.Should().BeApproximately(b.Epochs[0].TrainingLoss, 1e-5);
         a.Epochs[0].ValidationLoss!.Value.Should().BeApproximately(b.Epochs[0].ValidationLoss!.Value, 1e-5);
     }
+
+    [Fact]
+    public void A_folder_given_as_the_file_is_named_as_a_folder()
+    {
+        var act = () => Dataset.FromIdx(folder.Path);
+        act.Should().Throw<FileNotFoundException>().WithMessage($"*'{folder.Path}' is a folder, not a file*");
+    }
 }

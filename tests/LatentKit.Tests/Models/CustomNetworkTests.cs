@@ -176,7 +176,7 @@ public sealed class CustomNetworkTests : IDisposable
         { "more encoder channels", () => Encoder(Latent, channels: 5), () => Decoder(), "'encoder.conv.weight' is Float32 [4, 3, 3, 3] in the file but Float32 [5, 3, 3, 3]" },
         { "a layer the file does not have", () => nn.Sequential(("conv", nn.Conv2d(3, 4, 3, stride: 2, padding: 1)), ("relu", nn.ReLU()), ("flatten", nn.Flatten()), ("extra", nn.Linear(64, 64)), ("code", nn.Linear(64, Latent))), () => Decoder(), "have a parameter 'encoder.extra.weight' [64, 64] that the file does not" },
         { "a renamed layer", () => nn.Sequential(("conv", nn.Conv2d(3, 4, 3, stride: 2, padding: 1)), ("relu", nn.ReLU()), ("flatten", nn.Flatten()), ("renamed", nn.Linear(64, Latent))), () => Decoder(), "the saved parameter 'encoder.code.weight' [6, 64] is not in the modules given" },
-        { "another latent size", () => Encoder(Latent + 1), () => Decoder(), "should return [1, 6], but it returned [1, 7]" },
+        { "another latent size", () => Encoder(Latent + 1), () => Decoder(), "should return [2, 6], but it returned [2, 7]" },
     };
 
     [Theory]
@@ -201,11 +201,18 @@ public sealed class CustomNetworkTests : IDisposable
 
     public static TheoryData<string, Func<nn.Module<Tensor, Tensor>>, Func<nn.Module<Tensor, Tensor>>, bool, string, string> BuildErrors => new()
     {
-        { "encoder not flattened", () => Encoder(Latent, flatten: false), () => Decoder(), false, "encoder", "for one sample shaped [1, 3, 8, 8] it should return [1, 6], but it returned [1, 4, 4, 4]; end it with nn.Flatten()" },
-        { "VAE encoder of one latent", () => Encoder(Latent), () => Decoder(), true, "encoder", "should return [1, 12] (the mean then the log-variance, 6 each), but it returned [1, 6]" },
-        { "encoder of another input size", () => nn.Sequential(("flatten", nn.Flatten()), ("code", nn.Linear(100, Latent))), () => Decoder(), false, "encoder", "The encoder failed on one zero sample shaped [1, 3, 8, 8]" },
-        { "decoder not unflattened", () => Encoder(Latent), () => Decoder(unflatten: false), false, "decoder", "for one code shaped [1, 6] it should return [1, 3, 8, 8], but it returned [1, 192]; end it with nn.Unflatten" },
-        { "decoder of another latent", () => Encoder(Latent), () => nn.Sequential(("out", nn.Linear(5, 192))), false, "decoder", "The decoder failed on one zero code shaped [1, 6]" },
+        { "encoder not flattened", () => Encoder(Latent, flatten: false), () => Decoder(), false, "encoder", "for two samples shaped [2, 3, 8, 8] (zeros and ones) it should return [2, 6], but it returned [2, 4, 4, 4]; end it with nn.Flatten()" },
+        { "VAE encoder of one latent", () => Encoder(Latent), () => Decoder(), true, "encoder", "should return [2, 12] (the mean then the log-variance, 6 each), but it returned [2, 6]" },
+        { "encoder of another input size", () => nn.Sequential(("flatten", nn.Flatten()), ("code", nn.Linear(100, Latent))), () => Decoder(), false, "encoder", "The encoder failed on two samples shaped [2, 3, 8, 8] (zeros and ones)" },
+        { "decoder not unflattened", () => Encoder(Latent), () => Decoder(unflatten: false), false, "decoder", "for two codes shaped [2, 6] (zeros and ones) it should return [2, 3, 8, 8], but it returned [2, 192]; end it with nn.Unflatten" },
+        { "decoder of another latent", () => Encoder(Latent), () => nn.Sequential(("out", nn.Linear(5, 192))), false, "decoder", "The decoder failed on two codes shaped [2, 6] (zeros and ones)" },
+        { "float64 encoder", () => new After(Encoder(Latent), t => t.to(ScalarType.Float64)), () => Decoder(), false, "encoder", "returned Float64 values for" },
+        { "int64 encoder", () => new After(Encoder(Latent), t => t.to(ScalarType.Int64)), () => Decoder(), false, "encoder", "returned Int64 values for" },
+        { "float64 decoder", () => Encoder(Latent), () => new After(Decoder(), t => t.to(ScalarType.Float64)), false, "decoder", "returned Float64 values for" },
+        { "encoder summing over the batch", () => new After(Encoder(Latent), t => t.sum(0, keepdim: true)), () => Decoder(), false, "encoder", "returned 1 row for a batch of 2" },
+        { "decoder summing over the batch", () => Encoder(Latent), () => new After(Decoder(), t => t.sum(0, keepdim: true)), false, "decoder", "returned 1 row for a batch of 2" },
+        { "non-finite codes", () => new After(Encoder(Latent), t => t + float.PositiveInfinity), () => Decoder(), false, "encoder", "non-finite" },
+        { "non-finite output", () => Encoder(Latent), () => new After(Decoder(), t => t * float.NaN), false, "decoder", "non-finite" },
     };
 
     [Theory]
@@ -221,6 +228,34 @@ public sealed class CustomNetworkTests : IDisposable
         var error = build.Should().Throw<ArgumentException>().Which;
         error.ParamName.Should().Be(parameter);
         error.Message.Should().Contain(message);
+        error.Message.Should().NotContain("Exception raised from", "only the first line of libtorch's message is kept");
+    }
+
+    [Fact]
+    public void Building_refuses_a_network_with_no_trainable_parameters()
+    {
+        using var enc = nn.Identity();
+        using var dec = nn.Identity();
+        var error = FluentActions.Invoking(() => Autoencoders.Custom(enc, dec, [8], 8)).Should().Throw<ArgumentException>().Which;
+        error.ParamName.Should().Be("encoder");
+        error.Message.Should().Contain("no trainable parameters");
+    }
+
+    /// <summary>A module that runs <c>inner</c> and then <c>then</c> on its output.</summary>
+    private sealed class After : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> inner;
+        private readonly Func<Tensor, Tensor> then;
+
+        public After(nn.Module<Tensor, Tensor> inner, Func<Tensor, Tensor> then)
+            : base(nameof(After))
+        {
+            this.inner = inner;
+            this.then = then;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input) => then(inner.forward(input));
     }
 
     [Theory]

@@ -190,4 +190,27 @@ public class ShapeTests
 
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == "data").WithMessage("Cannot evaluate * on an empty dataset*");
     }
+
+    [Fact]
+    public void A_disposed_tensor_is_refused_naming_the_parameter()
+    {
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        using var classifier = LatentClassifier.For(model).WithClasses(2).Build();
+        var images = zeros(2, 784);
+        images.Dispose();
+        var codes = zeros(2, 16);
+        codes.Dispose();
+        foreach (var (call, parameter) in new (Action, string)[]
+        {
+            (() => model.Encode(images), "images"),
+            (() => model.Reconstruct(images), "images"),
+            (() => model.Decode(codes), "codes"),
+            (() => classifier.PredictProbabilities(images), "images"),
+        })
+        {
+            var error = call.Should().Throw<ArgumentException>().Which;
+            error.ParamName.Should().Be(parameter);
+            error.Message.Should().Contain("disposed");
+        }
+    }
 }

@@ -270,4 +270,61 @@ public sealed class ModelFileTests : IDisposable
         exception.Error.Should().Be(error);
         exception.Message.Should().Contain(messagePart).And.Contain(exception.Path);
     }
+
+    [Fact]
+    public void A_folder_given_as_the_file_is_named_as_a_folder()
+    {
+        Expect(() => AutoencoderFile.Load(folder), ModelFileError.Missing, "is a folder, not a file");
+        Expect(() => LatentClassifier.Load(folder), ModelFileError.Missing, "is a folder, not a file");
+        Expect(() => AnomalyDetector.Load(folder), ModelFileError.Missing, "is a folder, not a file");
+    }
+
+    [Fact]
+    public void Saving_to_an_existing_folder_is_refused_before_anything_is_written()
+    {
+        var target = Directory.CreateDirectory(Path.Combine(folder, "existing")).FullName;
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        using var classifier = LatentClassifier.For(model).WithClasses(2).Build();
+        foreach (var save in new Action[] { () => model.Save(target), () => classifier.Save(target) })
+        {
+            var exception = save.Should().Throw<ArgumentException>().Which;
+            exception.ParamName.Should().Be("path");
+            exception.Message.Should().Contain($"'{target}' is a folder");
+        }
+
+        Directory.GetFileSystemEntries(folder).Should().Equal(target);
+        Directory.GetFileSystemEntries(target).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Saving_to_a_path_ending_in_a_separator_is_refused_without_creating_the_folder()
+    {
+        var target = Path.Combine(folder, "newdir") + Path.DirectorySeparatorChar;
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var exception = model.Invoking(m => m.Save(target)).Should().Throw<ArgumentException>().Which;
+        exception.ParamName.Should().Be("path");
+        exception.Message.Should().Contain($"'{target}'").And.Contain("ends in a separator");
+        Directory.Exists(Path.Combine(folder, "newdir")).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_write_failure_names_the_target_not_the_temporary_file()
+    {
+        var parentIsAFile = Path.Combine(folder, "plain.txt");
+        File.WriteAllText(parentIsAFile, "x");
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        var targets = new List<string> { Path.Combine(parentIsAFile, "model.lkm") };
+        if (OperatingSystem.IsLinux())
+        {
+            targets.Add("/proc/version");
+        }
+
+        foreach (var target in targets)
+        {
+            var exception = model.Invoking(m => m.Save(target)).Should().Throw<IOException>().Which;
+            exception.Message.Should().Contain($"'{target}'").And.NotContain(".tmp");
+        }
+
+        Directory.GetFileSystemEntries(folder).Should().Equal(parentIsAFile);
+    }
 }

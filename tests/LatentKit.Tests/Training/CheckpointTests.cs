@@ -9,6 +9,73 @@ namespace LatentKit.Tests.Training;
 
 public sealed class CheckpointTests
 {
+    [Fact]
+    public void A_path_without_extension_or_epoch_pattern_is_a_folder_even_before_it_exists()
+    {
+        using var temp = new TempDirectory();
+        var run = temp.Combine("runA");
+        new ModelCheckpoint(run).Path.Should().Be(Path.Combine(run, ModelCheckpoint.DefaultFileName));
+        new ModelCheckpoint(run + Path.DirectorySeparatorChar).Path.Should().Be(Path.Combine(run, ModelCheckpoint.DefaultFileName));
+        var dotted = temp.CreateSubdirectory("run.v2");
+        new ModelCheckpoint(dotted).Path.Should().Be(Path.Combine(dotted, ModelCheckpoint.DefaultFileName));
+        new ModelCheckpoint(temp.Combine("ck.lkcheckpoint")).Path.Should().Be(temp.Combine("ck.lkcheckpoint"));
+        new ModelCheckpoint(temp.Combine("ck-{epoch}")).Path.Should().Be(temp.Combine("ck-{epoch}"));
+        File.WriteAllText(temp.Combine("plain"), string.Empty);
+        new ModelCheckpoint(temp.Combine("plain")).Path.Should().Be(temp.Combine("plain"));
+
+        // The folder is created by the first write, with the best model file beside the checkpoints.
+        var data = ResumeScenarios.Data();
+        var model = ResumeScenarios.Build("dense", data);
+        var options = ResumeScenarios.Options("dense") with { Epochs = 1 };
+        ResumeScenarios.Train(model, data, options, new TrainingRun { Threads = 1, Callbacks = [new ModelCheckpoint(run, monitor: Metric.Loss, bestModelPath: Path.Combine(run, "best.lkm"))] });
+        File.Exists(Path.Combine(run, "checkpoint-0001.lkcheckpoint")).Should().BeTrue();
+        File.Exists(Path.Combine(run, "best.lkm")).Should().BeTrue();
+        ((IDisposable)model).Dispose();
+    }
+
+    [Fact]
+    public void Checkpoint_and_best_model_paths_that_collide_are_refused_at_construction()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.Combine("ck.lkcheckpoint");
+        foreach (var best in new[] { file, Path.Combine(file, "best.lkm"), temp.Path, temp.Combine("models") + Path.DirectorySeparatorChar })
+        {
+            var act = () => new ModelCheckpoint(file, monitor: Metric.Loss, bestModelPath: best);
+            act.Should().Throw<LatentKitValidationException>().Which.ParamName.Should().Be("bestModelPath", best);
+        }
+
+        var underBest = () => new ModelCheckpoint(Path.Combine(temp.Combine("best.lkm"), "ck.lkcheckpoint"), monitor: Metric.Loss, bestModelPath: temp.Combine("best.lkm"));
+        underBest.Should().Throw<LatentKitValidationException>().WithMessage("*best.lkm*");
+    }
+
+    [Fact]
+    public void A_checkpoint_that_cannot_be_written_is_a_checkpoint_exception_naming_the_path()
+    {
+        using var temp = new TempDirectory();
+        var blocker = temp.Combine("blocker");
+        File.WriteAllText(blocker, "x");
+        var data = ResumeScenarios.Data();
+        var options = ResumeScenarios.Options("dense") with { Epochs = 1 };
+        var lateFolder = temp.Combine("late.lkm");
+        foreach (var callback in new[]
+        {
+            new ModelCheckpoint(Path.Combine(blocker, "ck.lkcheckpoint")),
+            new ModelCheckpoint(temp.Combine("ok.lkcheckpoint"), monitor: Metric.Loss, bestModelPath: lateFolder),
+        })
+        {
+            // A folder made where the best model file goes, after the callback was created.
+            Directory.CreateDirectory(lateFolder);
+            var model = ResumeScenarios.Build("dense", data);
+            var act = () => ResumeScenarios.Train(model, data, options, new TrainingRun { Threads = 1, Callbacks = [callback] });
+            var exception = act.Should().Throw<CheckpointException>().Which;
+            exception.Error.Should().Be(CheckpointError.CannotWrite);
+            var expected = callback.BestModelPath ?? callback.Path;
+            exception.Path.Should().Be(expected);
+            exception.Message.Should().Contain($"'{expected}'").And.NotContain(".tmp");
+            ((IDisposable)model).Dispose();
+        }
+    }
+
     /// <summary>10 epochs in one go equal 5 epochs, a checkpoint, a resume in a new process and 5 more: losses within 1e-6, weights equal.</summary>
     [Theory]
     [InlineData("dense")]
