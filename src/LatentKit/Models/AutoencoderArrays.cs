@@ -24,28 +24,28 @@ public static class AutoencoderArrays
     public const int MaxBatchValues = 1 << 22;
 
     /// <summary>The latent code (<c>LatentSize</c> values) of one sample of <c>SampleSize</c> values.</summary>
-    /// <exception cref="ArgumentException">The sample has another length than the model's sample size, or holds a value that is not finite.</exception>
+    /// <exception cref="ArgumentException">The sample has another length than the model's sample size, or holds a value that is not finite or, for a model that reads values in [0, 1] (sigmoid output and binary cross-entropy), outside [0, 1].</exception>
     public static float[] Encode(this IAutoencoder model, ReadOnlySpan<float> sample)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Run(sample, null, 1, SampleSizeOf(model), model.LatentSize, model.Encode, nameof(sample));
+        return Run(sample, null, 1, SampleSizeOf(model), model.LatentSize, model.Encode, nameof(sample), ReadsZeroToOne(model));
     }
 
     /// <summary>The latent codes of <paramref name="count"/> samples stored one after another in <paramref name="samples"/>, one after another (<c>count x LatentSize</c> values).</summary>
-    /// <exception cref="ArgumentException"><paramref name="samples"/> does not hold exactly <paramref name="count"/> samples, or holds a value that is not finite (the message names the sample and index).</exception>
+    /// <exception cref="ArgumentException"><paramref name="samples"/> does not hold exactly <paramref name="count"/> samples, or holds a value that is not finite or, for a model that reads values in [0, 1] (sigmoid output and binary cross-entropy), outside [0, 1] (the message names the sample and index).</exception>
     public static float[] Encode(this IAutoencoder model, ReadOnlySpan<float> samples, int count)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return Run(samples, null, count, SampleSizeOf(model), model.LatentSize, model.Encode, nameof(samples));
+        return Run(samples, null, count, SampleSizeOf(model), model.LatentSize, model.Encode, nameof(samples), ReadsZeroToOne(model));
     }
 
     /// <summary>The latent code of each sample (an array of <c>LatentSize</c> values per sample).</summary>
-    /// <exception cref="ArgumentException">A sample is null, has another length than the model's sample size, or holds a value that is not finite (the message names the sample).</exception>
+    /// <exception cref="ArgumentException">A sample is null, has another length than the model's sample size, or holds a value that is not finite or, for a model that reads values in [0, 1] (sigmoid output and binary cross-entropy), outside [0, 1] (the message names the sample).</exception>
     public static float[][] Encode(this IAutoencoder model, IReadOnlyList<float[]> samples)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(samples);
-        return Split(Run([], samples, samples.Count, SampleSizeOf(model), model.LatentSize, model.Encode, nameof(samples)), samples.Count, model.LatentSize);
+        return Split(Run([], samples, samples.Count, SampleSizeOf(model), model.LatentSize, model.Encode, nameof(samples), ReadsZeroToOne(model)), samples.Count, model.LatentSize);
     }
 
     /// <summary>The latent code of each sample of <paramref name="dataset"/> (labelled or not), in order.</summary>
@@ -57,31 +57,31 @@ public static class AutoencoderArrays
     }
 
     /// <summary>The reconstruction (<c>SampleSize</c> values, after the output activation) of one sample.</summary>
-    /// <exception cref="ArgumentException">The sample has another length than the model's sample size, or holds a value that is not finite.</exception>
+    /// <exception cref="ArgumentException">The sample has another length than the model's sample size, or holds a value that is not finite or, for a model that reads values in [0, 1] (sigmoid output and binary cross-entropy), outside [0, 1].</exception>
     public static float[] Reconstruct(this IAutoencoder model, ReadOnlySpan<float> sample)
     {
         ArgumentNullException.ThrowIfNull(model);
         var size = SampleSizeOf(model);
-        return Run(sample, null, 1, size, size, model.Reconstruct, nameof(sample));
+        return Run(sample, null, 1, size, size, model.Reconstruct, nameof(sample), ReadsZeroToOne(model));
     }
 
     /// <summary>The reconstructions of <paramref name="count"/> samples stored one after another in <paramref name="samples"/>, one after another.</summary>
-    /// <exception cref="ArgumentException"><paramref name="samples"/> does not hold exactly <paramref name="count"/> samples, or holds a value that is not finite.</exception>
+    /// <exception cref="ArgumentException"><paramref name="samples"/> does not hold exactly <paramref name="count"/> samples, or holds a value that is not finite or, for a model that reads values in [0, 1] (sigmoid output and binary cross-entropy), outside [0, 1].</exception>
     public static float[] Reconstruct(this IAutoencoder model, ReadOnlySpan<float> samples, int count)
     {
         ArgumentNullException.ThrowIfNull(model);
         var size = SampleSizeOf(model);
-        return Run(samples, null, count, size, size, model.Reconstruct, nameof(samples));
+        return Run(samples, null, count, size, size, model.Reconstruct, nameof(samples), ReadsZeroToOne(model));
     }
 
     /// <summary>The reconstruction of each sample.</summary>
-    /// <exception cref="ArgumentException">A sample is null, has another length than the model's sample size, or holds a value that is not finite.</exception>
+    /// <exception cref="ArgumentException">A sample is null, has another length than the model's sample size, or holds a value that is not finite or, for a model that reads values in [0, 1] (sigmoid output and binary cross-entropy), outside [0, 1].</exception>
     public static float[][] Reconstruct(this IAutoencoder model, IReadOnlyList<float[]> samples)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(samples);
         var size = SampleSizeOf(model);
-        return Split(Run([], samples, samples.Count, size, size, model.Reconstruct, nameof(samples)), samples.Count, size);
+        return Split(Run([], samples, samples.Count, size, size, model.Reconstruct, nameof(samples), ReadsZeroToOne(model)), samples.Count, size);
     }
 
     /// <summary>The reconstruction of each sample of <paramref name="dataset"/>, in order.</summary>
@@ -118,9 +118,9 @@ public static class AutoencoderArrays
     /// values) into one flat array. Inputs are either <paramref name="flat"/> (when <paramref name="list"/> is null) or
     /// <paramref name="list"/>.
     /// </summary>
-    internal static float[] Run(ReadOnlySpan<float> flat, IReadOnlyList<float[]>? list, int count, int inSize, int outSize, Func<Tensor, Tensor> compute, string parameter)
+    internal static float[] Run(ReadOnlySpan<float> flat, IReadOnlyList<float[]>? list, int count, int inSize, int outSize, Func<Tensor, Tensor> compute, string parameter, bool zeroToOne = false)
     {
-        Check(flat, list, count, inSize, parameter);
+        Check(flat, list, count, inSize, parameter, zeroToOne);
         if ((long)count * outSize > Array.MaxLength)
         {
             throw new ArgumentException($"{count} samples give {(long)count * outSize:N0} result values, more than one array holds; pass fewer samples at a time.", parameter);
@@ -157,8 +157,11 @@ public static class AutoencoderArrays
         return result;
     }
 
-    /// <summary>Checks an array input before any work; the message names the sample (and the index of a non-finite value).</summary>
-    internal static void Check(ReadOnlySpan<float> flat, IReadOnlyList<float[]>? list, int count, int size, string parameter)
+    /// <summary>
+    /// Checks an array input before any work; the message names the sample (and the index of a value that is not
+    /// finite or, with <paramref name="zeroToOne"/> (a model that reads values in [0, 1]), outside [0, 1]).
+    /// </summary>
+    internal static void Check(ReadOnlySpan<float> flat, IReadOnlyList<float[]>? list, int count, int size, string parameter, bool zeroToOne = false)
     {
         if (list is null)
         {
@@ -174,14 +177,7 @@ public static class AutoencoderArrays
 
             for (var i = 0; i < flat.Length; i++)
             {
-                if (!float.IsFinite(flat[i]))
-                {
-                    throw new ArgumentException(
-                        count == 1
-                            ? $"Every value must be finite; value {i} is {flat[i].ToString(CultureInfo.InvariantCulture)}."
-                            : $"Every value must be finite; sample {i / size}, value {i % size} is {flat[i].ToString(CultureInfo.InvariantCulture)}.",
-                        parameter);
-                }
+                CheckValue(flat[i], count == 1 ? $"value {i}" : $"sample {i / size}, value {i % size}", zeroToOne, parameter);
             }
 
             return;
@@ -197,11 +193,24 @@ public static class AutoencoderArrays
 
             for (var i = 0; i < sample.Length; i++)
             {
-                if (!float.IsFinite(sample[i]))
-                {
-                    throw new ArgumentException($"Every value must be finite; sample {s}, value {i} is {sample[i].ToString(CultureInfo.InvariantCulture)}.", parameter);
-                }
+                CheckValue(sample[i], $"sample {s}, value {i}", zeroToOne, parameter);
             }
+        }
+    }
+
+    /// <summary>Whether <paramref name="model"/> reads values in [0, 1] (see <see cref="AutoencoderBase.ReadsZeroToOne"/>).</summary>
+    internal static bool ReadsZeroToOne(IAutoencoder model) => model is AutoencoderBase { ReadsZeroToOne: true };
+
+    private static void CheckValue(float value, string where, bool zeroToOne, string parameter)
+    {
+        if (!float.IsFinite(value))
+        {
+            throw new ArgumentException($"Every value must be finite; {where} is {value.ToString(CultureInfo.InvariantCulture)}.", parameter);
+        }
+
+        if (zeroToOne && value is < 0 or > 1)
+        {
+            throw new ArgumentException($"This model reads values in [0, 1] (it was built for data in [0, 1]: sigmoid output, binary cross-entropy); {where} is {value.ToString(CultureInfo.InvariantCulture)}: scale byte pixels by 1/255.", parameter);
         }
     }
 

@@ -133,6 +133,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
             throw new ArgumentException($"Codes must be shaped N x {LatentSize}; got [{string.Join(", ", codes.shape)}].", nameof(codes));
         }
 
+        InputShapeRules.CheckValues(codes, zeroToOne: false, nameof(codes));
         using var use = Guard.EnterUse();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -400,10 +401,13 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
     /// <summary>The network's output in the data's units: the standardizer's inverse, or the output itself.</summary>
     internal Tensor ToDataUnits(Tensor output) => Standardizer is null ? output : Standardizer.Inverse(output);
 
-    /// <summary>Checks an image tensor's shape and returns it as float32 on the model's device in the network's shape.</summary>
+    /// <summary>Whether the model reads values in [0, 1]: binary cross-entropy on unstandardised inputs (the data it trains on must be <see cref="SampleRange.ZeroToOne"/>).</summary>
+    internal bool ReadsZeroToOne => Spec.Loss == ReconstructionLoss.BinaryCrossEntropy && Standardizer is null;
+
+    /// <summary>Checks an image tensor's shape and values and returns it as float32 on the model's device in the network's shape.</summary>
     internal Tensor ToNetworkInput(Tensor images, string parameterName)
     {
-        var shaped = InputShapeRules.Shape(images, InputShape, parameterName).to(Device);
+        var shaped = InputShapeRules.Shape(images, InputShape, ReadsZeroToOne, parameterName).to(Device);
         return Standardizer is null ? shaped : Standardizer.Forward(shaped);
     }
 

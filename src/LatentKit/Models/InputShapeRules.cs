@@ -9,13 +9,52 @@ namespace LatentKit;
 /// </summary>
 internal static class InputShapeRules
 {
-    /// <summary><paramref name="images"/> checked and reshaped to float32 <c>N x InputShape</c>, on their own device.</summary>
-    /// <exception cref="ArgumentException">The shape or the element type does not fit; the message says which shapes do.</exception>
-    public static Tensor Shape(Tensor images, IReadOnlyList<long> inputShape, string parameterName)
+    /// <summary>
+    /// <paramref name="images"/> checked (shape, element type, and values: see <see cref="CheckValues"/>) and reshaped
+    /// to float32 <c>N x InputShape</c>, on their own device.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape or the element type does not fit (the message says which shapes do), or a value is not finite or, with <paramref name="zeroToOne"/>, outside [0, 1].</exception>
+    public static Tensor Shape(Tensor images, IReadOnlyList<long> inputShape, bool zeroToOne, string parameterName)
     {
         Check(images, inputShape, parameterName);
-        return images.reshape([images.shape[0], .. inputShape]).to(ScalarType.Float32);
+        var shaped = images.reshape([images.shape[0], .. inputShape]).to(ScalarType.Float32);
+        CheckValues(shaped, zeroToOne, parameterName);
+        return shaped;
     }
+
+    /// <summary>
+    /// The values rule of tensor inputs, as datasets and the array methods have it: every value finite, and with
+    /// <paramref name="zeroToOne"/> (a model that reads pixels in [0, 1]: sigmoid output and binary cross-entropy) in
+    /// [0, 1], so that raw 0..255 pixels are refused instead of encoded. One pass (the minimum and the maximum, which
+    /// NaN propagates into).
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is NaN or infinite, or outside [0, 1] when it must not be; the message gives the smallest and largest value.</exception>
+    public static void CheckValues(Tensor values, bool zeroToOne, string parameterName)
+    {
+        if (values.numel() == 0)
+        {
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        var range = stack([values.min(), values.max()]).to(ScalarType.Float64).cpu().data<double>().ToArray();
+        var (min, max) = (range[0], range[1]);
+        if (!double.IsFinite(min) || !double.IsFinite(max))
+        {
+            throw new ArgumentException(
+                $"Every value of {parameterName} must be finite; it holds {(double.IsNaN(min) || double.IsNaN(max) ? "NaN" : $"values from {Format(min)} to {Format(max)}")}.",
+                parameterName);
+        }
+
+        if (zeroToOne && (min < 0 || max > 1))
+        {
+            throw new ArgumentException(
+                $"{parameterName} holds values from {Format(min)} to {Format(max)}, but this model reads values in [0, 1] (it was built for data in [0, 1]: sigmoid output, binary cross-entropy); scale byte pixels by 1/255.",
+                parameterName);
+        }
+    }
+
+    private static string Format(double value) => value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Checks <paramref name="images"/> as <see cref="Shape"/> does, without reshaping or copying it.</summary>
     /// <exception cref="ArgumentException">The tensor was disposed, or its shape or element type does not fit; the message says which shapes do.</exception>

@@ -117,7 +117,7 @@ public sealed partial class LatentClassifier
     {
         ThrowIfDisposed();
         var width = ClassCount + 1;
-        var rows = AutoencoderArrays.Run(flat, list, count, AutoencoderArrays.SampleSizeOf(Autoencoder), width, PredictRows, parameter);
+        var rows = AutoencoderArrays.Run(flat, list, count, AutoencoderArrays.SampleSizeOf(Autoencoder), width, PredictRows, parameter, AutoencoderArrays.ReadsZeroToOne(Autoencoder));
         var result = new ClassPrediction[count];
         for (var i = 0; i < count; i++)
         {

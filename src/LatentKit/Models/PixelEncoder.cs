@@ -49,7 +49,7 @@ internal sealed class PixelEncoder : IAutoencoder
     public Tensor Encode(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var shaped = InputShapeRules.Shape(images, InputShape, nameof(images));
+        var shaped = InputShapeRules.Shape(images, InputShape, zeroToOne: false, nameof(images));
         return shaped.reshape(shaped.shape[0], LatentSize).clone().MoveToOuterDisposeScope();
     }
 

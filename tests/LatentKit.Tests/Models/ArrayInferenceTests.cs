@@ -140,6 +140,13 @@ public sealed class ArrayInferenceTests
         { "wrong code width", m => m.Decode(new float[17].AsSpan()), "code", "The model takes samples of 16 values; got 17." },
         { "infinite code", m => m.Decode([Fill(16, 0, float.NegativeInfinity)]), "codes", "Every value must be finite; sample 0, value 0 is -Infinity." },
         { "dataset of another shape", m => m.Encode(Dataset.FromFeatures(new float[30], 10)), "dataset", "has samples of shape [10]" },
+        { "a byte pixel value", m => m.Encode(Fill(784, 12, 255f).AsSpan()), "sample", "This model reads values in [0, 1] (it was built for data in [0, 1]: sigmoid output, binary cross-entropy); value 12 is 255: scale byte pixels by 1/255." },
+        { "a negative value in a batch", m => m.Reconstruct(Fill(2 * 784, 784 + 3, -0.5f), 2), "samples", "sample 1, value 3 is -0.5: scale byte pixels" },
+        { "above one in a list", m => m.Encode([Fill(784, 1, 1.01f)]), "samples", "sample 0, value 1 is 1.01" },
+        { "a NaN image tensor", m => m.Encode(full(2, 784, float.NaN)), "images", "Every value of images must be finite; it holds NaN." },
+        { "an infinite image tensor", m => m.Reconstruct(full(1, 784, float.PositiveInfinity)), "images", "Every value of images must be finite; it holds values from Infinity to Infinity." },
+        { "a 0..255 image tensor", m => m.Encode(full(1, 784, 255f)), "images", "images holds values from 255 to 255, but this model reads values in [0, 1]" },
+        { "NaN codes", m => m.Decode(full(1, 16, float.NaN)), "codes", "Every value of codes must be finite; it holds NaN." },
     };
 
     private static float[] Fill(int length, int index, float value)
@@ -158,6 +165,27 @@ public sealed class ArrayInferenceTests
         var error = FluentActions.Invoking(() => call(model)).Should().Throw<ArgumentException>().Which;
         error.ParamName.Should().Be(parameter);
         error.Message.Should().Contain(message);
+    }
+
+    [Fact]
+    public void A_model_for_unbounded_data_takes_values_outside_zero_to_one_and_a_classifier_refuses_them_on_a_bce_encoder()
+    {
+        // The [0, 1] rule is that of models built for data in [0, 1]; a model for unbounded data (identity output,
+        // MSE) takes any finite value, and a classifier applies its encoder's rule.
+        using var unbounded = Autoencoders.Dense().WithInputShape(784).WithHiddenLayers(8).WithLatentSize(4)
+            .WithOutputActivation(OutputActivation.Identity).WithLoss(ReconstructionLoss.MeanSquaredError).WithSeed(1).Build();
+        unbounded.Encode(Fill(784, 12, 255f).AsSpan()).Should().HaveCount(4).And.OnlyContain(v => float.IsFinite(v));
+        using (var codes = unbounded.Encode(full(1, 784, 255f)))
+        {
+            codes.shape.Should().Equal(1L, 4L);
+        }
+
+        using var model = SmallModels.Build(AutoencoderKind.Dense);
+        using var classifier = LatentClassifier.For(model).Build();
+        FluentActions.Invoking(() => classifier.Predict(Fill(784, 7, 2f).AsSpan())).Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("value 7 is 2: scale byte pixels by 1/255");
+        FluentActions.Invoking(() => classifier.PredictProbabilities(full(1, 784, float.NaN))).Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("must be finite");
     }
 
     [Fact]
