@@ -216,7 +216,7 @@ internal static class OnnxBenchmark
         s.AppendLine();
         s.AppendLine(Invariant, $"Each figure is the median of {settings.Rounds} alternating rounds (the order of the two runtimes swapped every round, after one warm-up pass of each) on the first {imageCount:N0} MNIST test images, with {settings.Threads} thread(s) for each runtime (`torch.set_num_threads`; ONNX Runtime `IntraOpNumThreads`, sequential execution). The weights are freshly initialised and seeded; inference time does not depend on their values.");
         s.AppendLine();
-        s.AppendLine(Invariant, $"- **One image per call**: {settings.LatencyCalls:N0} calls per round, cycling through 100 prepared one-image inputs; TorchSharp: `IAutoencoder.Encode(tensor)` (the model's lock, a dispose scope, evaluation mode, the shape check, the forward pass); ONNX Runtime: `InferenceSession.Run` with a prepared `NamedOnnxValue` and a read of the result. The figure is wall time per call.");
+        s.AppendLine(Invariant, $"- **One image per call**: {settings.LatencyCalls:N0} calls per round, cycling through 100 prepared one-image inputs; TorchSharp: `IAutoencoder.Encode(tensor)` (the model's lock, a dispose scope, evaluation mode, the shape and value checks, the forward pass); ONNX Runtime: `InferenceSession.Run` with a prepared `NamedOnnxValue` and a read of the result. The figure is wall time per call.");
         s.AppendLine(Invariant, $"- **Batches**: every whole batch of {settings.BatchSize:N0} of the test images per round, inputs prepared beforehand on both sides; images per second of wall time.");
         s.AppendLine();
         s.AppendLine("Rounds (in order):");
