@@ -296,6 +296,22 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
                 $"Dataset '{data.Name}' has {data.ClassCount} classes, but the classifier's head has {Spec.ClassCount} outputs; build it with ForData(dataset) or WithClasses({data.ClassCount}).",
                 parameterName);
         }
+
+        // Named classes on both sides must be the same classes in the same order: a head of ["cat", "dog"] trained on
+        // data of ["dog", "cat"] would report every prediction under the other name. Default names ("0", "1", ...) on
+        // either side carry no meaning to compare.
+        if (!IsDefault(ClassNames) && !IsDefault(data.ClassNames) && !ClassNames.SequenceEqual(data.ClassNames, StringComparer.Ordinal))
+        {
+            throw new ArgumentException(
+                $"Dataset '{data.Name}' has the classes {Listed(data.ClassNames)}, but the classifier's are {Listed(ClassNames)}: labels would be read as other classes; build it with ForData(dataset), or give the data the classifier's class names in its order.",
+                parameterName);
+        }
+
+        static bool IsDefault(IReadOnlyList<string> names) =>
+            names.Select((name, i) => name == i.ToString(System.Globalization.CultureInfo.InvariantCulture)).All(same => same);
+
+        static string Listed(IReadOnlyList<string> names) =>
+            $"[{string.Join(", ", names.Take(10).Select(n => $"'{n}'"))}{(names.Count > 10 ? ", ..." : string.Empty)}]";
     }
 
     /// <summary>Writes the classifier and its autoencoder to one file, atomically. Load it with <see cref="Load(string)"/>.</summary>

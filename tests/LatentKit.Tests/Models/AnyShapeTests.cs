@@ -259,6 +259,23 @@ public sealed class AnyShapeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_classifier_refuses_data_whose_class_names_are_other_classes_or_another_order()
+    {
+        var data = SyntheticShapes.Grey(12);
+        using var autoencoder = Autoencoders.Dense().ForData(data).WithHiddenLayers(8).WithLatentSize(4).Build();
+        string[] reversed = [.. SyntheticShapes.GreyNames.Reverse()];
+        using var swapped = LatentClassifier.For(autoencoder).WithClasses(reversed).Build();
+        var train = () => swapped.Train(data, Quick with { Epochs = 1 }, OneThread);
+        train.Should().Throw<ArgumentException>().Where(e => e.ParamName == "training")
+            .WithMessage("Dataset 'synthetic 1x16x16' has the classes ['top bar', 'left column', 'centre dot'], but the classifier's are ['centre dot', 'left column', 'top bar']: labels would be read as other classes*");
+        FluentActions.Invoking(() => swapped.Evaluate(data)).Should().Throw<ArgumentException>().WithMessage("*labels would be read as other classes*");
+
+        // Default names on either side are not compared: a head of three unnamed classes trains on the named data.
+        using var unnamed = LatentClassifier.For(autoencoder).WithClasses(3).Build();
+        unnamed.Train(data, Quick with { Epochs = 1 }, OneThread).Epochs.Should().ContainSingle();
+    }
+
+    [Fact]
     public void A_classifier_refuses_data_with_fewer_classes_than_its_head()
     {
         // The trap of copying the MNIST quick start onto three-class data: the default head of ten outputs would
