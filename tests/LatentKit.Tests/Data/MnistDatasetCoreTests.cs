@@ -103,6 +103,17 @@ public sealed class MnistDatasetCoreTests
     }
 
     [Fact]
+    public void An_unknown_image_layout_is_refused_when_called_not_when_first_read()
+    {
+        var dataset = Make(6);
+        var layout = (ImageLayout)7;
+        FluentActions.Invoking(() => dataset.GetBatches(2, layout: layout)).Should().Throw<ArgumentOutOfRangeException>()
+            .Where(e => e.ParamName == "layout").WithMessage("Unknown image layout 7; use ImageLayout.Flat or ImageLayout.Image.*");
+        FluentActions.Invoking(() => dataset.ImagesToTensor([0, 1], layout)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "layout");
+        FluentActions.Invoking(() => dataset.ImagesToTensor(0, 2, layout)).Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "layout");
+    }
+
+    [Fact]
     public void ImagesToTensor_is_float32_in_zero_one_flat_or_image_shaped()
     {
         using var scope = NewDisposeScope();

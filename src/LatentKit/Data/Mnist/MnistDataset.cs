@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TorchSharp;
 
 namespace LatentKit;
@@ -147,6 +148,7 @@ public sealed partial class MnistDataset : Dataset
     /// <exception cref="ArgumentOutOfRangeException">The range is not inside the dataset.</exception>
     public torch.Tensor ImagesToTensor(int start, int count, ImageLayout layout = ImageLayout.Flat, torch.Device? device = null)
     {
+        CheckLayout(layout);
         CheckRange(start, count);
         return PixelsToTensor(pixels.AsSpan((int)((long)start * PixelsPerImage), count * PixelsPerImage), count, layout, device);
     }
@@ -158,6 +160,7 @@ public sealed partial class MnistDataset : Dataset
     /// <exception cref="ArgumentOutOfRangeException">An index is not in [0, <see cref="Count"/>).</exception>
     public torch.Tensor ImagesToTensor(ReadOnlySpan<int> indices, ImageLayout layout = ImageLayout.Flat, torch.Device? device = null)
     {
+        CheckLayout(layout);
         foreach (var index in indices)
         {
             CheckIndex(index, nameof(indices));
@@ -191,7 +194,17 @@ public sealed partial class MnistDataset : Dataset
     public IEnumerable<MnistBatch> GetBatches(int batchSize, bool shuffle = false, int seed = 0, ImageLayout layout = ImageLayout.Flat, torch.Device? device = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        CheckLayout(layout);
         return Batches(batchSize, shuffle ? ShuffledIndices(Count, seed) : null, layout, device);
+    }
+
+    /// <summary>Refuses an <see cref="ImageLayout"/> that is not one of its named values, before any work (the iterator of <see cref="GetBatches"/> would refuse it only when first read).</summary>
+    private static void CheckLayout(ImageLayout layout)
+    {
+        if (!Enum.IsDefined(layout))
+        {
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, $"Unknown image layout {(int)layout}; use ImageLayout.Flat or ImageLayout.Image.");
+        }
     }
 
     private IEnumerable<MnistBatch> Batches(int batchSize, int[]? order, ImageLayout layout, torch.Device? device)
@@ -223,7 +236,7 @@ public sealed partial class MnistDataset : Dataset
         {
             ImageLayout.Flat => [count, PixelsPerImage],
             ImageLayout.Image => [count, 1, ImageHeight, ImageWidth],
-            _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "Unknown image layout."),
+            _ => throw new UnreachableException($"ImageLayout {layout} passed CheckLayout."),
         };
 
         // The bytes go to native memory as uint8 and are scaled there: no per-pixel managed work.
