@@ -163,7 +163,7 @@ internal sealed class ThroughputOptions
 
     public Option<bool> WithCallback { get; } = new("--with-callback")
     {
-        Description = "Give LatentKit's runs a callback that does nothing, so that the loop adds up the epoch figures (loss parts, accuracy) as it does for any run with callbacks.",
+        Description = "Give LatentKit's runs a callback that does nothing (it gets each epoch's figures), to measure what a callback costs.",
     };
 
     public Option<string?> Output { get; } = new("--output", "-o") { Description = "Write the results as a markdown page to this file (for example docs/performance.md)." };

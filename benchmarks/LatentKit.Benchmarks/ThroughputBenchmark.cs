@@ -149,8 +149,8 @@ internal static class ThroughputBenchmark
 
         s.AppendLine();
         var callbacks = settings.WithCallback
-            ? "LatentKit's runs have a callback that does nothing (`--with-callback`), so the loop adds up the epoch figures (the loss's terms) as for any run with callbacks."
-            : "LatentKit's runs have no callbacks (with `--with-callback` they get one that does nothing, and the loop adds up the epoch figures).";
+            ? "LatentKit's runs have a callback that does nothing (`--with-callback`), which gets each epoch's figures; as every run, they add up the figures (the loss's terms) for the history."
+            : "LatentKit's runs have no callbacks (with `--with-callback` they get one that does nothing); as every run, they add up the epoch figures (the loss's terms) for the history.";
         s.AppendLine(Invariant, $"Each figure is the median of {settings.Rounds} alternating rounds on the first {imageCount:N0} MNIST training images. A round is one epoch of LatentKit's `Train` and one epoch of the hand-written loop, the order swapped every round; one warm-up epoch per side precedes the rounds and is not counted. Both sides start from the same weights (two models from the scenario's builder) and use the preset's optimizer settings (Adam, its learning rate) and batch size. {callbacks}");
         s.AppendLine();
         s.AppendLine("- **LatentKit images/s**: `TrainingHistory.Epochs[0].ImagesPerSecond` of a one-epoch `Train` call (the batch loop; building the training tensors and the optimizer happen outside it on every call and are not counted).");

@@ -191,7 +191,7 @@ internal static class CheckpointFile
         using var archive = Open(path);
         var manifest = ReadManifest(path, archive);
         if (manifest.Training is null || manifest.OptimizerSteps is null || manifest.History is null || manifest.Callbacks is null || manifest.Entries is null
-            || Array.Exists(manifest.Entries, e => e is null) || Array.Exists(manifest.History, e => e is null) || Array.Exists(manifest.Callbacks, e => e?.State is null))
+            || Array.Exists(manifest.Entries, e => e is null) || Array.Exists(manifest.History, e => e?.Metrics is null) || Array.Exists(manifest.Callbacks, e => e?.State is null))
         {
             throw Damaged(path, "its manifest lacks a required field");
         }

@@ -111,12 +111,11 @@ internal static class Trainer
     /// forward pass per epoch cost far less than checks at every step.
     /// </para>
     /// <para>
-    /// After each epoch the run's callbacks get an <see cref="EpochSummary"/>: training loss, the model's training
-    /// figures (<see cref="ITrainable.TrainingFigureNames"/>: the terms of an autoencoder's loss, a classifier's
-    /// accuracy) summed on the device from values each batch computes anyway and read back once per epoch, and with
-    /// validation data the validation loss and every figure (<see cref="ITrainable.FigureNames"/>) from the one
-    /// validation pass. Figures are added up only when the run has callbacks: without any, the loop does exactly what
-    /// it did before they existed. A callback may stop
+    /// Each epoch's figures: training loss, the model's training figures (<see cref="ITrainable.TrainingFigureNames"/>:
+    /// the terms of an autoencoder's loss, a classifier's accuracy) summed on the device from values each batch
+    /// computes anyway and read back once per epoch, and with validation data the validation loss and every figure
+    /// (<see cref="ITrainable.FigureNames"/>) from the one validation pass. They go to the history
+    /// (<see cref="EpochResult.Metrics"/>) and, in an <see cref="EpochSummary"/>, to the run's callbacks. A callback may stop
     /// training, scale the learning rate from the next epoch, or remember weights that are restored at the end.
     /// Cancellation throws <see cref="TrainingCanceledException"/> with the epochs run so far.
     /// </para>
@@ -198,9 +197,9 @@ internal static class Trainer
             // variance), and a one-sample step is the noisiest of the epoch.
             totalBatches--;
         }
-        // Figures are for callbacks: a run without any adds nothing up (the throughput benchmark measures that loop).
-        var withFigures = run.Callbacks.Count > 0;
-        var figureNames = withFigures ? model.TrainingFigureNames : [];
+        // Every epoch's figures go to the history (EpochResult.Metrics) and to the callbacks: the training figures are
+        // the loss's own terms, added up on the device (no extra pass, one read per epoch).
+        var figureNames = model.TrainingFigureNames;
         var validationFigureNames = model.FigureNames;
         var groups = model.OptimizerGroups;
         var baseRates = groups.Select(g => g.LearningRate ?? options.LearningRate).ToArray();
@@ -329,7 +328,7 @@ internal static class Trainer
                 double[]? validationFigures = null;
                 if (validation is not null && !cancelled)
                 {
-                    (validationLoss, validationFigures) = withFigures ? EvaluateWithFigures(model, validation) : (Evaluate(model, validation), []);
+                    (validationLoss, validationFigures) = EvaluateWithFigures(model, validation);
                     if (!double.IsFinite(validationLoss.Value))
                     {
                         throw Diverged(model, epochStart, options, DivergenceKind.ValidationLoss, epoch, batchesDone, validationLoss.Value, $"the validation loss after epoch {epoch} is {Format(validationLoss.Value)}");
@@ -342,7 +341,18 @@ internal static class Trainer
                     }
                 }
 
-                var result = new EpochResult(epoch, lossSum / seen, validationLoss, epochWatch.Elapsed, seen / Math.Max(trainingTime.TotalSeconds, 1e-9), Completed: !cancelled);
+                var metrics = new Dictionary<string, double> { [Metric.Loss] = lossSum / seen };
+                AddFigures(metrics, figureNames, figureSums, seen);
+                if (validationLoss is { } v)
+                {
+                    metrics[Metric.ValidationLoss] = v;
+                    for (var i = 0; i < validationFigures!.Length; i++)
+                    {
+                        metrics[Metric.ValidationPrefix + validationFigureNames[i]] = validationFigures[i];
+                    }
+                }
+
+                var result = new EpochResult(epoch, lossSum / seen, validationLoss, epochWatch.Elapsed, seen / Math.Max(trainingTime.TotalSeconds, 1e-9), Completed: !cancelled) { Metrics = metrics };
                 epochs.Add(result);
                 logger?.LogInformation(
                     "{Model} epoch {Epoch}/{Epochs}: training loss {TrainingLoss:F5}, validation loss {ValidationLoss}, {Seconds:F1} s, {ImagesPerSecond:F0} images/s{Cancelled}",
@@ -358,17 +368,6 @@ internal static class Trainer
                 if (cancelled || run.Callbacks.Count == 0)
                 {
                     continue;
-                }
-
-                var metrics = new Dictionary<string, double> { [Metric.Loss] = result.TrainingLoss };
-                AddFigures(metrics, figureNames, figureSums, seen);
-                if (validationLoss is { } v)
-                {
-                    metrics[Metric.ValidationLoss] = v;
-                    for (var i = 0; i < validationFigures!.Length; i++)
-                    {
-                        metrics[Metric.ValidationPrefix + validationFigureNames[i]] = validationFigures[i];
-                    }
                 }
 
                 var summary = new EpochSummary(epoch, options.Epochs, metrics, appliedFactor, result.Duration, result.ImagesPerSecond);

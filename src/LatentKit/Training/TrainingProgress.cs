@@ -16,7 +16,18 @@ public sealed record TrainingProgress(int Epoch, int TotalEpochs, int Batch, int
 /// <param name="Duration">Wall time of the epoch, validation included.</param>
 /// <param name="ImagesPerSecond">Training images per second of the epoch's training part (validation excluded).</param>
 /// <param name="Completed">False for an epoch interrupted by cancellation (its loss covers the batches done).</param>
-public sealed record EpochResult(int Epoch, double TrainingLoss, double? ValidationLoss, TimeSpan Duration, double ImagesPerSecond, bool Completed = true);
+public sealed record EpochResult(int Epoch, double TrainingLoss, double? ValidationLoss, TimeSpan Duration, double ImagesPerSecond, bool Completed = true)
+{
+    private static readonly IReadOnlyDictionary<string, double> NoMetrics = new Dictionary<string, double>();
+
+    /// <summary>
+    /// The epoch's figures by name (see <see cref="Metric"/>), those callbacks receive in <see cref="EpochSummary.Metrics"/>:
+    /// <c>loss</c> and its parts (<c>bce</c> or <c>mse</c>, <c>kl</c>; <c>accuracy</c> for classifiers) over the epoch's
+    /// training batches, and with validation data <c>val_loss</c> and the validation figures. Empty in the history of a
+    /// checkpoint written before figures were recorded.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = NoMetrics;
+}
 
 /// <summary>What happened during a training run.</summary>
 public sealed class TrainingHistory
@@ -44,6 +55,23 @@ public sealed class TrainingHistory
 
     /// <summary>Why a callback stopped training (<see cref="TrainingControl.Stop"/>), or <see langword="null"/> when every planned epoch ran.</summary>
     public string? StopReason { get; }
+
+    /// <summary>
+    /// The figure called <paramref name="metric"/> (see <see cref="Metric"/>) of every epoch, in order, as Keras's
+    /// <c>history.history[metric]</c>: for example <c>history.GetMetric(Metric.ValidationAccuracy)</c>. An epoch without
+    /// it (the validation figures of an epoch interrupted by cancellation) gives NaN.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No epoch has the figure; the message lists those the run has.</exception>
+    public double[] GetMetric(string metric)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        if (!Epochs.Any(e => e.Metrics.ContainsKey(metric)))
+        {
+            throw new KeyNotFoundException($"No epoch of this run has the metric '{metric}'; it has: {string.Join(", ", Epochs.SelectMany(e => e.Metrics.Keys).Distinct())}.");
+        }
+
+        return Epochs.Select(e => e.Metrics.TryGetValue(metric, out var value) ? value : double.NaN).ToArray();
+    }
 
     /// <summary>Training loss of the last epoch, or NaN when no epoch ran.</summary>
     public double FinalTrainingLoss => Epochs.Count == 0 ? double.NaN : Epochs[^1].TrainingLoss;

@@ -121,6 +121,11 @@ public sealed class CheckpointTests
         history.Epochs.Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, 10));
         history.Epochs.Select(e => e.TrainingLoss).Should().Equal(reference, (a, b) => Math.Abs(a - b) <= 1e-6);
         Weights(model).Should().BeEquivalentTo(referenceWeights, o => o.WithStrictOrdering());
+
+        // The checkpoint's epochs keep their figures (through the manifest's JSON) as the resumed ones have them.
+        history.Epochs.Should().OnlyContain(e => e.Metrics.Keys.SequenceEqual(new[] { Metric.Loss, Metric.BinaryCrossEntropy, Metric.KlDivergence }));
+        history.GetMetric(Metric.Loss).Should().Equal(history.Epochs.Select(e => e.TrainingLoss));
+        history.GetMetric(Metric.KlDivergence).Should().OnlyContain(v => double.IsFinite(v) && v > 0);
     }
 
     [Fact]

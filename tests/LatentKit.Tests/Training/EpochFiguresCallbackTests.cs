@@ -127,6 +127,34 @@ public class EpochFiguresCallbackTests
         classifier.Evaluate(validation).Accuracy.Should().BeApproximately(seen[0][Metric.ValidationAccuracy], 1e-12, "the weights of the best epoch are restored");
     }
 
+    [Fact]
+    public void The_history_holds_every_epochs_figures_with_or_without_callbacks()
+    {
+        // Keras's history.history: the same figures the callbacks get, per epoch, also when the run has no callback.
+        var data = Synthetic.Digits(128);
+        var validation = Synthetic.Digits(40, seed: 9);
+        using var model = SmallModels.Build(AutoencoderKind.Variational);
+        using var twin = SmallModels.Build(AutoencoderKind.Variational);
+        var seen = new List<EpochSummary>();
+
+        var withCallback = model.Train(data, Quick with { Epochs = 3 }, new TrainingRun { Threads = 1, ValidationSet = validation, Callbacks = [new Recorder(seen.Add)] });
+        var plain = twin.Train(data, Quick with { Epochs = 3 }, new TrainingRun { Threads = 1, ValidationSet = validation });
+
+        for (var i = 0; i < 3; i++)
+        {
+            withCallback.Epochs[i].Metrics.Should().Equal(seen[i].Metrics);
+            plain.Epochs[i].Metrics.Keys.Should().BeEquivalentTo(seen[i].Metrics.Keys);
+            plain.Epochs[i].Metrics[Metric.Loss].Should().Be(plain.Epochs[i].TrainingLoss);
+            plain.Epochs[i].Metrics[Metric.ValidationLoss].Should().Be(plain.Epochs[i].ValidationLoss!.Value);
+        }
+
+        plain.GetMetric(Metric.KlDivergence).Should().Equal(plain.Epochs.Select(e => e.Metrics[Metric.KlDivergence]));
+        plain.GetMetric(Metric.ValidationLoss).Should().Equal(plain.Epochs.Select(e => e.ValidationLoss!.Value));
+        plain.GetMetric(Metric.ValidationKlDivergence).Last().Should().BeApproximately(twin.Evaluate(validation).KlDivergence!.Value, 1e-6);
+        var missing = () => plain.GetMetric(Metric.Accuracy);
+        missing.Should().Throw<KeyNotFoundException>().WithMessage("No epoch of this run has the metric 'accuracy'; it has: loss, bce, kl, val_loss, val_bce, val_mse, val_kl.");
+    }
+
     public static TheoryData<string, bool, string> RefusedMonitors => new()
     {
         { Metric.ValidationAccuracy, true, "*EarlyStopping monitors 'val_accuracy', but this run has: loss, bce, val_loss, val_bce, val_mse.*" },
