@@ -403,22 +403,34 @@ public static class CsvDataset
             return (rowLabels.ToArray(), given.Count, given);
         }
 
-        var integers = new int[distinct.Count];
-        var allIntegers = true;
-        for (var i = 0; i < distinct.Count && allIntegers; i++)
+        // Integer texts (digits with an optional sign, of any length) are class indices, any other text a name; a
+        // column of both is refused rather than guessed (a '0' beside 'cat', or a '1.5', is a data error more often
+        // than a class called '0').
+        var firstIndex = distinct.FindIndex(d => IsIntegerText(d.Text));
+        var firstName = distinct.FindIndex(d => !IsIntegerText(d.Text));
+        if (firstIndex >= 0 && firstName >= 0)
         {
-            allIntegers = int.TryParse(distinct[i].Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out integers[i]);
+            var (index, indexLine, _) = distinct[firstIndex];
+            var (name, nameLine, nameColumn) = distinct[firstName];
+            throw new DatasetFormatException(
+                path,
+                $"the label column mixes class indices (such as '{Shorten(index)}', line {indexLine}) and names (such as '{Shorten(name)}', line {nameLine}); use indices only or names only, or give every class name in CsvLoadOptions.ClassNames.",
+                nameLine,
+                nameColumn);
         }
 
-        if (allIntegers)
+        if (firstName < 0)
         {
+            var integers = new int[distinct.Count];
             for (var i = 0; i < distinct.Count; i++)
             {
-                if (integers[i] < 0 || integers[i] >= Dataset.MaxClassCount)
+                if (!long.TryParse(distinct[i].Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < 0 || value >= Dataset.MaxClassCount)
                 {
-                    var (_, line, column) = distinct[i];
-                    throw new DatasetFormatException(path, $"the label {integers[i]} is outside 0..{Dataset.MaxClassCount - 1}; integer labels are class indices.", line, column);
+                    var (text, line, column) = distinct[i];
+                    throw new DatasetFormatException(path, $"the label {Shorten(text)} is outside 0..{Dataset.MaxClassCount - 1}; integer labels are class indices.", line, column);
                 }
+
+                integers[i] = (int)value;
             }
 
             var classCount = integers.Max() + 1;
@@ -433,6 +445,13 @@ public static class CsvDataset
         }
 
         return (rowLabels.Select(l => classOf[l]).ToArray(), sorted.Length, sorted);
+    }
+
+    /// <summary>Digits with an optional leading sign: a class index however large (a larger one is refused as out of range, not read as a name).</summary>
+    private static bool IsIntegerText(string text)
+    {
+        var digits = text.AsSpan(text.Length > 0 && text[0] is '+' or '-' ? 1 : 0);
+        return !digits.IsEmpty && !digits.ContainsAnyExceptInRange('0', '9');
     }
 
     private static string Shorten(ReadOnlySpan<char> cell) => cell.Length <= 40 ? cell.ToString() : string.Concat(cell[..40], "...");
