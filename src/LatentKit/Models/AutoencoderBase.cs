@@ -247,7 +247,7 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
         if (!disposed)
         {
             disposed = true;
-            Network.Dispose();
+            Guard.Release(Network.Dispose);
         }
 
         GC.SuppressFinalize(this);
@@ -511,7 +511,9 @@ internal sealed class ModelGuard(Func<string> describe)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
     private readonly object sync = new();
+    private readonly object state = new();
     private volatile bool training;
+    private Action? pendingRelease;
 
     /// <summary>Takes the lock for one inference call; throws while the model trains.</summary>
     public Scope EnterUse()
@@ -524,8 +526,55 @@ internal sealed class ModelGuard(Func<string> describe)
     public Scope EnterTraining()
     {
         Enter();
-        training = true;
+        lock (state)
+        {
+            training = true;
+        }
+
         return new Scope(this, endsTraining: true);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="release"/> (a model's disposal) under the lock: after a running inference call, and, while
+    /// the model trains (a callback of the run, or another thread), when the training run ends, so the loop never runs
+    /// on freed weights. Never throws for the training mark and never waits for a training run.
+    /// </summary>
+    public void Release(Action release)
+    {
+        while (true)
+        {
+            lock (state)
+            {
+                if (training)
+                {
+                    pendingRelease = release;
+                    return;
+                }
+            }
+
+            if (Monitor.TryEnter(sync, Poll))
+            {
+                try
+                {
+                    lock (state)
+                    {
+                        if (training)
+                        {
+                            // The training thread itself (the lock is re-entrant): a callback of the run.
+                            pendingRelease = release;
+                            return;
+                        }
+                    }
+
+                    release();
+                    return;
+                }
+                finally
+                {
+                    Monitor.Exit(sync);
+                }
+            }
+        }
     }
 
     private void Enter()
@@ -561,12 +610,25 @@ internal sealed class ModelGuard(Func<string> describe)
         /// <summary>Releases the lock.</summary>
         public void Dispose()
         {
-            if (endsTraining)
+            try
             {
-                guard.training = false;
-            }
+                if (endsTraining)
+                {
+                    Action? release;
+                    lock (guard.state)
+                    {
+                        guard.training = false;
+                        release = guard.pendingRelease;
+                        guard.pendingRelease = null;
+                    }
 
-            Monitor.Exit(guard.sync);
+                    release?.Invoke();
+                }
+            }
+            finally
+            {
+                Monitor.Exit(guard.sync);
+            }
         }
     }
 }

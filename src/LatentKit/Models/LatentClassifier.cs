@@ -336,7 +336,7 @@ public sealed partial class LatentClassifier : IDisposable, ITrainable
         if (!disposed)
         {
             disposed = true;
-            head.Dispose();
+            Guard.Release(head.Dispose);
             if (ownsAutoencoder)
             {
                 Autoencoder.Dispose();

@@ -108,6 +108,60 @@ public class ConcurrencyTests
     }
 
     [Fact]
+    public void Disposing_a_model_from_its_own_training_callback_takes_effect_when_Train_returns()
+    {
+        // Disposing freed the network under the running loop, which then failed inside TorchSharp; now training ends
+        // its run on live weights, and the model is disposed when Train returns.
+        var model = SmallModels.Build(AutoencoderKind.Dense);
+        var disposer = new DelegateCallback((summary, control) =>
+        {
+            if (summary.Epoch == 1)
+            {
+                model.Dispose();
+                control.Stop("disposed");
+            }
+        });
+
+        var history = model.Train(Synthetic.Digits(64), new TrainingOptions { Epochs = 3, BatchSize = 16, ValidationFraction = null }, new TrainingRun { Threads = 1, Callbacks = [disposer] });
+
+        history.Epochs.Should().ContainSingle();
+        history.StopReason.Should().Be("disposed");
+        FluentActions.Invoking(() => model.Encode(new float[784])).Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public async Task Disposing_a_model_while_another_thread_encodes_waits_for_that_call()
+    {
+        // Dispose takes the model's lock: an inference call running on another thread finishes on live weights.
+        var model = SmallModels.Build(AutoencoderKind.Convolutional);
+        var data = Synthetic.Digits(400);
+        using var images = data.ImagesToTensor(ImageLayout.Image);
+        var failures = 0;
+        var encoding = Task.Run(() =>
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                try
+                {
+                    using var codes = model.Encode(images);
+                    if (!codes.isfinite().all().item<bool>())
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+        await Task.Delay(50);
+        model.Dispose();
+        await encoding;
+        failures.Should().Be(0);
+    }
+
+    [Fact]
     public void Predicting_with_a_classifier_while_it_trains_is_refused()
     {
         using var autoencoder = SmallModels.Build(AutoencoderKind.Dense);
