@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -247,7 +248,8 @@ internal static class CheckpointFile
 
         if (saved != current)
         {
-            throw new CheckpointException(path, CheckpointError.WrongModel, $"'{path}' is a checkpoint of another model kind or architecture than {model.DisplayName}{(frozenEncoder ? " (or of a classifier on an autoencoder with other weights)" : string.Empty)}: resume with the model the checkpoint was written for.");
+            var difference = FirstDifference(JsonNode.Parse(saved), JsonNode.Parse(current), string.Empty) is { } d ? $" ({d})" : string.Empty;
+            throw new CheckpointException(path, CheckpointError.WrongModel, $"'{path}' is a checkpoint of another model kind or architecture than {model.DisplayName}{difference}{(frozenEncoder ? " (or of a classifier on an autoencoder with other weights)" : string.Empty)}: resume with the model the checkpoint was written for.");
         }
 
         var network = ReadEntry(path, archive, manifest, NetworkEntry, networkBytes, networkBytes);
@@ -374,6 +376,42 @@ internal static class CheckpointFile
         {
             throw new CheckpointException(path, CheckpointError.OptionsMismatch, $"'{path}' holds the state after epoch {manifest.Epoch}, and TrainingOptions.Epochs = {options.Epochs}: there is no epoch left to run (raise Epochs to continue).");
         }
+    }
+
+    /// <summary>
+    /// The first setting in which two architecture descriptions (<see cref="ModelFile.ArchitectureOf"/>) differ, as
+    /// "autoencoder.latentSize: 49 in the checkpoint, 64 in this model", or <see langword="null"/> when none is found.
+    /// </summary>
+    private static string? FirstDifference(JsonNode? saved, JsonNode? current, string where)
+    {
+        switch (saved, current)
+        {
+            case (JsonObject a, JsonObject b):
+                foreach (var name in a.Select(p => p.Key).Union(b.Select(p => p.Key)))
+                {
+                    if (FirstDifference(a[name], b[name], where.Length == 0 ? name : $"{where}.{name}") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            case (JsonArray a, JsonArray b) when a.Count == b.Count:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (FirstDifference(a[i], b[i], $"{where}[{i}]") is { } found)
+                    {
+                        return found;
+                    }
+                }
+
+                return null;
+            default:
+                var (left, right) = (saved?.ToJsonString() ?? "none", current?.ToJsonString() ?? "none");
+                return left == right ? null : $"{(where.Length == 0 ? "the model" : where)}: {Shorten(left)} in the checkpoint, {Shorten(right)} in this model";
+        }
+
+        static string Shorten(string text) => text.Length <= 80 ? text : string.Concat(text.AsSpan(0, 80), "...");
     }
 
     private static ZipArchive Open(string path)

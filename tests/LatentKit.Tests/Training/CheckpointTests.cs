@@ -370,7 +370,8 @@ public sealed class CheckpointTests
         var data = ResumeScenarios.Data();
         using var other = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(20).WithLatentSize(6).WithSeed(3).Build();
         var act = () => other.Train(data, ResumeScenarios.Options("dense"), new TrainingRun { Threads = 1, ResumeFrom = checkpoint });
-        act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.WrongModel);
+        act.Should().Throw<CheckpointException>().Where(e => e.Error == CheckpointError.WrongModel)
+            .WithMessage("*is a checkpoint of another model kind or architecture than * (autoencoder.layers[0]: 24 in the checkpoint, 20 in this model): resume with*");
 
         // The builder's seed only sets the initial weights, which the checkpoint replaces.
         using var reseeded = Autoencoders.Dense().WithInputShape(1, 8, 8).WithHiddenLayers(24).WithLatentSize(6).WithSeed(1234).Build();
