@@ -494,6 +494,9 @@ public abstract partial class AutoencoderBase : IAutoencoder, ITrainable
 
     bool ITrainable.DrawsFromGlobalGenerator => Kind is AutoencoderKind.Custom or AutoencoderKind.CustomVariational;
 
+    /// <summary>2 when the network has a batch normalisation layer (a user's module may), otherwise 1.</summary>
+    int ITrainable.MinimumBatchSize => Network.modules().Any(m => m is TorchSharp.Modules.BatchNorm1d or TorchSharp.Modules.BatchNorm2d or TorchSharp.Modules.BatchNorm3d) ? 2 : 1;
+
     Tensor ITrainable.ComputeLoss(Tensor inputs, Tensor? targets, Generator? noise, Tensor? figureSums) => ComputeLoss(inputs, noise, figureSums);
 
     void ITrainable.MoveTo(Device device) => MoveToCore(device);

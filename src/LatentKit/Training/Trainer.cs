@@ -145,7 +145,7 @@ internal static class Trainer
             if (training.Count < minimum)
             {
                 throw new ArgumentException(
-                    $"Cannot train {model.DisplayName} on {training.Count} training image{(training.Count == 1 ? string.Empty : "s")}: batch norm needs at least {minimum} samples per training batch.",
+                    $"Cannot train {model.DisplayName} on {training.Count} training sample{(training.Count == 1 ? string.Empty : "s")}: batch norm needs at least {minimum} samples per training batch.",
                     nameof(training));
             }
         }

@@ -241,6 +241,24 @@ public sealed class CustomNetworkTests : IDisposable
         error.Message.Should().Contain("no trainable parameters");
     }
 
+    [Fact]
+    public void A_network_with_batch_norm_of_its_own_is_refused_one_sample_batches_naming_batch_norm()
+    {
+        // A user's BatchNorm1d trained on one sample made NaN running statistics, reported as "a step overflowed".
+        var (data, _) = Images(6);
+        using var model = Locked(() => Autoencoders.Custom(
+            nn.Sequential(("flatten", nn.Flatten()), ("code", nn.Linear(192, Latent)), ("norm", nn.BatchNorm1d(Latent))),
+            DecoderBody(16, unflatten: true),
+            [3, 8, 8],
+            Latent));
+
+        var one = () => model.Train(data.Take(1), Quick with { Epochs = 1 }, OneThread);
+        one.Should().Throw<ArgumentException>().Where(e => e.ParamName == "training").WithMessage("Cannot train * on 1 training sample: batch norm needs at least 2 samples per training batch.*");
+        var single = () => model.Train(data, Quick with { Epochs = 1, BatchSize = 1 }, OneThread);
+        single.Should().Throw<ArgumentException>().Where(e => e.ParamName == "BatchSize").WithMessage("*BatchSize = 1 is too small*batch norm*");
+        model.Train(data, Quick with { Epochs = 1, BatchSize = 5 }, OneThread).Epochs.Should().ContainSingle("6 samples in batches of 5: the last sample joins the first batch");
+    }
+
     /// <summary>A module that runs <c>inner</c> and then <c>then</c> on its output.</summary>
     private sealed class After : nn.Module<Tensor, Tensor>
     {

@@ -72,7 +72,7 @@ public class TrainingGuardTests
 
         var oneImage = () => classifier.Train(Synthetic.Digits(1), Quick, OneThread);
         oneImage.Should().Throw<ArgumentException>().Where(e => e.ParamName == "training")
-            .WithMessage("*1 training image*batch norm*at least 2*");
+            .WithMessage("*1 training sample*batch norm*at least 2*");
 
         State(classifier.Head).Should().Equal(before, "nothing was trained");
 
