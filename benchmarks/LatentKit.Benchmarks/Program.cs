@@ -20,8 +20,8 @@ root.Subcommands.Add(throughput);
 
 var memory = new Command("memory", "The result table's steps (load, train each autoencoder with the test set validated every epoch, evaluate, train and evaluate its classifier) in one process: resident memory and the peak so far after each step.");
 var memoryScenarios = new Option<string>("--scenarios", "-s") { Description = "Scenarios, comma-separated, run in order as the result table does.", DefaultValueFactory = _ => "1,2,3,4" };
-var memoryEpochs = new Option<int?>("--epochs") { Description = "Epochs for every autoencoder and classifier (default: each preset's, as the result table)." };
-var memoryThreads = new Option<int>("--threads") { Description = "TorchSharp threads.", DefaultValueFactory = _ => 2 };
+var memoryEpochs = new Option<int?>("--epochs") { Description = "Epochs for every autoencoder and classifier (default: each preset's, as the result table)." }.InRange(1, 10_000);
+var memoryThreads = new Option<int>("--threads") { Description = "TorchSharp threads (1 to 1024).", DefaultValueFactory = _ => 2 }.ThreadsInRange();
 var memoryData = DataDirectoryOption();
 foreach (var option in new Option[] { memoryScenarios, memoryEpochs, memoryThreads, memoryData })
 {
@@ -31,10 +31,9 @@ foreach (var option in new Option[] { memoryScenarios, memoryEpochs, memoryThrea
 memory.SetAction(result =>
 {
     var numbers = ThroughputOptions.ParseScenarios(result.GetValue(memoryScenarios));
-    if (numbers is null || result.GetValue(memoryEpochs) is <= 0 || result.GetValue(memoryThreads) <= 0)
+    if (numbers is null)
     {
-        Console.Error.WriteLine("memory: --scenarios takes numbers from 1 to 4, comma-separated; --epochs and --threads must be positive.");
-        return 2;
+        return CommandLineRules.UsageError("--scenarios: give scenario numbers from 1 to 4, comma-separated.");
     }
 
     MemoryBenchmark.Run(numbers, result.GetValue(memoryEpochs), result.GetValue(memoryThreads), result.GetValue(memoryData));
@@ -43,11 +42,11 @@ memory.SetAction(result =>
 root.Subcommands.Add(memory);
 
 var conv = new Command("conv", "Throughput and test BCE of a convolutional autoencoder with the given channels.");
-var convThreads = new Option<int>("--threads") { Description = "TorchSharp threads.", DefaultValueFactory = _ => 1 };
-var convTrain = new Option<int>("--train") { Description = "Training images.", DefaultValueFactory = _ => 5000 };
-var convC1 = new Option<int>("--c1") { Description = "First encoder channels.", DefaultValueFactory = _ => 16 };
-var convC2 = new Option<int>("--c2") { Description = "Second encoder channels.", DefaultValueFactory = _ => 32 };
-var convEpochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 1 };
+var convThreads = new Option<int>("--threads") { Description = "TorchSharp threads (1 to 1024).", DefaultValueFactory = _ => 1 }.ThreadsInRange();
+var convTrain = new Option<int>("--train") { Description = "Training images (1 to 60,000).", DefaultValueFactory = _ => 5000 }.InRange(1, 60_000);
+var convC1 = new Option<int>("--c1") { Description = "First encoder channels (1 to 1024).", DefaultValueFactory = _ => 16 }.InRange(1, 1_024);
+var convC2 = new Option<int>("--c2") { Description = "Second encoder channels (1 to 1024).", DefaultValueFactory = _ => 32 }.InRange(1, 1_024);
+var convEpochs = new Option<int>("--epochs") { Description = "Epochs (1 to 10,000).", DefaultValueFactory = _ => 1 }.InRange(1, 10_000);
 var convData = DataDirectoryOption();
 foreach (var option in new Option[] { convThreads, convTrain, convC1, convC2, convEpochs, convData })
 {
@@ -58,19 +57,19 @@ conv.SetAction(result => ConvSpeed(result.GetValue(convThreads), result.GetValue
 root.Subcommands.Add(conv);
 
 var layers = new Command("layers", "Forward + backward time of single convolution layers on a batch of 128.");
-var layerThreads = new Option<int>("--threads") { Description = "TorchSharp threads.", DefaultValueFactory = _ => 2 };
+var layerThreads = new Option<int>("--threads") { Description = "TorchSharp threads (1 to 1024).", DefaultValueFactory = _ => 2 }.ThreadsInRange();
 layers.Options.Add(layerThreads);
 layers.SetAction(result => LayerTimes(result.GetValue(layerThreads)));
 root.Subcommands.Add(layers);
 
 var onnx = new Command("onnx", "Encoder inference, ONNX Runtime against TorchSharp on the same weights: microseconds per one-image call and images per second in batches, in alternating rounds; writes its section of the page.");
-var onnxThreads = new Option<int>("--threads") { Description = "Threads for each runtime.", DefaultValueFactory = _ => 1 };
-var onnxRounds = new Option<int>("--rounds") { Description = "Alternating rounds; medians are reported.", DefaultValueFactory = _ => 7 };
-var onnxCalls = new Option<int>("--calls") { Description = "One-image calls per round.", DefaultValueFactory = _ => 2000 };
-var onnxBatch = new Option<int>("--batch-size") { Description = "Images per batch for the throughput figure.", DefaultValueFactory = _ => 1000 };
-var onnxTest = new Option<int>("--test") { Description = "Test images used (the first N of the 10,000).", DefaultValueFactory = _ => 10000 };
+var onnxThreads = new Option<int>("--threads") { Description = "Threads for each runtime (1 to 1024).", DefaultValueFactory = _ => 1 }.ThreadsInRange();
+var onnxRounds = new Option<int>("--rounds") { Description = "Alternating rounds; medians are reported.", DefaultValueFactory = _ => 7 }.InRange(1, int.MaxValue);
+var onnxCalls = new Option<int>("--calls") { Description = "One-image calls per round.", DefaultValueFactory = _ => 2000 }.InRange(1, int.MaxValue);
+var onnxBatch = new Option<int>("--batch-size") { Description = "Images per batch for the throughput figure.", DefaultValueFactory = _ => 1000 }.InRange(1, int.MaxValue);
+var onnxTest = new Option<int>("--test") { Description = "Test images used (the first N of the 10,000; 1 to 10,000).", DefaultValueFactory = _ => 10000 }.InRange(1, 10_000);
 var onnxData = DataDirectoryOption();
-var onnxOutput = new Option<string?>("--output", "-o") { Description = "Write the results as the ONNX section of this markdown page (for example docs/performance.md)." };
+var onnxOutput = new Option<string?>("--output", "-o") { Description = "Write the results as the ONNX section of this markdown page (for example docs/performance.md)." }.OutputFile();
 foreach (var option in new Option[] { onnxThreads, onnxRounds, onnxCalls, onnxBatch, onnxTest, onnxData, onnxOutput })
 {
     onnx.Options.Add(option);
@@ -79,22 +78,21 @@ foreach (var option in new Option[] { onnxThreads, onnxRounds, onnxCalls, onnxBa
 onnx.SetAction(result =>
 {
     var settings = new OnnxBenchmarkSettings(result.GetValue(onnxThreads), result.GetValue(onnxRounds), result.GetValue(onnxCalls), result.GetValue(onnxBatch), result.GetValue(onnxTest), result.GetValue(onnxData), result.GetValue(onnxOutput), "dotnet run -c Release --project benchmarks/LatentKit.Benchmarks -- " + string.Join(' ', args));
-    if (settings.Threads < 1 || settings.Rounds < 1 || settings.LatencyCalls < 1 || settings.BatchSize < 1 || settings.TestCount < 1)
+    if (!CommandLineRules.TryPrepareOutputFile(settings.Output, out var outputError))
     {
-        Console.Error.WriteLine("--threads, --rounds, --calls, --batch-size and --test must be at least 1.");
-        return 2;
+        return CommandLineRules.UsageError(outputError!);
     }
 
     return OnnxBenchmark.Run(settings);
 });
 root.Subcommands.Add(onnx);
 
-return root.Parse(args).Invoke();
+return CommandLineRules.Invoke(root, args);
 
-static Option<string?> DataDirectoryOption() => new("--data-dir")
+static Option<string?> DataDirectoryOption() => new Option<string?>("--data-dir")
 {
     Description = "A folder holding the four raw MNIST IDX files, read in place; by default LatentKit's cache, filled from its sources on first use.",
-};
+}.ExistingDirectory();
 
 static MnistDataset LoadTrain(string? dataDirectory) => MnistDataset.Load(MnistSplit.Train, new MnistLoadOptions { DataDirectory = dataDirectory });
 
@@ -148,25 +146,25 @@ internal sealed class ThroughputOptions
         DefaultValueFactory = _ => "1,2,3,4",
     };
 
-    public Option<int?> BatchSize { get; } = new("--batch-size", "-b") { Description = "Batch size for every scenario (default: each preset's, 128)." };
+    public Option<int?> BatchSize { get; } = new Option<int?>("--batch-size", "-b") { Description = "Batch size for every scenario (default: each preset's, 128)." }.InRange(1, int.MaxValue);
 
-    public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "TorchSharp threads for both loops (default: TorchSharp's own default)." };
+    public Option<int?> Threads { get; } = new Option<int?>("--threads", "-t") { Description = "TorchSharp threads for both loops, 1 to 1024 (default: TorchSharp's own default)." }.ThreadsInRange();
 
-    public Option<int> Train { get; } = new("--train") { Description = "Training images per epoch (the first N of the 60,000).", DefaultValueFactory = _ => 10000 };
+    public Option<int> Train { get; } = new Option<int>("--train") { Description = "Training images per epoch (the first N of the 60,000).", DefaultValueFactory = _ => 10000 }.InRange(1, int.MaxValue);
 
-    public Option<int> Rounds { get; } = new("--rounds", "-r") { Description = "Alternating rounds (one epoch of each loop per round); medians are reported.", DefaultValueFactory = _ => 3 };
+    public Option<int> Rounds { get; } = new Option<int>("--rounds", "-r") { Description = "Alternating rounds (one epoch of each loop per round); medians are reported.", DefaultValueFactory = _ => 3 }.InRange(1, int.MaxValue);
 
-    public Option<string?> DataDirectory { get; } = new("--data-dir")
+    public Option<string?> DataDirectory { get; } = new Option<string?>("--data-dir")
     {
         Description = "A folder holding the four raw MNIST IDX files, read in place; by default LatentKit's cache, filled from its sources on first use.",
-    };
+    }.ExistingDirectory();
 
     public Option<bool> WithCallback { get; } = new("--with-callback")
     {
         Description = "Give LatentKit's runs a callback that does nothing (it gets each epoch's figures), to measure what a callback costs.",
     };
 
-    public Option<string?> Output { get; } = new("--output", "-o") { Description = "Write the results as a markdown page to this file (for example docs/performance.md)." };
+    public Option<string?> Output { get; } = new Option<string?>("--output", "-o") { Description = "Write the results as a markdown page to this file (for example docs/performance.md)." }.OutputFile();
 
     public void AddTo(Command command)
     {
@@ -176,26 +174,20 @@ internal sealed class ThroughputOptions
         }
     }
 
-    /// <summary>Checks the values (System.CommandLine has checked their types), then runs the benchmark; 2 on a bad value.</summary>
+    /// <summary>Checks the scenarios and the output page's folder (the validators have checked the rest), then runs the benchmark; 2 on a bad value.</summary>
     public int Run(ParseResult result, string[] args)
     {
-        var errors = new List<string>();
         if (ParseScenarios(result.GetValue(Scenarios)) is null)
         {
-            errors.Add("--scenarios: give scenario numbers from 1 to 4, comma-separated.");
+            return CommandLineRules.UsageError("--scenarios: give scenario numbers from 1 to 4, comma-separated.");
         }
 
-        if (result.GetValue(Train) < 1 || result.GetValue(Rounds) < 1 || result.GetValue(BatchSize) is < 1 || result.GetValue(Threads) is < 1)
+        if (!CommandLineRules.TryPrepareOutputFile(result.GetValue(Output), out var outputError))
         {
-            errors.Add("--train, --rounds, --batch-size and --threads must be at least 1.");
+            return CommandLineRules.UsageError(outputError!);
         }
 
-        foreach (var error in errors)
-        {
-            Console.Error.WriteLine($"error: {error}");
-        }
-
-        return errors.Count > 0 ? 2 : ThroughputBenchmark.Run(ToSettings(result, args));
+        return ThroughputBenchmark.Run(ToSettings(result, args));
     }
 
     private ThroughputSettings ToSettings(ParseResult result, string[] args) => new(

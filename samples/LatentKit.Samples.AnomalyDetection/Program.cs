@@ -13,30 +13,20 @@ var digits = new Option<string>("--digits") { Description = "The normal digits t
 var models = new Option<string>("--models") { Description = "Comma-separated autoencoders: dense, conv, vae.", DefaultValueFactory = _ => "dense,conv,vae" };
 var shrinkage = new Option<double>("--shrinkage") { Description = "Covariance shrinkage of the latent Gaussian, 0 to 1.", DefaultValueFactory = _ => GaussianLatentModel.DefaultShrinkage };
 var epochs = new Option<int?>("--epochs") { Description = "Training epochs for every model (default: each model's own)." };
-epochs.Validators.Add(r =>
-{
-    if (r.GetValueOrDefault<int?>() is < 1 or > 1000)
-    {
-        r.AddError("--epochs must be between 1 and 1000.");
-    }
-});
-shrinkage.Validators.Add(r =>
-{
-    if (r.GetValueOrDefault<double>() is < 0 or > 1 or double.NaN)
-    {
-        r.AddError("--shrinkage must be between 0 and 1.");
-    }
-});
+epochs.Validators.Add(r => OptionRules.RequireRange(r, 1, 1000, "--epochs must be between 1 and 1000."));
+shrinkage.Validators.Add(r => OptionRules.RequireRange(r, 0.0, 1.0, "--shrinkage must be between 0 and 1."));
 digits.Validators.Add(r =>
 {
-    if (!AnomalySettings.TryParseDigits(r.GetValueOrDefault<string>() ?? string.Empty, out _, out var error))
+    // More than one value already has System.CommandLine's own error.
+    if (r.Tokens.Count <= 1 && !AnomalySettings.TryParseDigits(r.GetValueOrDefault<string>() ?? string.Empty, out _, out var error))
     {
         r.AddError(error!);
     }
 });
 models.Validators.Add(r =>
 {
-    if (!AnomalySettings.TryParseModels(r.GetValueOrDefault<string>() ?? string.Empty, out _, out var error))
+    // More than one value already has System.CommandLine's own error.
+    if (r.Tokens.Count <= 1 && !AnomalySettings.TryParseModels(r.GetValueOrDefault<string>() ?? string.Empty, out _, out var error))
     {
         r.AddError(error!);
     }
@@ -54,6 +44,12 @@ root.Options.Add(epochs);
 root.Options.Add(shrinkage);
 root.SetAction((result, token) =>
 {
+    if (!OptionRules.TryCreateOutputDirectory(result.GetValue(output)!, "--output", out var outputError))
+    {
+        Console.Error.WriteLine($"error: {outputError}");
+        return Task.FromResult(OptionRules.UsageErrorExitCode);
+    }
+
     AnomalySettings.TryParseDigits(result.GetValue(digits)!, out var digitList, out _);
     AnomalySettings.TryParseModels(result.GetValue(models)!, out var modelList, out _);
     var settings = new AnomalySettings(
@@ -68,4 +64,4 @@ root.SetAction((result, token) =>
         result.GetValue(shrinkage));
     return Task.FromResult(new AnomalyRunner(settings, AnsiConsole.Console).Run(token));
 });
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await OptionRules.InvokeAsync(root, args, Console.Out, Console.Error).ConfigureAwait(false);

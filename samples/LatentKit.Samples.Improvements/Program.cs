@@ -20,6 +20,12 @@ root.Options.Add(dataDir);
 root.Options.Add(study);
 root.SetAction((result, token) =>
 {
+    if (!OptionRules.TryCreateOutputDirectory(result.GetValue(output)!, "--output", out var outputError))
+    {
+        Console.Error.WriteLine($"error: {outputError}");
+        return Task.FromResult(OptionRules.UsageErrorExitCode);
+    }
+
     var settings = new ImprovementsSettings(
         result.GetValue(quick),
         result.GetValue(output)!,
@@ -29,4 +35,4 @@ root.SetAction((result, token) =>
         result.GetValue(study)!);
     return Task.FromResult(new ImprovementsRunner(settings, AnsiConsole.Console).Run(token));
 });
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await OptionRules.InvokeAsync(root, args, Console.Out, Console.Error).ConfigureAwait(false);

@@ -35,7 +35,19 @@ public static class OwnDataCommandLine
         ArgumentNullException.ThrowIfNull(run);
         var options = new Options();
         var root = options.CreateRootCommand();
-        root.SetAction((result, token) => run(options.ToSettings(result), token));
+        root.SetAction(async (result, token) =>
+        {
+            // The output folder is made before any work: a path that cannot be a folder is a wrong command line,
+            // found now rather than after training.
+            var settings = options.ToSettings(result);
+            if (!TryCreateDirectory(settings.OutputDirectory, out var problem))
+            {
+                await error.WriteLineAsync($"error: --output: cannot create the directory {settings.OutputDirectory}: {problem}").ConfigureAwait(false);
+                return UsageErrorExitCode;
+            }
+
+            return await run(settings, token).ConfigureAwait(false);
+        });
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
         {
@@ -77,6 +89,29 @@ public static class OwnDataCommandLine
         if (v < min || v > max)
         {
             result.AddError($"{result.IdentifierToken?.Value} must be {min} to {max}; got {v}.");
+        }
+    }
+
+    private static void RequireNotAFile(OptionResult result)
+    {
+        if (!result.Implicit && result.Tokens.Count == 1 && File.Exists(result.Tokens[0].Value))
+        {
+            result.AddError($"{result.IdentifierToken?.Value} names a file, not a directory: {result.Tokens[0].Value}");
+        }
+    }
+
+    private static bool TryCreateDirectory(string path, out string? problem)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            problem = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            problem = e.Message;
+            return false;
         }
     }
 
@@ -126,26 +161,31 @@ public static class OwnDataCommandLine
             BatchSize.Validators.Add(r => RequireRange(r, 1, 100_000));
             LatentSize.Validators.Add(r => RequireRange(r, 1, 65_536));
             Threads.Validators.Add(r => RequireRange(r, 1, 1_024));
+            Output.Validators.Add(RequireNotAFile);
             root.Validators.Add(result =>
             {
-                var images = result.GetValue(Images);
-                var csv = result.GetValue(Csv);
-                if ((images is null) == (csv is null))
+                // Whether an option was given, not its value: a value that did not parse, or an option given twice,
+                // already has System.CommandLine's own error, and reading its value would throw.
+                bool Given(Option option) => result.GetResult(option) is { Implicit: false };
+                bool Set(Option<bool> flag) => result.GetResult(flag) is { Implicit: false } r && (r.Tokens.Count == 0 || (bool.TryParse(r.Tokens[0].Value, out var on) && on));
+                var images = Given(Images);
+                var csv = Given(Csv);
+                if (images == csv)
                 {
                     result.AddError("Give either --images DIR or --csv FILE (exactly one).");
                 }
 
-                if (images is not null && result.GetValue(LabelColumn) is not null)
+                if (images && Given(LabelColumn))
                 {
                     result.AddError("--label-column goes with --csv; an image folder's classes are its subfolders.");
                 }
 
-                if (csv is not null && (result.GetValue(Width) is not null || result.GetValue(Height) is not null || result.GetValue(Grey) || result.GetValue(Streaming)))
+                if (csv && (Given(Width) || Given(Height) || Set(Grey) || Set(Streaming)))
                 {
                     result.AddError("--width, --height, --grey and --streaming go with --images.");
                 }
 
-                if ((result.GetValue(Width) is null) != (result.GetValue(Height) is null))
+                if (Given(Width) != Given(Height))
                 {
                     result.AddError("Give --width and --height together.");
                 }

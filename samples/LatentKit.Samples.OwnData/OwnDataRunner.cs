@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using LatentKit.Csv;
 using LatentKit.Imaging;
 using Spectre.Console;
@@ -20,7 +21,7 @@ public sealed record OwnDataResult(string ModelKind, string LossName, double Tes
 /// </summary>
 /// <param name="settings">What to train on and how.</param>
 /// <param name="console">Where the figures go.</param>
-public sealed class OwnDataRunner(OwnDataSettings settings, IAnsiConsole console)
+public sealed partial class OwnDataRunner(OwnDataSettings settings, IAnsiConsole console)
 {
     /// <summary>Runs and returns the exit code: 0 done, 1 the data could not be loaded or trained on, 130 cancelled.</summary>
     /// <param name="cancellationToken">Stops training.</param>
@@ -99,6 +100,39 @@ public sealed class OwnDataRunner(OwnDataSettings settings, IAnsiConsole console
     }
 
     private Dataset Load()
+    {
+        try
+        {
+            return LoadData();
+        }
+        catch (DatasetFormatException e)
+        {
+            throw new IOException(InTheSamplesWords(e), e);
+        }
+    }
+
+    /// <summary>
+    /// The library's message in this sample's terms: a folder is called a folder (the exception names its path as
+    /// the "data file"), and the CSV hint names the <c>--label-column</c> option rather than the library setting.
+    /// </summary>
+    private static string InTheSamplesWords(DatasetFormatException e)
+    {
+        var message = e.Message;
+        var prefix = $"Data file '{e.File}'";
+        if (Directory.Exists(e.File) && message.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            message = $"Image folder '{e.File}'" + message[prefix.Length..];
+        }
+
+        return LabelColumnHint().Replace(message, m => $"give --label-column {Quote(m.Groups[1].Value)}");
+    }
+
+    private static string Quote(string name) => name.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '$') ? $"'{name.Replace("'", "'\\''", StringComparison.Ordinal)}'" : name;
+
+    [GeneratedRegex("""set CsvLoadOptions\.LabelColumn = "(.*?)"(?=\.)""")]
+    private static partial Regex LabelColumnHint();
+
+    private Dataset LoadData()
     {
         if (settings.ImagesDirectory is { } folder)
         {

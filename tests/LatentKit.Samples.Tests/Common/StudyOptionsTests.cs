@@ -31,21 +31,35 @@ public class StudyOptionsTests
     [Fact]
     public void Given_values_are_read()
     {
-        var (result, output, seeds, threads, dataDirectory) = Parse("-o", "out", "--seeds", "5", "--threads", "2", "--data-dir", "mnist");
+        using var mnist = new TempDirectory();
+        File.WriteAllText(mnist.File("train-images-idx3-ubyte.gz"), string.Empty);
+        var (result, output, seeds, threads, dataDirectory) = Parse("-o", "out", "--seeds", "5", "--threads", "2", "--data-dir", mnist.Path);
 
         result.Errors.Should().BeEmpty();
-        (result.GetValue(output), result.GetValue(seeds), result.GetValue(threads), result.GetValue(dataDirectory)).Should().Be(("out", 5, (int?)2, "mnist"));
+        (result.GetValue(output), result.GetValue(seeds), result.GetValue(threads), result.GetValue(dataDirectory)).Should().Be(("out", 5, (int?)2, mnist.Path));
     }
 
     [Theory]
     [InlineData("--seeds", "0", "--seeds must be at least 1.")]
     [InlineData("--seeds", "-3", "--seeds must be at least 1.")]
-    [InlineData("--threads", "0", "--threads must be at least 1.")]
-    [InlineData("--threads", "-1", "--threads must be at least 1.")]
-    public void Values_below_one_are_refused(string option, string value, string message)
+    [InlineData("--threads", "0", "--threads must be between 1 and 1024.")]
+    [InlineData("--threads", "-1", "--threads must be between 1 and 1024.")]
+    [InlineData("--threads", "1025", "--threads must be between 1 and 1024.")]
+    public void Values_out_of_range_are_refused(string option, string value, string message)
     {
         var (result, _, _, _, _) = Parse(option, value);
 
         result.Errors.Select(e => e.Message).Should().Equal(message);
+    }
+
+    [Theory]
+    [InlineData("--seeds", "abc")]
+    [InlineData("--seeds", "1,1")]
+    [InlineData("--threads", "abc")]
+    public void A_value_that_does_not_parse_has_only_the_parser_s_error(string option, string value)
+    {
+        var (result, _, _, _, _) = Parse(option, value);
+
+        result.Errors.Select(e => e.Message).Should().ContainSingle().Which.Should().Contain(option).And.Contain(value);
     }
 }
