@@ -22,6 +22,12 @@ internal static class QuickStartCommandLine
             "Trains a dense autoencoder and a classifier on its latent codes on MNIST (5 epochs each, MNIST downloaded once "
             + "into the cache), prints the test loss and accuracy and saves the classifier to output/quick-start.lkm. "
             + "It takes no arguments.");
+        // No --version either: the help lists only what the program answers.
+        foreach (var version in root.Options.OfType<VersionOption>().ToList())
+        {
+            root.Options.Remove(version);
+        }
+
         var parsed = root.Parse(args);
         if (parsed.Action is HelpAction)
         {

@@ -22,6 +22,7 @@ public class QuickStartCommandLineTests
     [InlineData("--bogus")]
     [InlineData("extra")]
     [InlineData("--epochs", "3")]
+    [InlineData("--version")]
     public void Any_argument_is_one_usage_line_with_exit_2(params string[] args)
     {
         var (output, error) = (new StringWriter(), new StringWriter());
