@@ -48,7 +48,7 @@ public class OnnxServingSmokeTests
         output.Should().Contain("t10k-images-idx3-ubyte").And.Contain(folder.Path);
     }
 
-    private static (int Code, string Output) Run(string assembly, params string[] arguments)
+    internal static (int Code, string Output) Run(string assembly, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(assembly);
@@ -65,7 +65,7 @@ public class OnnxServingSmokeTests
     }
 
     /// <summary>The serving program in its own build folder (same configuration as these tests).</summary>
-    private static string ServeAssembly()
+    internal static string ServeAssembly()
     {
         var configuration = typeof(OnnxServingSmokeTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
         var root = new DirectoryInfo(AppContext.BaseDirectory);
