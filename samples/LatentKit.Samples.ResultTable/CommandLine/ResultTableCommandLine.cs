@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using LatentKit.Samples.Common.CommandLine;
 
 namespace LatentKit.Samples.ResultTable.CommandLine;
 
@@ -12,7 +12,7 @@ namespace LatentKit.Samples.ResultTable.CommandLine;
 public static class ResultTableCommandLine
 {
     /// <summary>Exit code for a wrong command line (an unknown option, a value out of range, ...).</summary>
-    public const int UsageErrorExitCode = 2;
+    public const int UsageErrorExitCode = OptionRules.UsageErrorExitCode;
 
     /// <summary>Largest accepted <c>--epochs</c>.</summary>
     public const int MaxEpochs = 10_000;
@@ -21,7 +21,7 @@ public static class ResultTableCommandLine
     public const int MaxBatchSize = 60_000;
 
     /// <summary>Largest accepted <c>--threads</c>.</summary>
-    public const int MaxThreads = 1_024;
+    public const int MaxThreads = OptionRules.MaxThreads;
 
     /// <summary>
     /// Parses and validates <paramref name="args"/>, then either prints help (exit 0), prints the errors with a hint
@@ -32,7 +32,7 @@ public static class ResultTableCommandLine
     /// <param name="output">Where help goes (standard output).</param>
     /// <param name="error">Where errors go (standard error).</param>
     /// <param name="cancellationToken">Cancels the run (System.CommandLine also cancels on Ctrl+C).</param>
-    public static async Task<int> InvokeAsync(
+    public static Task<int> InvokeAsync(
         IReadOnlyList<string> args,
         Func<ResultTableSettings, CancellationToken, Task<int>> run,
         TextWriter output,
@@ -47,20 +47,7 @@ public static class ResultTableCommandLine
         var options = new Options();
         var root = CreateRootCommand(options);
         root.SetAction((result, token) => run(options.ToSettings(result), token));
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
-        {
-            foreach (var message in parsed.Errors.Select(e => e.Message).Distinct())
-            {
-                await error.WriteLineAsync($"error: {message}").ConfigureAwait(false);
-            }
-
-            await error.WriteLineAsync("Run with --help to see the options.").ConfigureAwait(false);
-            return UsageErrorExitCode;
-        }
-
-        var configuration = new InvocationConfiguration { Output = output, Error = error };
-        return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        return OptionRules.InvokeAsync(root, args, output, error, cancellationToken);
     }
 
     /// <summary>
